@@ -1,0 +1,105 @@
+/**
+ * Builds the HTTP application from explicit dependencies. Nothing here opens a port, reads the
+ * environment or touches a global: `server.ts` does the former, tests call this directly.
+ */
+import { randomUUID } from 'node:crypto';
+import formBody from '@fastify/formbody';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyBaseLogger } from 'fastify';
+import type { Clock } from './clock.js';
+import type { Config } from './config.js';
+import type { DatabaseHandle } from './db/database.js';
+import { databaseProbe, redisProbe, type ReadinessProbe } from './health/probes.js';
+import { installAccessControl } from './http/access.js';
+import { installErrorHandling } from './http/error-handler.js';
+import { ErrorResponse } from './http/schemas.js';
+import type { VigieApp } from './http/types.js';
+import { createLogger, type Logger } from './logger.js';
+import { registerApiKeyRoutes } from './routes/api-keys.js';
+import { registerAuthRoutes } from './routes/auth.js';
+import { registerHealthRoutes } from './routes/health.js';
+import { registerSettingsRoutes } from './routes/settings.js';
+import { registerTenantRoutes } from './routes/tenants.js';
+import { registerUserRoutes } from './routes/users.js';
+import { createServices } from './services.js';
+import { VERSION } from './version.js';
+
+export interface AppDependencies {
+  readonly config: Config;
+  readonly database: DatabaseHandle;
+  readonly clock: Clock;
+  /** The resolved secret (SECRET_KEY or the one kept in the data directory). */
+  readonly secretKey: string;
+  /** Defaults to the database, plus Redis when REDIS_URL is set. */
+  readonly probes?: readonly ReadinessProbe[];
+  /** The process's logger; defaults to JSON logs at the configured level. */
+  readonly logger?: Logger;
+}
+
+const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+
+export async function buildApp(deps: AppDependencies): Promise<VigieApp> {
+  const { config, database, clock } = deps;
+  const app = Fastify({
+    loggerInstance: (deps.logger ?? createLogger(config.logLevel)) as FastifyBaseLogger,
+    bodyLimit: config.bodyLimitBytes,
+    trustProxy: config.trustProxy,
+    // A caller's X-Request-Id is kept when it is harmless, so logs can be joined across systems.
+    requestIdHeader: false,
+    genReqId: (request) => {
+      const given = request.headers['x-request-id'];
+      return typeof given === 'string' && SAFE_REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    ajv: { customOptions: { allErrors: true, removeAdditional: true, coerceTypes: 'array', useDefaults: true } },
+    return503OnClosing: true,
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  const services = createServices({ db: database.db, clock, secretKey: deps.secretKey, jwtExpiresMinutes: config.jwtExpiresMinutes });
+
+  app.addSchema(ErrorResponse);
+  installErrorHandling(app);
+  installAccessControl(app, services.authenticator);
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('X-Request-Id', request.id);
+  });
+
+  await app.register(formBody, { bodyLimit: config.bodyLimitBytes });
+  await app.register(rateLimit, {
+    global: false,
+    errorResponseBuilder: (_request, context) => ({
+      statusCode: 429,
+      detail: `Too many requests: retry in ${Math.max(1, Math.ceil(context.ttl / 1000))} seconds`,
+    }),
+  });
+  await app.register(swagger, {
+    // Shared schemas keep their $id as their name under components/schemas.
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
+    openapi: {
+      info: { title: 'Vigie', version: VERSION, description: 'Self-hosted, multi-tenant monitoring server.' },
+      components: {
+        securitySchemes: {
+          apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
+          bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+        },
+      },
+      security: [{ apiKey: [] }, { bearer: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  app.get('/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () => app.swagger());
+
+  const probes = deps.probes ?? [databaseProbe(database), ...(config.redisUrl ? [redisProbe(config.redisUrl)] : [])];
+  registerHealthRoutes(app, probes);
+  registerAuthRoutes(app, services, config.loginRateLimitPerMinute);
+  registerApiKeyRoutes(app, services);
+  registerSettingsRoutes(app, services);
+  registerUserRoutes(app, services);
+  registerTenantRoutes(app, services);
+
+  await app.ready();
+  return app;
+}

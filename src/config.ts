@@ -1,0 +1,132 @@
+/**
+ * The environment, parsed once at start-up into a frozen object.
+ *
+ * Every variable is declared in ENV_VARIABLES with its default and its parser; `.env.example`
+ * documents the same list (a test keeps the two in step). A bad value throws a ConfigError whose
+ * one-line message names the variable and what is wrong, so `vigie serve` can print it and exit.
+ */
+import { parseDatabaseUrl, type DatabaseTarget } from './db/database-url.js';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  readonly database: DatabaseTarget;
+  readonly dataDir: string;
+  readonly redisUrl: string | undefined;
+  /** Undefined when SECRET_KEY is unset: `resolveSecretKey` then keeps one in the data directory. */
+  readonly secretKey: string | undefined;
+  readonly logLevel: LogLevel;
+  readonly jwtExpiresMinutes: number;
+  readonly bodyLimitBytes: number;
+  readonly loginRateLimitPerMinute: number;
+  readonly trustProxy: boolean;
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    problem: string,
+  ) {
+    super(`Invalid environment variable ${variable}: ${problem}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Parser<T> = (raw: string) => T;
+
+function integer(min: number, max: number): Parser<number> {
+  return (raw) => {
+    if (!/^-?\d+$/.test(raw.trim())) throw new Error(`expected an integer, got "${raw}"`);
+    const value = Number(raw);
+    if (value < min || value > max) throw new Error(`expected an integer from ${min} to ${max}, got ${value}`);
+    return value;
+  };
+}
+
+function oneOf<T extends string>(choices: readonly T[]): Parser<T> {
+  return (raw) => {
+    const value = raw.trim().toLowerCase();
+    if (!(choices as readonly string[]).includes(value)) {
+      throw new Error(`expected one of ${choices.join(', ')}, got "${raw}"`);
+    }
+    return value as T;
+  };
+}
+
+const boolean: Parser<boolean> = (raw) => {
+  const value = raw.trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(value)) return true;
+  if (['0', 'false', 'no', 'off', ''].includes(value)) return false;
+  throw new Error(`expected true or false, got "${raw}"`);
+};
+
+const nonEmpty: Parser<string> = (raw) => {
+  if (raw.trim() === '') throw new Error('must not be empty');
+  return raw.trim();
+};
+
+const secretKey: Parser<string> = (raw) => {
+  if (raw.length < 32) throw new Error(`must be at least 32 characters long (got ${raw.length}); generate one with: openssl rand -hex 32`);
+  return raw;
+};
+
+const redisUrl: Parser<string> = (raw) => {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new Error(`expected a URL such as redis://127.0.0.1:6379, got "${raw}"`);
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
+    throw new Error(`expected a redis:// or rediss:// URL, got scheme "${url.protocol}"`);
+  }
+  return raw;
+};
+
+const databaseUrl: Parser<DatabaseTarget> = (raw) => parseDatabaseUrl(raw);
+
+interface Variable<T> {
+  readonly name: string;
+  readonly defaultValue: string | undefined;
+  readonly parse: Parser<T>;
+}
+
+function variable<T>(name: string, defaultValue: string | undefined, parse: Parser<T>): Variable<T> {
+  return { name, defaultValue, parse };
+}
+
+/** Every variable Vigie reads, with its default. `.env.example` must list exactly these. */
+export const ENV_VARIABLES = {
+  port: variable('PORT', '8000', integer(0, 65535)),
+  host: variable('HOST', '127.0.0.1', nonEmpty),
+  database: variable('DATABASE_URL', 'sqlite:./data/vigie.db', databaseUrl),
+  dataDir: variable('DATA_DIR', './data', nonEmpty),
+  redisUrl: variable('REDIS_URL', undefined, redisUrl),
+  secretKey: variable('SECRET_KEY', undefined, secretKey),
+  logLevel: variable('LOG_LEVEL', 'info', oneOf(LOG_LEVELS)),
+  jwtExpiresMinutes: variable('JWT_EXPIRES_MINUTES', '60', integer(1, 60 * 24 * 30)),
+  bodyLimitBytes: variable('BODY_LIMIT_BYTES', String(1024 * 1024), integer(1024, 512 * 1024 * 1024)),
+  loginRateLimitPerMinute: variable('LOGIN_RATE_LIMIT_PER_MINUTE', '10', integer(1, 100_000)),
+  trustProxy: variable('TRUST_PROXY', 'false', boolean),
+} satisfies { [K in keyof Config]: Variable<Config[K]> };
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const values: Record<string, unknown> = {};
+  for (const [key, spec] of Object.entries(ENV_VARIABLES) as [string, Variable<unknown>][]) {
+    const raw = env[spec.name] === '' ? undefined : env[spec.name];
+    const source = raw ?? spec.defaultValue;
+    if (source === undefined) {
+      values[key] = undefined;
+      continue;
+    }
+    try {
+      values[key] = spec.parse(source);
+    } catch (error) {
+      throw new ConfigError(spec.name, (error as Error).message);
+    }
+  }
+  return Object.freeze(values) as unknown as Config;
+}

@@ -1,0 +1,44 @@
+import { Kysely, sql } from 'kysely';
+import { describeDatabaseTarget, type DatabaseTarget } from './database-url.js';
+import { storageDialectFor, type DialectName } from './dialects/index.js';
+import type { Database } from './schema.js';
+
+export type Db = Kysely<Database>;
+
+export interface DatabaseHandle {
+  readonly db: Db;
+  readonly dialect: DialectName;
+  readonly target: DatabaseTarget;
+  /** Throws when the database does not answer. Used by readiness and self-monitoring. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Thrown when the database cannot be opened or reached; the message is safe to print. */
+export class DatabaseUnavailableError extends Error {
+  constructor(target: DatabaseTarget, cause: unknown) {
+    const reason = cause instanceof Error ? cause.message || cause.name : String(cause);
+    super(`Cannot connect to the database at ${describeDatabaseTarget(target)}: ${reason}`);
+    this.name = 'DatabaseUnavailableError';
+  }
+}
+
+/** Opens the database and checks that it answers, so a bad DATABASE_URL fails at start-up. */
+export async function openDatabase(target: DatabaseTarget): Promise<DatabaseHandle> {
+  let db: Db;
+  try {
+    db = new Kysely<Database>({ dialect: storageDialectFor(target).createKyselyDialect(target) });
+  } catch (error) {
+    throw new DatabaseUnavailableError(target, error);
+  }
+  const ping = async () => {
+    await sql`select 1`.execute(db);
+  };
+  try {
+    await ping();
+  } catch (error) {
+    await db.destroy().catch(() => {});
+    throw new DatabaseUnavailableError(target, error);
+  }
+  return { db, dialect: target.dialect, target, ping, close: () => db.destroy() };
+}

@@ -1,0 +1,11 @@
+/**
+ * Every migration, in order. Imported statically (not read from a folder at run time) so the
+ * same list works from src/ under the test runner and from dist/ in production. Names are
+ * dated: add a new file for every schema change, never edit one that has shipped.
+ */
+import type { Migration } from 'kysely';
+import * as foundation from './2026_11_21_0001_foundation.js';
+
+export const migrations: Record<string, Migration> = {
+  '2026_11_21_0001_foundation': foundation,
+};

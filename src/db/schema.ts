@@ -1,0 +1,18 @@
+/**
+ * The whole database as Kysely sees it: one entry per table, each typed in tables/*.table.ts.
+ * Conventions that hold on both dialects: ids are UUID text, times are epoch milliseconds
+ * (bigint), booleans are integers 0/1, JSON is text.
+ */
+import type { ApiKeysTable } from './tables/api-keys.table.js';
+import type { AppMetaTable } from './tables/app-meta.table.js';
+import type { TenantSettingsTable } from './tables/tenant-settings.table.js';
+import type { TenantsTable } from './tables/tenants.table.js';
+import type { UsersTable } from './tables/users.table.js';
+
+export interface Database {
+  tenants: TenantsTable;
+  tenant_settings: TenantSettingsTable;
+  users: UsersTable;
+  api_keys: ApiKeysTable;
+  app_meta: AppMetaTable;
+}

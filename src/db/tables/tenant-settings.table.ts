@@ -1,0 +1,12 @@
+import type { Generated } from 'kysely';
+
+/** One row per tenant (seed 000's client_settings). Booleans are stored as 0/1 on both dialects. */
+export interface TenantSettingsTable {
+  tenant_id: string;
+  notification_email: string | null;
+  heartbeat_threshold_minutes: Generated<number>;
+  consecutive_failures_threshold: Generated<number>;
+  alert_grouping_enabled: Generated<number>;
+  timezone: Generated<string>;
+  updated_at: number;
+}

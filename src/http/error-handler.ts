@@ -1,0 +1,96 @@
+/**
+ * The one place where errors become HTTP responses, all of the shape `{"detail": …}`.
+ * A client's mistake maps to its 4xx; anything else is a 500 that is logged with its stack and
+ * answered with only the request id.
+ */
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { AppError, type FieldProblem } from '../errors.js';
+import type { VigieApp } from './types.js';
+
+interface AjvIssue {
+  keyword: string;
+  instancePath: string;
+  message?: string;
+  params: Record<string, unknown>;
+}
+
+const LOCATION_NAMES: Record<string, string> = { body: 'body', querystring: 'query', params: 'path', headers: 'header' };
+
+function pathSegments(instancePath: string): (string | number)[] {
+  return instancePath
+    .split('/')
+    .slice(1)
+    .map((segment) => segment.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((segment) => (/^\d+$/.test(segment) ? Number(segment) : segment));
+}
+
+function describeIssue(issue: AjvIssue): Pick<FieldProblem, 'msg' | 'type'> {
+  const { keyword, params } = issue;
+  switch (keyword) {
+    case 'required':
+      return { msg: 'Field required', type: 'missing' };
+    case 'format':
+      return { msg: `Value is not a valid ${String(params.format)}`, type: `${String(params.format)}_parsing` };
+    case 'enum':
+      return { msg: `Input should be one of: ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`, type: 'enum' };
+    case 'type':
+      return { msg: `Input should be of type ${String(params.type)}`, type: `${String(params.type)}_type` };
+    default:
+      return { msg: issue.message ? `Value ${issue.message}` : 'Invalid value', type: keyword };
+  }
+}
+
+export function validationProblems(issues: AjvIssue[], context: string | undefined): FieldProblem[] {
+  const where = LOCATION_NAMES[context ?? 'body'] ?? context ?? 'body';
+  const problems = issues
+    // anyOf/oneOf repeat what their branches said; keep the branch errors only.
+    .filter((issue) => issue.keyword !== 'anyOf' && issue.keyword !== 'oneOf')
+    .map((issue) => {
+      const loc: (string | number)[] = [where, ...pathSegments(issue.instancePath)];
+      if (issue.keyword === 'required') loc.push(String(issue.params.missingProperty));
+      return { loc, ...describeIssue(issue) };
+    });
+  // A nullable field that fails reports both "not an email" and "not null": the type complaint
+  // of a rejected union branch says nothing useful when a more specific one exists.
+  const specific = new Set(problems.filter((p) => !p.type.endsWith('_type')).map((p) => JSON.stringify(p.loc)));
+  const seen = new Set<string>();
+  return problems.filter((p) => {
+    const key = JSON.stringify(p);
+    if (seen.has(key) || (p.type.endsWith('_type') && specific.has(JSON.stringify(p.loc)))) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+function send(reply: FastifyReply, status: number, detail: unknown) {
+  if (status === 401) reply.header('WWW-Authenticate', 'Bearer');
+  return reply.status(status).send({ detail });
+}
+
+export function installErrorHandling(app: VigieApp): void {
+  app.setErrorHandler((error: FastifyError & { detail?: unknown }, request: FastifyRequest, reply: FastifyReply) => {
+    if (error instanceof AppError) return send(reply, error.statusCode, error.detail);
+    if (error.validation) {
+      return send(reply, 422, validationProblems(error.validation as AjvIssue[], error.validationContext));
+    }
+    switch (error.code) {
+      case 'FST_ERR_CTP_BODY_TOO_LARGE':
+        return send(reply, 413, `Request body is larger than the limit of ${app.initialConfig.bodyLimit} bytes`);
+      case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+        return send(reply, 415, `Unsupported Content-Type "${request.headers['content-type'] ?? ''}"; send application/json`);
+      case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+        return send(reply, 422, [{ loc: ['body'], msg: 'Body is empty but Content-Type is application/json', type: 'missing' }]);
+      case 'FST_ERR_CTP_INVALID_JSON_BODY':
+        return send(reply, 422, [{ loc: ['body'], msg: `JSON decode error: ${error.message}`, type: 'json_invalid' }]);
+    }
+    if (error instanceof SyntaxError && error.statusCode === 400) {
+      return send(reply, 422, [{ loc: ['body'], msg: `JSON decode error: ${error.message}`, type: 'json_invalid' }]);
+    }
+    const status = error.statusCode ?? 500;
+    if (status >= 400 && status < 500) return send(reply, status, error.detail ?? error.message);
+    request.log.error({ err: error }, 'unhandled error');
+    return reply.status(500).send({ detail: 'Internal server error', request_id: request.id });
+  });
+
+  app.setNotFoundHandler((request, reply) => send(reply, 404, `Not Found: ${request.method} ${request.url.split('?')[0]}`));
+}

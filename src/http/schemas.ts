@@ -1,0 +1,46 @@
+/** Schemas shared by many routes. Route-specific schemas live beside their route. */
+import { Type, type TSchema } from 'typebox';
+
+export const Uuid = Type.String({ format: 'uuid', description: 'A UUID' });
+
+export const IdParams = Type.Object({ id: Uuid });
+
+export const Timestamp = Type.String({ format: 'date-time', description: 'ISO 8601 time in UTC' });
+
+export const NullableTimestamp = Type.Union([Timestamp, Type.Null()]);
+
+export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+
+export const toIso = (ms: number): string => new Date(ms).toISOString();
+export const toIsoOrNull = (ms: number | null): string | null => (ms === null ? null : toIso(ms));
+
+/**
+ * The one error shape (FastAPI's): `detail` is a message, a list of field problems (422), or an
+ * object with extra fields such as `existing_id` (409).
+ */
+export const ErrorResponse = Type.Object(
+  {
+    detail: Type.Union([
+      Type.String(),
+      Type.Array(
+        Type.Object({
+          loc: Type.Array(Type.Union([Type.String(), Type.Number()])),
+          msg: Type.String(),
+          type: Type.String(),
+        }),
+      ),
+      Type.Object({}, { additionalProperties: true }),
+    ]),
+    request_id: Type.Optional(Type.String()),
+  },
+  { $id: 'ErrorResponse', description: 'Every error has this shape.' },
+);
+
+const errorRef = Type.Unsafe({ $ref: 'ErrorResponse#' });
+
+/** The error responses a route can give, for its OpenAPI description. */
+export function errorResponses(...codes: (400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 503)[]) {
+  return Object.fromEntries(codes.map((code) => [code, errorRef]));
+}
+
+export const NoContent = Type.Null({ description: 'No content' });

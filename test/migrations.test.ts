@@ -1,0 +1,74 @@
+import { NO_MIGRATIONS, sql } from 'kysely';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openDatabase, type DatabaseHandle } from '../src/db/database.js';
+import { createMigrator, migrateToLatest } from '../src/db/migrate.js';
+import { migrations } from '../src/db/migrations/index.js';
+import { createTestDatabase, TEST_DIALECTS, type TestDatabase } from './helpers/databases.js';
+
+const EXPECTED_TABLES = ['api_keys', 'app_meta', 'tenant_settings', 'tenants', 'users'];
+
+describe.each(TEST_DIALECTS)('migrations on %s', (dialect) => {
+  let testDatabase: TestDatabase;
+  let database: DatabaseHandle;
+
+  afterEach(async () => {
+    await database?.close();
+    await testDatabase?.drop();
+  });
+
+  async function open() {
+    testDatabase = await createTestDatabase(dialect);
+    database = await openDatabase(testDatabase.target);
+  }
+
+  it('creates every table, and a second run applies nothing', async () => {
+    await open();
+    const applied = await migrateToLatest(database.db);
+    expect(applied).toEqual(Object.keys(migrations));
+    const tables = (await database.db.introspection.getTables()).map((t) => t.name).sort();
+    expect(tables).toEqual(EXPECTED_TABLES);
+    expect(await migrateToLatest(database.db)).toEqual([]);
+  });
+
+  it('migrates down to nothing and back up again', async () => {
+    await open();
+    await migrateToLatest(database.db);
+    const migrator = createMigrator(database.db);
+    const down = await migrator.migrateTo(NO_MIGRATIONS);
+    expect(down.error).toBeUndefined();
+    const tablesLeft = (await database.db.introspection.getTables()).map((t) => t.name);
+    expect(tablesLeft.filter((name) => EXPECTED_TABLES.includes(name))).toEqual([]);
+    expect(await migrateToLatest(database.db)).toEqual(Object.keys(migrations));
+  });
+
+  it('enforces the constraints the services rely on', async () => {
+    await open();
+    await migrateToLatest(database.db);
+    const now = Date.now();
+    await database.db.insertInto('tenants').values({ id: 't1', name: 'A', created_at: now }).execute();
+    // Foreign keys are on (SQLite needs the pragma): a user of a missing tenant is refused.
+    await expect(
+      database.db
+        .insertInto('users')
+        .values({ id: 'u1', tenant_id: 'missing', email: 'a@x.io', password_hash: 'h', role: 'admin', is_superuser: 0, is_active: 1, created_at: now, updated_at: now })
+        .execute(),
+    ).rejects.toThrow();
+    // E-mails are unique; API key hashes are unique.
+    const user = { tenant_id: 't1', email: 'a@x.io', password_hash: 'h', role: 'admin', is_superuser: 0, is_active: 1, created_at: now, updated_at: now };
+    await database.db.insertInto('users').values({ id: 'u1', ...user }).execute();
+    await expect(database.db.insertInto('users').values({ id: 'u2', ...user }).execute()).rejects.toThrow();
+    // Deleting a tenant removes what it owns.
+    await database.db.deleteFrom('tenants').where('id', '=', 't1').execute();
+    const left = await sql<{ n: number }>`select count(*) as n from users`.execute(database.db);
+    expect(Number(left.rows[0]?.n)).toBe(0);
+  });
+
+  it('keeps epoch-millisecond times as numbers on read', async () => {
+    await open();
+    await migrateToLatest(database.db);
+    const at = Date.UTC(2026, 10, 21, 12, 0, 0, 123);
+    await database.db.insertInto('tenants').values({ id: 't1', name: 'A', created_at: at }).execute();
+    const row = await database.db.selectFrom('tenants').select('created_at').executeTakeFirstOrThrow();
+    expect(row.created_at).toBe(at);
+  });
+});
