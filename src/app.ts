@@ -56,6 +56,10 @@ export async function buildApp(deps: AppDependencies): Promise<VigieApp> {
     ajv: { customOptions: { allErrors: true, removeAdditional: true, coerceTypes: 'array', useDefaults: true } },
     return503OnClosing: true,
   }).withTypeProvider<TypeBoxTypeProvider>();
+  // Fastify parses text/plain by default, so a plain-text body reached the JSON schema and came
+  // back as a confusing 422 "should be object". The API takes JSON (and login's form): anything
+  // else is a 415. A route that wants raw text (e.g. ping bodies) adds its own parser in its scope.
+  app.removeContentTypeParser('text/plain');
 
   const services = createServices({ db: database.db, clock, secretKey: deps.secretKey, jwtExpiresMinutes: config.jwtExpiresMinutes });
 

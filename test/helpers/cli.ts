@@ -1,0 +1,81 @@
+/**
+ * Runs the built `vigie` CLI as a real process in its own working directory, with only the
+ * environment a test gives it (no inherited .env or TEST_* variables).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const CLI = resolve('dist/cli.js');
+
+export function tempWorkDir(): string {
+  return mkdtempSync(join(tmpdir(), 'vigie-cli-'));
+}
+
+function baseEnv(env: Record<string, string>): NodeJS.ProcessEnv {
+  return { PATH: process.env.PATH, HOME: process.env.HOME, PORT: '0', ...env };
+}
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function runCli(args: string[], options: { cwd: string; env?: Record<string, string> }): Promise<CliResult> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: options.cwd, env: baseEnv(options.env ?? {}), stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => resolvePromise({ code, stdout, stderr }));
+  });
+}
+
+export interface ServeProcess {
+  readonly child: ChildProcess;
+  /** Base URL the server announced, e.g. http://127.0.0.1:41234 */
+  readonly url: string;
+  output(): { stdout: string; stderr: string };
+  /** Sends a signal and resolves with the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/** Starts `vigie serve` on a free port and resolves once it logs that it is listening. */
+export function startServe(options: { cwd: string; env?: Record<string, string>; timeoutMs?: number }): Promise<ServeProcess> {
+  // serve must log at info: its "listening" line is how the test learns the port.
+  const child = spawn(process.execPath, [CLI, 'serve'], { cwd: options.cwd, env: baseEnv({ ...options.env, LOG_LEVEL: 'info' }), stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  const exited = new Promise<number | null>((resolveExit) => child.on('close', (code) => resolveExit(code)));
+  return new Promise((resolvePromise, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`vigie serve did not start in time.\nstdout:\n${stdout}\nstderr:\n${stderr}`));
+    }, options.timeoutMs ?? 20_000);
+    child.stderr!.on('data', (chunk) => (stderr += chunk));
+    child.stdout!.on('data', (chunk) => {
+      stdout += chunk;
+      const match = /"url":"(http:\/\/[^"]+)","database"/.exec(stdout);
+      if (match) {
+        clearTimeout(timer);
+        resolvePromise({
+          child,
+          url: match[1]!,
+          output: () => ({ stdout, stderr }),
+          stop: (signal = 'SIGTERM') => {
+            child.kill(signal);
+            return exited;
+          },
+        });
+      }
+    });
+    exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`vigie serve exited with ${code} before listening.\nstdout:\n${stdout}\nstderr:\n${stderr}`));
+    });
+  });
+}
