@@ -21,10 +21,13 @@ import { createLogger, type Logger } from './logger.js';
 import { registerApiKeyRoutes } from './routes/api-keys.js';
 import { registerAuthRoutes } from './routes/auth.js';
 import { registerHealthRoutes } from './routes/health.js';
+import { registerHttpTargetRoutes } from './routes/http-targets.js';
+import { registerIncidentRoutes } from './routes/incidents.js';
+import { registerMonitorRoutes } from './routes/monitors.js';
 import { registerSettingsRoutes } from './routes/settings.js';
 import { registerTenantRoutes } from './routes/tenants.js';
 import { registerUserRoutes } from './routes/users.js';
-import { createServices } from './services.js';
+import { createServices, type Services } from './services.js';
 import { VERSION } from './version.js';
 
 export interface AppDependencies {
@@ -35,6 +38,8 @@ export interface AppDependencies {
   readonly secretKey: string;
   /** Defaults to the database, plus Redis when REDIS_URL is set. */
   readonly probes?: readonly ReadinessProbe[];
+  /** Built from the other dependencies when not given (the server shares its own with the background work). */
+  readonly services?: Services;
   /** The process's logger; defaults to JSON logs at the configured level. */
   readonly logger?: Logger;
 }
@@ -53,7 +58,9 @@ export async function buildApp(deps: AppDependencies): Promise<VigieApp> {
       const given = request.headers['x-request-id'];
       return typeof given === 'string' && SAFE_REQUEST_ID.test(given) ? given : randomUUID();
     },
-    ajv: { customOptions: { allErrors: true, removeAdditional: true, coerceTypes: 'array', useDefaults: true } },
+    // Unknown body fields are refused (422 naming them), not silently dropped: a typo in a PATCH
+    // must not look like success.
+    ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
     return503OnClosing: true,
   }).withTypeProvider<TypeBoxTypeProvider>();
   // Fastify parses text/plain by default, so a plain-text body reached the JSON schema and came
@@ -61,7 +68,7 @@ export async function buildApp(deps: AppDependencies): Promise<VigieApp> {
   // else is a 415. A route that wants raw text (e.g. ping bodies) adds its own parser in its scope.
   app.removeContentTypeParser('text/plain');
 
-  const services = createServices({ db: database.db, clock, secretKey: deps.secretKey, jwtExpiresMinutes: config.jwtExpiresMinutes });
+  const services = deps.services ?? createServices({ db: database.db, clock, secretKey: deps.secretKey, jwtExpiresMinutes: config.jwtExpiresMinutes });
 
   app.addSchema(ErrorResponse);
   installErrorHandling(app);
@@ -103,6 +110,9 @@ export async function buildApp(deps: AppDependencies): Promise<VigieApp> {
   registerSettingsRoutes(app, services);
   registerUserRoutes(app, services);
   registerTenantRoutes(app, services);
+  registerMonitorRoutes(app, services);
+  registerHttpTargetRoutes(app, services);
+  registerIncidentRoutes(app, services);
 
   await app.ready();
   return app;

@@ -23,6 +23,10 @@ export interface Config {
   readonly bodyLimitBytes: number;
   readonly loginRateLimitPerMinute: number;
   readonly trustProxy: boolean;
+  readonly checkConcurrency: number;
+  readonly resultsRetentionDays: number;
+  readonly minuteRollupsRetentionDays: number;
+  readonly hourRollupsRetentionDays: number;
 }
 
 export class ConfigError extends Error {
@@ -111,6 +115,10 @@ export const ENV_VARIABLES = {
   bodyLimitBytes: variable('BODY_LIMIT_BYTES', String(1024 * 1024), integer(1024, 512 * 1024 * 1024)),
   loginRateLimitPerMinute: variable('LOGIN_RATE_LIMIT_PER_MINUTE', '10', integer(1, 100_000)),
   trustProxy: variable('TRUST_PROXY', 'false', boolean),
+  checkConcurrency: variable('CHECK_CONCURRENCY', '100', integer(1, 10_000)),
+  resultsRetentionDays: variable('RESULTS_RETENTION_DAYS', '7', integer(1, 3650)),
+  minuteRollupsRetentionDays: variable('MINUTE_ROLLUPS_RETENTION_DAYS', '3', integer(1, 3650)),
+  hourRollupsRetentionDays: variable('HOUR_ROLLUPS_RETENTION_DAYS', '400', integer(1, 36500)),
 } satisfies { [K in keyof Config]: Variable<Config[K]> };
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {

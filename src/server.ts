@@ -12,7 +12,9 @@ import { openDatabase } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
 import type { VigieApp } from './http/types.js';
 import type { Logger } from './logger.js';
+import { createBackgroundWork } from './runtime.js';
 import { resolveSecretKey } from './secret-key.js';
+import { createServices } from './services.js';
 
 export interface RunningServer {
   readonly app: VigieApp;
@@ -36,13 +38,17 @@ export async function startServer({ config, logger, clock = systemClock, onFirst
     const credentials = await bootstrapFirstStart({ db: database.db, clock });
     if (credentials) onFirstStart?.(credentials);
     const secretKey = resolveSecretKey(config.secretKey, config.dataDir, (message) => logger.warn(message));
-    const app = await buildApp({ config, database, clock, secretKey, logger });
+    const services = createServices({ db: database.db, clock, secretKey, jwtExpiresMinutes: config.jwtExpiresMinutes });
+    const app = await buildApp({ config, database, clock, secretKey, logger, services });
+    const background = createBackgroundWork({ db: database.db, clock, config, services, logger });
     const url = await app.listen({ port: config.port, host: config.host });
+    await background.start();
     logger.info({ url, database: describeDatabaseTarget(config.database) }, 'Vigie is listening');
 
     let stopping: Promise<void> | undefined;
     const stop = () =>
       (stopping ??= (async () => {
+        await background.stop(); // no new checks; running ones finish and are recorded
         await app.close(); // stops accepting, lets in-flight requests finish
         await database.close();
         logger.info('Vigie stopped');

@@ -59,7 +59,7 @@ describe.each(TEST_DIALECTS)('vigie CLI on %s', (dialect) => {
     expect(login.status).toBe(200);
     const me = await fetch(`${server.url}/api/v1/auth/me`, { headers: { 'x-api-key': apiKey! } });
     expect(me.status).toBe(200);
-    expect((await me.json()).scope).toBe('full');
+    expect(((await me.json()) as { scope: string }).scope).toBe('full');
     expect(await server.stop()).toBe(0);
 
     server = await startServe({ cwd, env });
@@ -109,7 +109,7 @@ describe.each(TEST_DIALECTS)('vigie CLI on %s', (dialect) => {
       body: 'username=admin@example.com&password=admin123',
     });
     expect(login.status).toBe(200);
-    expect((await login.json()).token_type).toBe('bearer');
+    expect(((await login.json()) as { token_type: string }).token_type).toBe('bearer');
   });
 
   it('bootstrap without --dev prints credentials on an empty database, then says there is nothing to do', async () => {

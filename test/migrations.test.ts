@@ -5,7 +5,10 @@ import { createMigrator, migrateToLatest } from '../src/db/migrate.js';
 import { migrations } from '../src/db/migrations/index.js';
 import { createTestDatabase, TEST_DIALECTS, type TestDatabase } from './helpers/databases.js';
 
-const EXPECTED_TABLES = ['api_keys', 'app_meta', 'tenant_settings', 'tenants', 'users'];
+const EXPECTED_TABLES = [
+  'api_keys', 'app_meta', 'check_results', 'http_targets', 'incidents', 'monitor_flips', 'monitor_tags', 'monitors',
+  'rollups_hour', 'rollups_minute', 'tenant_settings', 'tenants', 'users',
+];
 
 describe.each(TEST_DIALECTS)('migrations on %s', (dialect) => {
   let testDatabase: TestDatabase;

@@ -59,7 +59,7 @@ describe('graceful shutdown', () => {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ username: email, password }),
     });
-    const token = (await login.json()).access_token as string;
+    const token = ((await login.json()) as { access_token: string }).access_token;
     await server.stop();
 
     server = await startServe({ cwd, env });

@@ -57,13 +57,53 @@ const TENANT_RESOURCES: readonly TenantResource[] = [
     create: async (ctx, owner) =>
       created(ctx, owner, 'POST /api/v1/users', { email: `member-${randomUUID()}@tenant-a.example`, password: 'correct horse battery', role: 'member' }),
   },
+  {
+    name: 'HTTP target (and its monitor)',
+    routes: [
+      { route: 'GET /api/v1/http-targets/:id' },
+      { route: 'PATCH /api/v1/http-targets/:id', body: { name: 'renamed by its owner', check_interval_seconds: 120 } },
+      { route: 'POST /api/v1/http-targets/:id/check' },
+      { route: 'DELETE /api/v1/http-targets/:id' },
+      { route: 'GET /api/v1/monitors/:id' },
+      { route: 'GET /api/v1/monitors/:id/results' },
+      { route: 'GET /api/v1/monitors/:id/uptime' },
+      { route: 'POST /api/v1/monitors/:id/pause' },
+      { route: 'POST /api/v1/monitors/:id/resume' },
+    ],
+    create: (ctx, owner) => createRefusedTarget(ctx, owner),
+  },
+  {
+    name: 'incident',
+    routes: [{ route: 'GET /api/v1/incidents/:id' }, { route: 'POST /api/v1/incidents/:id/ack' }],
+    create: async (ctx, owner) => {
+      const targetId = await createRefusedTarget(ctx, owner);
+      await ctx.app.inject({ method: 'POST', url: `/api/v1/http-targets/${targetId}/check`, headers: owner.headers });
+      const incidents = await ctx.app.inject({ method: 'GET', url: `/api/v1/incidents?monitor=${targetId}`, headers: owner.headers });
+      const [incident] = incidents.json() as { id: string }[];
+      if (!incident) throw new Error(`no incident opened: ${incidents.body}`);
+      return incident.id;
+    },
+  },
 ];
+
+/** An HTTP target whose check fails at once (nothing listens on port 9), down after one failure. */
+function createRefusedTarget(ctx: TestContext, owner: Owner): Promise<string> {
+  return created(ctx, owner, 'POST /api/v1/http-targets', { name: 'tenant-a site', url: `http://127.0.0.1:9/${randomUUID()}`, failure_threshold: 1, timeout_seconds: 2 });
+}
 
 /**
  * LATER ISSUES: every GET route without a `:param` that returns one tenant's data (lists,
  * settings, summaries) belongs here; B's answer must not contain anything of A's.
  */
-const TENANT_LISTS: readonly RoutePattern[] = ['GET /api/v1/api-keys', 'GET /api/v1/users', 'GET /api/v1/settings', 'GET /api/v1/auth/me'];
+const TENANT_LISTS: readonly RoutePattern[] = [
+  'GET /api/v1/api-keys',
+  'GET /api/v1/users',
+  'GET /api/v1/settings',
+  'GET /api/v1/auth/me',
+  'GET /api/v1/monitors',
+  'GET /api/v1/http-targets',
+  'GET /api/v1/incidents',
+];
 
 /** Routes that reach across tenants; a tenant's full credential gets 403 from each. */
 const SUPERUSER_ROUTES: readonly RouteCall[] = [

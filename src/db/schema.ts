@@ -5,6 +5,10 @@
  */
 import type { ApiKeysTable } from './tables/api-keys.table.js';
 import type { AppMetaTable } from './tables/app-meta.table.js';
+import type { CheckResultsTable, RollupsTable } from './tables/check-results.table.js';
+import type { HttpTargetsTable } from './tables/http-targets.table.js';
+import type { IncidentsTable, MonitorFlipsTable } from './tables/incidents.table.js';
+import type { MonitorsTable, MonitorTagsTable } from './tables/monitors.table.js';
 import type { TenantSettingsTable } from './tables/tenant-settings.table.js';
 import type { TenantsTable } from './tables/tenants.table.js';
 import type { UsersTable } from './tables/users.table.js';
@@ -15,4 +19,12 @@ export interface Database {
   users: UsersTable;
   api_keys: ApiKeysTable;
   app_meta: AppMetaTable;
+  monitors: MonitorsTable;
+  monitor_tags: MonitorTagsTable;
+  http_targets: HttpTargetsTable;
+  check_results: CheckResultsTable;
+  rollups_minute: RollupsTable;
+  rollups_hour: RollupsTable;
+  monitor_flips: MonitorFlipsTable;
+  incidents: IncidentsTable;
 }

@@ -29,6 +29,8 @@ function describeIssue(issue: AjvIssue): Pick<FieldProblem, 'msg' | 'type'> {
   switch (keyword) {
     case 'required':
       return { msg: 'Field required', type: 'missing' };
+    case 'additionalProperties':
+      return { msg: 'Extra field not permitted', type: 'extra_forbidden' };
     case 'format':
       return { msg: `Value is not a valid ${String(params.format)}`, type: `${String(params.format)}_parsing` };
     case 'enum':
@@ -48,18 +50,19 @@ export function validationProblems(issues: AjvIssue[], context: string | undefin
     .map((issue) => {
       const loc: (string | number)[] = [where, ...pathSegments(issue.instancePath)];
       if (issue.keyword === 'required') loc.push(String(issue.params.missingProperty));
+      if (issue.keyword === 'additionalProperties') loc.push(String(issue.params.additionalProperty));
       return { loc, ...describeIssue(issue) };
     });
-  // A nullable field that fails reports both "not an email" and "not null": the type complaint
-  // of a rejected union branch says nothing useful when a more specific one exists.
-  const specific = new Set(problems.filter((p) => !p.type.endsWith('_type')).map((p) => JSON.stringify(p.loc)));
-  const seen = new Set<string>();
-  return problems.filter((p) => {
-    const key = JSON.stringify(p);
-    if (seen.has(key) || (p.type.endsWith('_type') && specific.has(JSON.stringify(p.loc)))) return false;
-    seen.add(key);
-    return true;
-  });
+  // One entry per field: the first complaint is the most specific (a nullable field that fails
+  // would otherwise also say "not null", an empty name both "too short" and "no visible
+  // character"), except that a rejected union branch's type complaint yields to anything else.
+  const byField = new Map<string, FieldProblem>();
+  for (const problem of problems) {
+    const key = JSON.stringify(problem.loc);
+    const kept = byField.get(key);
+    if (!kept || (kept.type.endsWith('_type') && !problem.type.endsWith('_type'))) byField.set(key, problem);
+  }
+  return [...byField.values()];
 }
 
 function send(reply: FastifyReply, status: number, detail: unknown) {

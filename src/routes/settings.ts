@@ -14,7 +14,7 @@ const fields = {
 };
 
 const SettingsResponse = Type.Object(fields);
-const SettingsPatch = Type.Partial(Type.Object(fields), { minProperties: 1 });
+const SettingsPatch = Type.Partial(Type.Object(fields), { minProperties: 1, additionalProperties: false });
 
 function toResponse(settings: TenantSettings) {
   return {

@@ -8,7 +8,7 @@ import { CreateUserBody, toUserResponse, UserResponse } from './user-schemas.js'
 const TenantResponse = Type.Object({ id: Uuid, name: Type.String(), created_at: Timestamp });
 
 const CreateTenantBody = Type.Object({
-  name: Type.String({ minLength: 1, maxLength: 200 }),
+  name: Type.String({ minLength: 1, pattern: '\\S', maxLength: 200 }),
   id: Type.Optional(Type.String({ format: 'uuid', description: 'Chosen by the server when omitted' })),
 });
 

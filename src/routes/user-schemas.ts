@@ -33,7 +33,7 @@ export const UpdateUserBody = Type.Object(
     is_active: Type.Optional(Type.Boolean()),
     is_superuser: Type.Optional(Type.Boolean({ description: 'Only a superuser may set this.' })),
   },
-  { minProperties: 1 },
+  { minProperties: 1, additionalProperties: false },
 );
 
 export function toUserResponse(user: User) {

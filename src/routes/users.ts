@@ -14,6 +14,16 @@ export function assertMaySetSuperuser(actor: Actor, requested: boolean | undefin
   }
 }
 
+/**
+ * Only a superuser may change or delete a superuser: a tenant admin (or a full API key) who could
+ * reset a superuser's password would log in as them and reach every tenant.
+ */
+async function assertMayManage(services: Services, actor: Actor, userId: string): Promise<void> {
+  if (actor.permissions.has('superuser')) return;
+  const target = await services.users.get(actor.tenantId, userId);
+  if (target.isSuperuser) throw new ForbiddenError('Only a superuser may change or delete a superuser');
+}
+
 export function registerUserRoutes(app: VigieApp, services: Services): void {
   const tags = ['users'];
 
@@ -63,6 +73,11 @@ export function registerUserRoutes(app: VigieApp, services: Services): void {
     async (request) => {
       const actor = actorOf(request);
       assertMaySetSuperuser(actor, request.body.is_superuser);
+      await assertMayManage(services, actor, request.params.id);
+      const demotesSelf = request.body.is_active === false || (request.body.role !== undefined && request.body.role !== 'admin');
+      if (actor.userId === request.params.id && demotesSelf) {
+        throw new ConflictError('You cannot disable yourself or drop your own admin role; ask another admin');
+      }
       const user = await services.users.update(actor.tenantId, request.params.id, {
         role: request.body.role,
         password: request.body.password,
@@ -82,6 +97,7 @@ export function registerUserRoutes(app: VigieApp, services: Services): void {
     async (request, reply) => {
       const actor = actorOf(request);
       if (actor.userId === request.params.id) throw new ConflictError('You cannot delete your own user');
+      await assertMayManage(services, actor, request.params.id);
       await services.users.remove(actor.tenantId, request.params.id);
       return reply.status(204).send(null);
     },

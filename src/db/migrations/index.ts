@@ -5,7 +5,9 @@
  */
 import type { Migration } from 'kysely';
 import * as foundation from './2026_11_21_0001_foundation.js';
+import * as monitors from './2026_11_21_0002_monitors.js';
 
 export const migrations: Record<string, Migration> = {
   '2026_11_21_0001_foundation': foundation,
+  '2026_11_21_0002_monitors': monitors,
 };

@@ -1,0 +1,141 @@
+/**
+ * Typed assertions checked on every HTTP response (what Gatus and Uptime Kuma users rely on).
+ * Each failed assertion yields a plain sentence; the check's status is the worst severity among
+ * the failures (`down` unless the assertion says `warning`).
+ */
+import type { ResultStatus } from '../../monitors/kinds.js';
+
+export const ASSERTION_TYPES = [
+  'status_in',
+  'response_time_under',
+  'body_contains',
+  'body_not_contains',
+  'json_path_equals',
+  'json_path_matches',
+  'certificate_valid_for',
+] as const;
+
+type Severity = 'down' | 'warning';
+
+export type Assertion = { severity?: Severity } & (
+  | { type: 'status_in'; values: number[] }
+  | { type: 'response_time_under'; ms: number }
+  | { type: 'body_contains'; value: string }
+  | { type: 'body_not_contains'; value: string }
+  | { type: 'json_path_equals'; path: string; value: unknown }
+  | { type: 'json_path_matches'; path: string; pattern: string }
+  | { type: 'certificate_valid_for'; days: number }
+);
+
+export interface ObservedResponse {
+  status: number;
+  latencyMs: number;
+  body: string;
+  /** Set for HTTPS: when the server's certificate stops being valid. */
+  certificateValidTo?: number;
+  now: number;
+}
+
+export interface AssertionFailure {
+  severity: Severity;
+  message: string;
+}
+
+const DAY_MS = 86_400_000;
+
+/** Reads `$.a.b[0].c` (or `a.b.0.c`) from a parsed JSON document. */
+export function readJsonPath(document: unknown, path: string): { found: boolean; value?: unknown } {
+  const segments = path
+    .replace(/^\$\.?/, '')
+    .replace(/\[(\d+)\]/g, '.$1')
+    .split('.')
+    .filter((s) => s !== '');
+  let current: unknown = document;
+  for (const segment of segments) {
+    if (current === null || typeof current !== 'object' || !(segment in (current as object))) return { found: false };
+    current = (current as Record<string, unknown>)[segment];
+  }
+  return { found: true, value: current };
+}
+
+function parseJson(body: string): { ok: true; value: unknown } | { ok: false } {
+  try {
+    return { ok: true, value: JSON.parse(body) };
+  } catch {
+    return { ok: false };
+  }
+}
+
+function checkOne(assertion: Assertion, response: ObservedResponse): string | undefined {
+  switch (assertion.type) {
+    case 'status_in':
+      return assertion.values.includes(response.status) ? undefined : `expected status ${assertion.values.join(' or ')}, got ${response.status}`;
+    case 'response_time_under':
+      return response.latencyMs < assertion.ms ? undefined : `response took ${response.latencyMs} ms, limit is ${assertion.ms} ms`;
+    case 'body_contains':
+      return response.body.includes(assertion.value) ? undefined : `body does not contain "${assertion.value}"`;
+    case 'body_not_contains':
+      return response.body.includes(assertion.value) ? `body contains "${assertion.value}"` : undefined;
+    case 'json_path_equals':
+    case 'json_path_matches': {
+      const json = parseJson(response.body);
+      if (!json.ok) return `body is not JSON, cannot read ${assertion.path}`;
+      const { found, value } = readJsonPath(json.value, assertion.path);
+      if (!found) return `${assertion.path} is missing from the body`;
+      if (assertion.type === 'json_path_equals') {
+        return JSON.stringify(value) === JSON.stringify(assertion.value) ? undefined : `${assertion.path} is ${JSON.stringify(value)}, expected ${JSON.stringify(assertion.value)}`;
+      }
+      const text = typeof value === 'string' ? value : JSON.stringify(value);
+      return new RegExp(assertion.pattern).test(text) ? undefined : `${assertion.path} is ${JSON.stringify(value)}, which does not match /${assertion.pattern}/`;
+    }
+    case 'certificate_valid_for': {
+      if (response.certificateValidTo === undefined) return 'no TLS certificate to check (not an https URL)';
+      const daysLeft = Math.floor((response.certificateValidTo - response.now) / DAY_MS);
+      if (daysLeft >= assertion.days) return undefined;
+      return daysLeft < 0 ? `certificate expired ${-daysLeft} days ago` : `certificate expires in ${daysLeft} days`;
+    }
+  }
+}
+
+export function evaluateAssertions(assertions: readonly Assertion[], response: ObservedResponse): AssertionFailure[] {
+  const failures: AssertionFailure[] = [];
+  for (const assertion of assertions) {
+    const message = checkOne(assertion, response);
+    if (message) failures.push({ severity: assertion.severity ?? 'down', message });
+  }
+  return failures;
+}
+
+export function statusOf(failures: readonly AssertionFailure[]): ResultStatus {
+  if (failures.length === 0) return 'up';
+  return failures.some((f) => f.severity === 'down') ? 'down' : 'warning';
+}
+
+const REQUIRED_FIELDS: Record<Assertion['type'], string[]> = {
+  status_in: ['values'],
+  response_time_under: ['ms'],
+  body_contains: ['value'],
+  body_not_contains: ['value'],
+  json_path_equals: ['path', 'value'],
+  json_path_matches: ['path', 'pattern'],
+  certificate_valid_for: ['days'],
+};
+
+/** What is wrong with each assertion, as [index, field, message] triples (empty when all are fine). */
+export function assertionProblems(assertions: readonly Record<string, unknown>[]): [number, string, string][] {
+  const problems: [number, string, string][] = [];
+  assertions.forEach((assertion, index) => {
+    const type = assertion.type as Assertion['type'];
+    for (const field of REQUIRED_FIELDS[type] ?? []) {
+      if (assertion[field] === undefined) problems.push([index, field, `Field required for a ${type} assertion`]);
+    }
+    if (type === 'json_path_matches' && typeof assertion.pattern === 'string') {
+      try {
+        new RegExp(assertion.pattern);
+      } catch (error) {
+        problems.push([index, 'pattern', `Invalid regular expression: ${(error as Error).message}`]);
+      }
+    }
+  });
+  return problems;
+}

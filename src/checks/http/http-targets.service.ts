@@ -1,0 +1,175 @@
+/**
+ * HTTP targets (seed 000): a monitor of kind `http` plus its request settings. One target per
+ * URL per tenant, enforced by a unique index so that two concurrent creations of the same URL
+ * give exactly one 201 and one 409 naming the first.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Clock } from '../../clock.js';
+import type { Db } from '../../db/database.js';
+import { isUniqueViolation } from '../../db/errors.js';
+import { ConflictError, NotFoundError, ValidationError } from '../../errors.js';
+import type { CheckRunner } from '../../monitors/check-runner.js';
+import { findMonitor, insertMonitor, replaceTags, updateMonitor, type Monitor } from '../../monitors/monitors.repository.js';
+import type { MonitorsService } from '../../monitors/monitors.service.js';
+import type { RecordedResult } from '../../monitors/results.service.js';
+import { assertionProblems, type Assertion } from './assertions.js';
+import { findHttpTarget, findHttpTargetIdByUrl, insertHttpTarget, listHttpTargets, updateHttpTarget, type HttpTargetSettings } from './http-targets.repository.js';
+import type { HttpAuth } from './probe.js';
+
+export const HTTP_DEFAULTS = { method: 'GET', expectedStatusCode: 200, timeoutSeconds: 10, checkIntervalSeconds: 60, isActive: true };
+export const MIN_CHECK_INTERVAL_SECONDS = 10;
+export const DUPLICATE_URL_MESSAGE = 'An HTTP target with this URL already exists for this client.';
+
+export interface HttpTargetInput {
+  name: string;
+  url: string;
+  method?: string;
+  expectedStatusCode?: number;
+  timeoutSeconds?: number;
+  checkIntervalSeconds?: number;
+  isActive?: boolean;
+  tags?: string[];
+  headers?: Record<string, string>;
+  body?: string | null;
+  auth?: HttpAuth | null;
+  followRedirects?: boolean;
+  tlsSkipVerify?: boolean;
+  assertions?: Assertion[];
+  failureThreshold?: number | null;
+  recoveryThreshold?: number;
+}
+
+export interface HttpTarget extends HttpTargetSettings {
+  monitor: Monitor;
+}
+
+/** Pydantic's wording, which seed 000's clients and scripts match on. */
+export function checkUrl(url: string): void {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw ValidationError.field(['body', 'url'], 'Input should be a valid URL', 'url_parsing');
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    throw ValidationError.field(['body', 'url'], "URL scheme should be 'http' or 'https'", 'url_scheme');
+  }
+}
+
+function checkAssertions(assertions: Assertion[] | undefined): void {
+  const problems = assertionProblems((assertions ?? []) as unknown as Record<string, unknown>[]);
+  if (problems.length) {
+    throw new ValidationError(problems.map(([index, field, msg]) => ({ loc: ['body', 'assertions', index, field], msg, type: 'missing' })));
+  }
+}
+
+export function createHttpTargetsService({ db, clock, monitors, checks }: { db: Db; clock: Clock; monitors: MonitorsService; checks: CheckRunner }) {
+  async function conflictFor(tenantId: string, url: string): Promise<ConflictError> {
+    const existingId = await findHttpTargetIdByUrl(db, tenantId, url);
+    return new ConflictError({ message: DUPLICATE_URL_MESSAGE, existing_id: existingId ?? null });
+  }
+
+  const get = async (tenantId: string, monitorId: string): Promise<HttpTarget> => {
+    const [monitor, settings] = await Promise.all([findMonitor(db, tenantId, monitorId), findHttpTarget(db, tenantId, monitorId)]);
+    if (!monitor || !settings) throw new NotFoundError('HTTP target');
+    return { ...settings, monitor };
+  };
+
+  return {
+    get,
+
+    async create(tenantId: string, input: HttpTargetInput): Promise<string> {
+      checkUrl(input.url);
+      checkAssertions(input.assertions);
+      const id = randomUUID();
+      const now = clock.now();
+      const isActive = input.isActive ?? HTTP_DEFAULTS.isActive;
+      try {
+        await db.transaction().execute(async (trx) => {
+          await insertMonitor(trx, {
+            id,
+            tenantId,
+            kind: 'http',
+            name: input.name,
+            tags: input.tags ?? [],
+            isActive,
+            failureThreshold: input.failureThreshold ?? null,
+            recoveryThreshold: input.recoveryThreshold ?? 1,
+            intervalSeconds: input.checkIntervalSeconds ?? HTTP_DEFAULTS.checkIntervalSeconds,
+            nextDueAt: now, // first check right away
+            now,
+          });
+          await insertHttpTarget(trx, {
+            monitorId: id,
+            tenantId,
+            url: input.url,
+            method: input.method ?? HTTP_DEFAULTS.method,
+            expectedStatusCode: input.expectedStatusCode ?? HTTP_DEFAULTS.expectedStatusCode,
+            timeoutSeconds: input.timeoutSeconds ?? HTTP_DEFAULTS.timeoutSeconds,
+            followRedirects: input.followRedirects ?? true,
+            tlsSkipVerify: input.tlsSkipVerify ?? false,
+            headers: input.headers ?? {},
+            body: input.body ?? null,
+            auth: input.auth ?? null,
+            assertions: input.assertions ?? [],
+          });
+        });
+      } catch (error) {
+        if (isUniqueViolation(error)) throw await conflictFor(tenantId, input.url);
+        throw error;
+      }
+      return id;
+    },
+
+    async list(tenantId: string): Promise<HttpTarget[]> {
+      const [settings, all] = await Promise.all([listHttpTargets(db, tenantId), monitors.list(tenantId, { kind: 'http', limit: 100_000, offset: 0 })]);
+      const byId = new Map(all.items.map((m) => [m.id, m]));
+      return settings.filter((s) => byId.has(s.monitorId)).map((s) => ({ ...s, monitor: byId.get(s.monitorId)! }));
+    },
+
+    async update(tenantId: string, monitorId: string, input: Partial<HttpTargetInput>): Promise<HttpTarget> {
+      const current = await get(tenantId, monitorId);
+      if (input.url !== undefined) checkUrl(input.url);
+      checkAssertions(input.assertions);
+      const now = clock.now();
+      const intervalChanged = input.checkIntervalSeconds !== undefined && input.checkIntervalSeconds !== current.monitor.intervalSeconds;
+      try {
+        await db.transaction().execute(async (trx) => {
+          await updateMonitor(
+            trx,
+            tenantId,
+            monitorId,
+            {
+              name: input.name,
+              failureThreshold: input.failureThreshold,
+              recoveryThreshold: input.recoveryThreshold,
+              intervalSeconds: input.checkIntervalSeconds,
+              ...(intervalChanged && current.monitor.isActive && { nextDueAt: now }),
+            },
+            now,
+          );
+          if (input.tags !== undefined) await replaceTags(trx, tenantId, monitorId, input.tags);
+          await updateHttpTarget(trx, tenantId, monitorId, input);
+        });
+      } catch (error) {
+        if (isUniqueViolation(error) && input.url !== undefined) throw await conflictFor(tenantId, input.url);
+        throw error;
+      }
+      if (input.isActive === false) await monitors.pause(tenantId, monitorId);
+      if (input.isActive === true) await monitors.resume(tenantId, monitorId);
+      return get(tenantId, monitorId);
+    },
+
+    remove: (tenantId: string, monitorId: string) => get(tenantId, monitorId).then(() => monitors.remove(tenantId, monitorId)),
+
+    /** Runs the check now (seed 000's manual trigger) and records its result like any other. */
+    async checkNow(tenantId: string, monitorId: string): Promise<RecordedResult> {
+      await get(tenantId, monitorId);
+      const result = await checks.runNow(monitorId);
+      if (!result) throw new NotFoundError('HTTP target');
+      return result;
+    },
+  };
+}
+
+export type HttpTargetsService = ReturnType<typeof createHttpTargetsService>;

@@ -1,0 +1,125 @@
+/**
+ * One HTTP(S) request with undici, as a check: a timeout that covers the whole request (connect,
+ * headers and body), latency measured from the start to the complete response headers, the
+ * server certificate's expiry captured from the TLS socket, and every failure turned into a
+ * sentence a person understands.
+ */
+import { performance } from 'node:perf_hooks';
+import type { TLSSocket } from 'node:tls';
+import { Agent, buildConnector, interceptors, request, type Dispatcher } from 'undici';
+import type { CheckOutcome } from '../../monitors/results.service.js';
+import { evaluateAssertions, statusOf, type Assertion } from './assertions.js';
+
+export type HttpAuth = { type: 'basic'; username: string; password: string } | { type: 'bearer'; token: string };
+
+export interface HttpProbeTarget {
+  url: string;
+  method: string;
+  expectedStatusCode: number;
+  timeoutSeconds: number;
+  followRedirects: boolean;
+  tlsSkipVerify: boolean;
+  headers: Record<string, string>;
+  body: string | null;
+  auth: HttpAuth | null;
+  assertions: Assertion[];
+}
+
+/** Bodies are read up to this size for assertions; the rest is not downloaded. */
+export const MAX_BODY_BYTES = 1024 * 1024;
+const MAX_REDIRECTIONS = 10;
+const USER_AGENT = 'Vigie uptime check';
+
+const TLS_ERROR_CODES = new Set([
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/** The sentence for a request that got no response. */
+export function describeRequestError(error: unknown, target: HttpProbeTarget): string {
+  const { code, name, message } = (error ?? {}) as { code?: string; name?: string; message?: string };
+  const host = new URL(target.url).hostname;
+  if (name === 'TimeoutError' || name === 'AbortError' || code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
+    return `timed out after ${target.timeoutSeconds} s`;
+  }
+  if (code === 'ECONNREFUSED') return `connection refused by ${host}`;
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EAI_NONAME') return `DNS lookup failed for ${host}`;
+  if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET') return `connection reset by ${host}`;
+  if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return `${host} is unreachable`;
+  if (code === 'UND_ERR_MAX_REDIRECTIONS' || /redirect/i.test(message ?? '')) return `too many redirects (more than ${MAX_REDIRECTIONS})`;
+  if (code && TLS_ERROR_CODES.has(code)) return `TLS certificate error: ${message}`;
+  return `request failed: ${message || code || name || 'unknown error'}`;
+}
+
+function requestHeaders(target: HttpProbeTarget): Record<string, string> {
+  const headers: Record<string, string> = { 'user-agent': USER_AGENT, ...target.headers };
+  if (target.auth?.type === 'basic') {
+    headers.authorization = `Basic ${Buffer.from(`${target.auth.username}:${target.auth.password}`).toString('base64')}`;
+  } else if (target.auth?.type === 'bearer') {
+    headers.authorization = `Bearer ${target.auth.token}`;
+  }
+  return headers;
+}
+
+async function readBody(body: Dispatcher.ResponseData['body']): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    chunks.push(chunk as Buffer);
+    size += (chunk as Buffer).length;
+    if (size >= MAX_BODY_BYTES) break; // leaving the loop stops the download
+  }
+  return Buffer.concat(chunks).subarray(0, MAX_BODY_BYTES).toString('utf8');
+}
+
+export async function probeHttp(target: HttpProbeTarget, now: () => number): Promise<CheckOutcome> {
+  const timeoutMs = target.timeoutSeconds * 1000;
+  const connect = buildConnector({ rejectUnauthorized: !target.tlsSkipVerify, timeout: timeoutMs });
+  let certificateValidTo: number | undefined;
+  // A fresh agent per check: each check measures a full connection, and the TLS socket can be
+  // read for the certificate's expiry.
+  const agent = new Agent({
+    connect: (options, callback) =>
+      connect(options, (error, socket) => {
+        const tls = socket as TLSSocket | null;
+        if (!error && tls && typeof tls.getPeerCertificate === 'function') {
+          const validTo = tls.getPeerCertificate()?.valid_to;
+          if (validTo) certificateValidTo = Date.parse(validTo);
+        }
+        (callback as (error: Error | null, socket: unknown) => void)(error, socket);
+      }),
+  });
+  const dispatcher = target.followRedirects ? agent.compose(interceptors.redirect({ maxRedirections: MAX_REDIRECTIONS })) : agent;
+  const signal = AbortSignal.timeout(timeoutMs);
+  const started = performance.now();
+  try {
+    const response = await request(target.url, {
+      method: target.method as Dispatcher.HttpMethod,
+      headers: requestHeaders(target),
+      body: target.body ?? undefined,
+      dispatcher,
+      signal,
+    });
+    const latencyMs = Math.round(performance.now() - started);
+    const body = await readBody(response.body);
+    const assertions: Assertion[] = target.assertions.some((a) => a.type === 'status_in')
+      ? target.assertions
+      : [{ type: 'status_in', values: [target.expectedStatusCode] }, ...target.assertions];
+    const failures = evaluateAssertions(assertions, { status: response.statusCode, latencyMs, body, certificateValidTo, now: now() });
+    return {
+      status: statusOf(failures),
+      latencyMs,
+      value: response.statusCode,
+      message: failures.length ? failures.map((f) => f.message).join('; ') : `HTTP ${response.statusCode} in ${latencyMs} ms`,
+    };
+  } catch (error) {
+    return { status: 'down', latencyMs: null, value: null, message: describeRequestError(error, target) };
+  } finally {
+    agent.destroy().catch(() => {});
+  }
+}

@@ -1,0 +1,16 @@
+/**
+ * Kind, state and result-status names, defined once and reused by the database, the API schemas
+ * and (later) the dashboard. Add a kind here, then its checker (active kinds) in checks/index.ts.
+ */
+export const MONITOR_KINDS = ['http', 'heartbeat', 'backup', 'prometheus', 'container', 'metric', 'machine'] as const;
+export type MonitorKind = (typeof MONITOR_KINDS)[number];
+
+export const MONITOR_STATES = ['pending', 'up', 'down', 'warning', 'paused'] as const;
+export type MonitorState = (typeof MONITOR_STATES)[number];
+
+/** What one check says. `warning` is a failure of the milder level (e.g. a certificate nearing expiry). */
+export const RESULT_STATUSES = ['up', 'down', 'warning'] as const;
+export type ResultStatus = (typeof RESULT_STATUSES)[number];
+
+export const INCIDENT_STATES = ['open', 'resolved'] as const;
+export type IncidentState = (typeof INCIDENT_STATES)[number];

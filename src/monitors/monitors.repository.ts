@@ -1,0 +1,205 @@
+import { sql } from 'kysely';
+import type { Db } from '../db/database.js';
+import type { MonitorsTable } from '../db/tables/monitors.table.js';
+import type { MonitorKind, MonitorState } from './kinds.js';
+
+export interface Monitor {
+  id: string;
+  tenantId: string;
+  kind: MonitorKind;
+  name: string;
+  tags: string[];
+  isActive: boolean;
+  state: MonitorState;
+  consecutiveFailures: number;
+  consecutiveSuccesses: number;
+  failureThreshold: number | null;
+  recoveryThreshold: number;
+  intervalSeconds: number | null;
+  lastCheckedAt: number | null;
+  nextDueAt: number | null;
+  stateChangedAt: number | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface MonitorFilters {
+  kind?: MonitorKind;
+  state?: MonitorState;
+  tag?: string;
+  search?: string;
+  limit: number;
+  offset: number;
+}
+
+type Row = Omit<MonitorsTable, 'is_active' | 'state' | 'consecutive_failures' | 'consecutive_successes' | 'recovery_threshold' | 'version'> & {
+  is_active: number;
+  state: string;
+  consecutive_failures: number;
+  consecutive_successes: number;
+  recovery_threshold: number;
+};
+
+const toMonitor = (row: Row, tags: string[]): Monitor => ({
+  id: row.id,
+  tenantId: row.tenant_id,
+  kind: row.kind as MonitorKind,
+  name: row.name,
+  tags,
+  isActive: row.is_active === 1,
+  state: row.state as MonitorState,
+  consecutiveFailures: row.consecutive_failures,
+  consecutiveSuccesses: row.consecutive_successes,
+  failureThreshold: row.failure_threshold,
+  recoveryThreshold: row.recovery_threshold,
+  intervalSeconds: row.interval_seconds,
+  lastCheckedAt: row.last_checked_at,
+  nextDueAt: row.next_due_at,
+  stateChangedAt: row.state_changed_at,
+  createdAt: row.created_at,
+  updatedAt: row.updated_at,
+});
+
+export interface NewMonitor {
+  id: string;
+  tenantId: string;
+  kind: MonitorKind;
+  name: string;
+  tags: string[];
+  isActive: boolean;
+  failureThreshold: number | null;
+  recoveryThreshold: number;
+  intervalSeconds: number | null;
+  nextDueAt: number | null;
+  now: number;
+}
+
+export async function insertMonitor(db: Db, monitor: NewMonitor): Promise<void> {
+  await db
+    .insertInto('monitors')
+    .values({
+      id: monitor.id,
+      tenant_id: monitor.tenantId,
+      kind: monitor.kind,
+      name: monitor.name,
+      is_active: monitor.isActive ? 1 : 0,
+      state: monitor.isActive ? 'pending' : 'paused',
+      failure_threshold: monitor.failureThreshold,
+      recovery_threshold: monitor.recoveryThreshold,
+      interval_seconds: monitor.intervalSeconds,
+      last_checked_at: null,
+      next_due_at: monitor.isActive ? monitor.nextDueAt : null,
+      state_changed_at: monitor.now,
+      created_at: monitor.now,
+      updated_at: monitor.now,
+    })
+    .execute();
+  await replaceTags(db, monitor.tenantId, monitor.id, monitor.tags);
+}
+
+export async function replaceTags(db: Db, tenantId: string, monitorId: string, tags: string[]): Promise<void> {
+  await db.deleteFrom('monitor_tags').where('monitor_id', '=', monitorId).where('tenant_id', '=', tenantId).execute();
+  const unique = [...new Set(tags)];
+  if (unique.length) {
+    await db.insertInto('monitor_tags').values(unique.map((tag) => ({ monitor_id: monitorId, tenant_id: tenantId, tag }))).execute();
+  }
+}
+
+async function tagsOf(db: Db, tenantId: string, monitorIds: string[]): Promise<Map<string, string[]>> {
+  const byMonitor = new Map<string, string[]>(monitorIds.map((id) => [id, []]));
+  if (monitorIds.length === 0) return byMonitor;
+  const rows = await db
+    .selectFrom('monitor_tags')
+    .select(['monitor_id', 'tag'])
+    .where('tenant_id', '=', tenantId)
+    .where('monitor_id', 'in', monitorIds)
+    .orderBy('tag')
+    .execute();
+  for (const row of rows) byMonitor.get(row.monitor_id)?.push(row.tag);
+  return byMonitor;
+}
+
+const MONITOR_COLUMNS = [
+  'id',
+  'tenant_id',
+  'kind',
+  'name',
+  'is_active',
+  'state',
+  'consecutive_failures',
+  'consecutive_successes',
+  'failure_threshold',
+  'recovery_threshold',
+  'interval_seconds',
+  'last_checked_at',
+  'next_due_at',
+  'state_changed_at',
+  'created_at',
+  'updated_at',
+] as const;
+
+export async function findMonitor(db: Db, tenantId: string, monitorId: string): Promise<Monitor | undefined> {
+  const row = await db.selectFrom('monitors').select(MONITOR_COLUMNS).where('tenant_id', '=', tenantId).where('id', '=', monitorId).executeTakeFirst();
+  if (!row) return undefined;
+  return toMonitor(row, (await tagsOf(db, tenantId, [row.id])).get(row.id) ?? []);
+}
+
+export async function listMonitors(db: Db, tenantId: string, filters: MonitorFilters): Promise<{ items: Monitor[]; total: number }> {
+  let query = db.selectFrom('monitors').where('monitors.tenant_id', '=', tenantId);
+  if (filters.kind) query = query.where('kind', '=', filters.kind);
+  if (filters.state) query = query.where('state', '=', filters.state);
+  if (filters.search) {
+    const pattern = `%${filters.search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    query = query.where(sql<boolean>`lower(name) like ${pattern} escape '\\'`);
+  }
+  if (filters.tag) {
+    const tag = filters.tag;
+    query = query.where((eb) =>
+      eb.exists(eb.selectFrom('monitor_tags').select('tag').whereRef('monitor_tags.monitor_id', '=', 'monitors.id').where('monitor_tags.tag', '=', tag)),
+    );
+  }
+  const total = await query.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  const rows = await query.select(MONITOR_COLUMNS).orderBy('name').orderBy('id').limit(filters.limit).offset(filters.offset).execute();
+  const tags = await tagsOf(db, tenantId, rows.map((r) => r.id));
+  return { items: rows.map((row) => toMonitor(row, tags.get(row.id) ?? [])), total: Number(total.n) };
+}
+
+export interface MonitorPatch {
+  name?: string;
+  isActive?: boolean;
+  failureThreshold?: number | null;
+  recoveryThreshold?: number;
+  intervalSeconds?: number | null;
+  nextDueAt?: number | null;
+  state?: MonitorState;
+}
+
+export async function updateMonitor(db: Db, tenantId: string, monitorId: string, patch: MonitorPatch, now: number): Promise<boolean> {
+  const result = await db
+    .updateTable('monitors')
+    .set((eb) => ({
+      ...(patch.name !== undefined && { name: patch.name }),
+      ...(patch.isActive !== undefined && { is_active: patch.isActive ? 1 : 0 }),
+      ...(patch.failureThreshold !== undefined && { failure_threshold: patch.failureThreshold }),
+      ...(patch.recoveryThreshold !== undefined && { recovery_threshold: patch.recoveryThreshold }),
+      ...(patch.intervalSeconds !== undefined && { interval_seconds: patch.intervalSeconds }),
+      ...(patch.nextDueAt !== undefined && { next_due_at: patch.nextDueAt }),
+      ...(patch.state !== undefined && {
+        state: patch.state,
+        state_changed_at: now,
+        consecutive_failures: 0,
+        consecutive_successes: 0,
+        version: eb('version', '+', 1),
+      }),
+      updated_at: now,
+    }))
+    .where('tenant_id', '=', tenantId)
+    .where('id', '=', monitorId)
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}
+
+export async function deleteMonitor(db: Db, tenantId: string, monitorId: string): Promise<boolean> {
+  const result = await db.deleteFrom('monitors').where('tenant_id', '=', tenantId).where('id', '=', monitorId).executeTakeFirst();
+  return result.numDeletedRows > 0n;
+}

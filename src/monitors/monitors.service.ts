@@ -1,0 +1,64 @@
+import type { Clock } from '../clock.js';
+import type { Db } from '../db/database.js';
+import { NotFoundError } from '../errors.js';
+import { deleteMonitor, findMonitor, listMonitors, updateMonitor, type Monitor, type MonitorFilters } from './monitors.repository.js';
+import type { ResultRecorder } from './results.service.js';
+import { computeUptime } from './uptime.js';
+
+export interface ResultRow {
+  at: number;
+  status: string;
+  latencyMs: number | null;
+  value: number | null;
+  message: string | null;
+}
+
+/** Operations common to monitors of every kind. Kind-specific creation lives with the kind. */
+export function createMonitorsService({ db, clock, recorder }: { db: Db; clock: Clock; recorder: ResultRecorder }) {
+  const get = async (tenantId: string, monitorId: string): Promise<Monitor> => {
+    const monitor = await findMonitor(db, tenantId, monitorId);
+    if (!monitor) throw new NotFoundError('Monitor');
+    return monitor;
+  };
+
+  return {
+    get,
+    list: (tenantId: string, filters: MonitorFilters) => listMonitors(db, tenantId, filters),
+
+    async pause(tenantId: string, monitorId: string): Promise<Monitor> {
+      await get(tenantId, monitorId);
+      await updateMonitor(db, tenantId, monitorId, { isActive: false, nextDueAt: null }, clock.now());
+      await recorder.setState(monitorId, 'paused', 'paused by a user');
+      return get(tenantId, monitorId);
+    },
+
+    async resume(tenantId: string, monitorId: string): Promise<Monitor> {
+      const monitor = await get(tenantId, monitorId);
+      if (monitor.isActive) return monitor;
+      const now = clock.now();
+      await updateMonitor(db, tenantId, monitorId, { isActive: true, nextDueAt: monitor.intervalSeconds ? now : null }, now);
+      await recorder.setState(monitorId, 'pending', 'resumed by a user');
+      return get(tenantId, monitorId);
+    },
+
+    async remove(tenantId: string, monitorId: string): Promise<void> {
+      if (!(await deleteMonitor(db, tenantId, monitorId))) throw new NotFoundError('Monitor');
+    },
+
+    /** The newest results first; `before` pages backwards in time. */
+    async results(tenantId: string, monitorId: string, options: { limit: number; before?: number }): Promise<ResultRow[]> {
+      await get(tenantId, monitorId);
+      let query = db.selectFrom('check_results').select(['at', 'status', 'latency_ms', 'value', 'message']).where('monitor_id', '=', monitorId);
+      if (options.before !== undefined) query = query.where('at', '<', options.before);
+      const rows = await query.orderBy('at', 'desc').orderBy('id', 'desc').limit(options.limit).execute();
+      return rows.map((r) => ({ at: r.at, status: r.status, latencyMs: r.latency_ms, value: r.value, message: r.message }));
+    },
+
+    async uptime(tenantId: string, monitorId: string) {
+      await get(tenantId, monitorId);
+      return computeUptime(db, monitorId, clock.now());
+    },
+  };
+}
+
+export type MonitorsService = ReturnType<typeof createMonitorsService>;

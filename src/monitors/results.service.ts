@@ -1,0 +1,170 @@
+/**
+ * Records a check's verdict and applies the state machine, for every kind. The monitor's row
+ * is updated with a compare-and-set on its `version`, so when two workers record results for
+ * the same monitor at once, each result counts once and a state change is written once; the
+ * loser re-reads and applies its result on top. A change of state writes a flip row, and opens
+ * or resolves the monitor's incident, in the same transaction.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Clock } from '../clock.js';
+import type { Db } from '../db/database.js';
+import type { MonitorState, ResultStatus } from './kinds.js';
+import { applyResult } from './state-machine.js';
+
+export interface CheckOutcome {
+  status: ResultStatus;
+  latencyMs?: number | null;
+  value?: number | null;
+  message: string;
+}
+
+export interface Flip {
+  id: string;
+  tenantId: string;
+  monitorId: string;
+  fromState: MonitorState;
+  toState: MonitorState;
+  at: number;
+  reason: string | null;
+}
+
+export interface RecordedResult {
+  monitorId: string;
+  at: number;
+  status: ResultStatus;
+  latencyMs: number | null;
+  value: number | null;
+  message: string;
+  flip?: Flip;
+}
+
+const MAX_ATTEMPTS = 8;
+
+class VersionConflict extends Error {}
+
+/** Writes the flip row and opens, escalates or resolves the monitor's incident. */
+async function writeFlip(trx: Db, flip: Flip): Promise<void> {
+  await trx
+    .insertInto('monitor_flips')
+    .values({ id: flip.id, tenant_id: flip.tenantId, monitor_id: flip.monitorId, from_state: flip.fromState, to_state: flip.toState, at: flip.at, reason: flip.reason })
+    .execute();
+  const open = await trx.selectFrom('incidents').select('id').where('monitor_id', '=', flip.monitorId).where('state', '=', 'open').executeTakeFirst();
+  if (flip.toState === 'down' || flip.toState === 'warning') {
+    if (open) {
+      await trx.updateTable('incidents').set({ severity: flip.toState }).where('id', '=', open.id).execute();
+    } else {
+      await trx
+        .insertInto('incidents')
+        .values({
+          id: randomUUID(),
+          tenant_id: flip.tenantId,
+          monitor_id: flip.monitorId,
+          severity: flip.toState,
+          state: 'open',
+          reason: flip.reason,
+          opened_at: flip.at,
+          opened_by_flip_id: flip.id,
+          resolved_at: null,
+          resolved_by_flip_id: null,
+          acknowledged_at: null,
+          acknowledged_by: null,
+        })
+        .execute();
+    }
+  } else if (flip.toState === 'up' && open) {
+    await trx.updateTable('incidents').set({ state: 'resolved', resolved_at: flip.at, resolved_by_flip_id: flip.id }).where('id', '=', open.id).execute();
+  }
+}
+
+export function createResultRecorder({ db, clock }: { db: Db; clock: Clock }) {
+  async function attempt(monitorId: string, outcome: CheckOutcome, at: number): Promise<RecordedResult | undefined> {
+    return db.transaction().execute(async (trx) => {
+      const monitor = await trx
+        .selectFrom('monitors')
+        .innerJoin('tenant_settings', 'tenant_settings.tenant_id', 'monitors.tenant_id')
+        .select([
+          'monitors.tenant_id',
+          'monitors.state',
+          'monitors.consecutive_failures',
+          'monitors.consecutive_successes',
+          'monitors.failure_threshold',
+          'monitors.recovery_threshold',
+          'monitors.version',
+          'tenant_settings.consecutive_failures_threshold',
+        ])
+        .where('monitors.id', '=', monitorId)
+        .executeTakeFirst();
+      if (!monitor) return undefined; // deleted while its check ran
+      const fromState = monitor.state as MonitorState;
+      const next = applyResult(
+        { state: fromState, consecutiveFailures: monitor.consecutive_failures, consecutiveSuccesses: monitor.consecutive_successes },
+        outcome.status,
+        { failures: monitor.failure_threshold ?? monitor.consecutive_failures_threshold, recoveries: monitor.recovery_threshold },
+      );
+      const updated = await trx
+        .updateTable('monitors')
+        .set({
+          state: next.state,
+          consecutive_failures: next.consecutiveFailures,
+          consecutive_successes: next.consecutiveSuccesses,
+          last_checked_at: at,
+          version: monitor.version + 1,
+          ...(next.flipTo && { state_changed_at: at }),
+        })
+        .where('id', '=', monitorId)
+        .where('version', '=', monitor.version)
+        .executeTakeFirst();
+      if (updated.numUpdatedRows === 0n) throw new VersionConflict();
+
+      const recorded: RecordedResult = {
+        monitorId,
+        at,
+        status: outcome.status,
+        latencyMs: outcome.latencyMs ?? null,
+        value: outcome.value ?? null,
+        message: outcome.message,
+      };
+      await trx
+        .insertInto('check_results')
+        .values({ monitor_id: monitorId, at, status: recorded.status, latency_ms: recorded.latencyMs, value: recorded.value, message: recorded.message })
+        .execute();
+      if (next.flipTo) {
+        recorded.flip = { id: randomUUID(), tenantId: monitor.tenant_id, monitorId, fromState, toState: next.flipTo, at, reason: outcome.message };
+        await writeFlip(trx, recorded.flip);
+      }
+      return recorded;
+    });
+  }
+
+  return {
+    /** Returns undefined when the monitor no longer exists. */
+    async record(monitorId: string, outcome: CheckOutcome, at: number = clock.now()): Promise<RecordedResult | undefined> {
+      for (let i = 1; ; i++) {
+        try {
+          return await attempt(monitorId, outcome, at);
+        } catch (error) {
+          if (!(error instanceof VersionConflict) || i >= MAX_ATTEMPTS) throw error;
+        }
+      }
+    },
+
+    /** Moves a monitor to a state outside the result flow (pause, resume), with a flip row. */
+    async setState(monitorId: string, toState: 'paused' | 'pending', reason: string): Promise<Flip | undefined> {
+      const at = clock.now();
+      return db.transaction().execute(async (trx) => {
+        const monitor = await trx.selectFrom('monitors').select(['tenant_id', 'state']).where('id', '=', monitorId).executeTakeFirst();
+        if (!monitor || monitor.state === toState) return undefined;
+        await trx
+          .updateTable('monitors')
+          .set((eb) => ({ state: toState, state_changed_at: at, consecutive_failures: 0, consecutive_successes: 0, version: eb('version', '+', 1), updated_at: at }))
+          .where('id', '=', monitorId)
+          .execute();
+        const flip: Flip = { id: randomUUID(), tenantId: monitor.tenant_id, monitorId, fromState: monitor.state as MonitorState, toState, at, reason };
+        await writeFlip(trx, flip);
+        return flip;
+      });
+    },
+  };
+}
+
+export type ResultRecorder = ReturnType<typeof createResultRecorder>;

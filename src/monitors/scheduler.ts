@@ -1,0 +1,114 @@
+/**
+ * Finds due monitors and hands their checks to the job runner.
+ *
+ * Due work is found through the index on `next_due_at` and claimed with a compare-and-set that
+ * moves `next_due_at` forward: whoever moves it first runs the check, so two schedulers never
+ * run the same slot. The next slot keeps the monitor's cadence (previous due time + interval);
+ * a monitor that fell more than an interval behind skips the missed slots instead of bursting.
+ * On start, monitors whose time passed while Vigie was down are spread over their interval
+ * (jitter) rather than all run at once. Claims stop when the job queue is full, so a slow
+ * target delays only itself.
+ */
+import type { Clock } from '../clock.js';
+import type { Db } from '../db/database.js';
+import type { JobRunner } from '../jobs/job-runner.js';
+import type { Logger } from '../logger.js';
+
+export const CHECK_JOB = 'monitor-check';
+
+export interface CheckJob {
+  monitorId: string;
+  /** The slot this run fills: scheduling lag = start time − dueAt. */
+  dueAt: number;
+}
+
+export interface SchedulerOptions {
+  db: Db;
+  clock: Clock;
+  jobs: JobRunner;
+  /** Most checks waiting or running at once; claims pause above it. */
+  maxQueued: number;
+  logger: Pick<Logger, 'warn'>;
+  /** Random source in [0, 1), injectable so tests can pin the jitter. */
+  random?: () => number;
+}
+
+const CLAIM_BATCH = 500;
+
+export function nextSlot(dueAt: number, intervalMs: number, now: number): number {
+  const next = dueAt + intervalMs;
+  return next > now ? next : now + intervalMs;
+}
+
+export function createScheduler({ db, clock, jobs, maxQueued, logger, random = Math.random }: SchedulerOptions) {
+  let timer: NodeJS.Timeout | undefined;
+  let ticking: Promise<number> | undefined;
+
+  /** Spreads monitors that became due while Vigie was not running over their interval. */
+  async function spreadOverdue(): Promise<number> {
+    const now = clock.now();
+    const overdue = await db
+      .selectFrom('monitors')
+      .select(['id', 'interval_seconds', 'next_due_at'])
+      .where('next_due_at', 'is not', null)
+      .where('next_due_at', '<', now)
+      .execute();
+    for (const monitor of overdue) {
+      const spreadMs = Math.max(1, (monitor.interval_seconds ?? 60) * 1000);
+      await db
+        .updateTable('monitors')
+        .set({ next_due_at: now + Math.floor(random() * spreadMs) })
+        .where('id', '=', monitor.id)
+        .where('next_due_at', '=', monitor.next_due_at)
+        .execute();
+    }
+    return overdue.length;
+  }
+
+  /** Claims due monitors and enqueues their checks; returns how many it claimed. */
+  async function tick(): Promise<number> {
+    const room = maxQueued - jobs.depth(CHECK_JOB);
+    if (room <= 0) return 0;
+    const now = clock.now();
+    const due = await db
+      .selectFrom('monitors')
+      .select(['id', 'next_due_at', 'interval_seconds'])
+      .where('next_due_at', '<=', now)
+      .orderBy('next_due_at')
+      .limit(Math.min(room, CLAIM_BATCH))
+      .execute();
+    // One transaction for the batch: one commit (one fsync on SQLite) instead of one per claim.
+    const claimed = await db.transaction().execute(async (trx) => {
+      const won: CheckJob[] = [];
+      for (const monitor of due) {
+        const dueAt = monitor.next_due_at!;
+        const next = monitor.interval_seconds ? nextSlot(dueAt, monitor.interval_seconds * 1000, now) : null;
+        const result = await trx.updateTable('monitors').set({ next_due_at: next }).where('id', '=', monitor.id).where('next_due_at', '=', dueAt).executeTakeFirst();
+        if (result.numUpdatedRows > 0n) won.push({ monitorId: monitor.id, dueAt }); // else another scheduler took this slot
+      }
+      return won;
+    });
+    for (const job of claimed) await jobs.enqueue<CheckJob>(CHECK_JOB, job);
+    return claimed.length;
+  }
+
+  const runTick = () => (ticking ??= tick().finally(() => (ticking = undefined)));
+
+  return {
+    spreadOverdue,
+    tick: runTick,
+    start(everyMs = 250) {
+      timer = setInterval(() => {
+        // A failed tick (e.g. the database is briefly unreachable) is retried on the next one.
+        runTick().catch((error: unknown) => logger.warn({ err: error }, 'scheduler tick failed'));
+      }, everyMs);
+      timer.unref();
+    },
+    async stop() {
+      clearInterval(timer);
+      await ticking;
+    },
+  };
+}
+
+export type Scheduler = ReturnType<typeof createScheduler>;
