@@ -29,7 +29,7 @@ const COMMANDS: Record<string, Command> = {
     async run(config) {
       const logger = createLogger(config.logLevel);
       const server = await startServer({ config, logger, onFirstStart: printFirstStartCredentials });
-      stopOnSignals(server, logger);
+      stopOnSignals(server, logger, config);
       return 'running';
     },
   },

@@ -10,6 +10,7 @@ import { createInProcessJobRunner } from './jobs/in-process.js';
 import type { JobRunner } from './jobs/job-runner.js';
 import type { Logger } from './logger.js';
 import { createHousekeeping } from './monitors/housekeeping.js';
+import type { LagStats } from './monitors/lag-stats.js';
 import { CHECK_JOB, createScheduler, type CheckJob } from './monitors/scheduler.js';
 import type { Services } from './services.js';
 
@@ -19,7 +20,20 @@ export interface BackgroundWork {
   stop(): Promise<void>;
 }
 
-export function createBackgroundWork({ db, clock, config, services, logger }: { db: Db; clock: Clock; config: Config; services: Services; logger: Logger }): BackgroundWork {
+export interface BackgroundWorkOptions {
+  db: Db;
+  clock: Clock;
+  config: Config;
+  services: Services;
+  logger: Logger;
+  /** Fed by the services' onCheckLag; summarised in the log once a minute. */
+  lagStats: LagStats;
+}
+
+const STATS_LOG_INTERVAL_MS = 60_000;
+
+export function createBackgroundWork({ db, clock, config, services, logger, lagStats }: BackgroundWorkOptions): BackgroundWork {
+  let statsTimer: NodeJS.Timeout | undefined;
   const jobs = createInProcessJobRunner(logger);
   jobs.define<CheckJob>(CHECK_JOB, (job) => services.checks.runScheduled(job), { concurrency: config.checkConcurrency });
   const scheduler = createScheduler({ db, clock, jobs, maxQueued: config.checkConcurrency * 2, logger });
@@ -36,8 +50,14 @@ export function createBackgroundWork({ db, clock, config, services, logger }: { 
       if (spread > 0) logger.info({ monitors: spread }, 'spread monitors that fell due while Vigie was stopped');
       scheduler.start();
       housekeeping.start();
+      statsTimer = setInterval(() => {
+        const lag = lagStats.takeSummary();
+        if (lag.checks > 0) logger.info({ scheduler: { ...lag, queued: jobs.depth(CHECK_JOB) } }, 'scheduler stats for the last minute');
+      }, STATS_LOG_INTERVAL_MS);
+      statsTimer.unref();
     },
     async stop() {
+      clearInterval(statsTimer);
       await scheduler.stop();
       await housekeeping.stop();
       await jobs.stop();

@@ -12,6 +12,7 @@ import { openDatabase } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
 import type { VigieApp } from './http/types.js';
 import type { Logger } from './logger.js';
+import { createLagStats } from './monitors/lag-stats.js';
 import { createBackgroundWork } from './runtime.js';
 import { resolveSecretKey } from './secret-key.js';
 import { createServices } from './services.js';
@@ -38,12 +39,12 @@ export async function startServer({ config, logger, clock = systemClock, onFirst
     const credentials = await bootstrapFirstStart({ db: database.db, clock });
     if (credentials) onFirstStart?.(credentials);
     const secretKey = resolveSecretKey(config.secretKey, config.dataDir, (message) => logger.warn(message));
-    const services = createServices({ db: database.db, clock, secretKey, jwtExpiresMinutes: config.jwtExpiresMinutes });
+    const lagStats = createLagStats();
+    const services = createServices({ db: database.db, clock, secretKey, jwtExpiresMinutes: config.jwtExpiresMinutes, onCheckLag: lagStats.record });
     const app = await buildApp({ config, database, clock, secretKey, logger, services });
-    const background = createBackgroundWork({ db: database.db, clock, config, services, logger });
+    const background = createBackgroundWork({ db: database.db, clock, config, services, logger, lagStats });
     const url = await app.listen({ port: config.port, host: config.host });
     await background.start();
-    logger.info({ url, database: describeDatabaseTarget(config.database) }, 'Vigie is listening');
 
     let stopping: Promise<void> | undefined;
     const stop = () =>
@@ -60,8 +61,12 @@ export async function startServer({ config, logger, clock = systemClock, onFirst
   }
 }
 
-/** SIGTERM/SIGINT stop the server once; a second signal, or 30 s without finishing, forces exit. */
-export function stopOnSignals(server: RunningServer, logger: Logger): void {
+/**
+ * SIGTERM/SIGINT stop the server once; a second signal, or 30 s without finishing, forces exit.
+ * Announces "Vigie is listening" only once the handlers are in place, so whoever waits for that
+ * line (a supervisor, a test) can stop the server cleanly right away.
+ */
+export function stopOnSignals(server: RunningServer, logger: Logger, config: Config): void {
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals) => {
     if (stopping) {
@@ -84,4 +89,5 @@ export function stopOnSignals(server: RunningServer, logger: Logger): void {
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  logger.info({ url: server.url, database: describeDatabaseTarget(config.database) }, 'Vigie is listening');
 }

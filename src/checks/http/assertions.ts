@@ -43,6 +43,8 @@ export interface AssertionFailure {
 
 const DAY_MS = 86_400_000;
 
+const days = (n: number) => `${n} day${n === 1 ? '' : 's'}`;
+
 /** Reads `$.a.b[0].c` (or `a.b.0.c`) from a parsed JSON document. */
 export function readJsonPath(document: unknown, path: string): { found: boolean; value?: unknown } {
   const segments = path
@@ -52,7 +54,8 @@ export function readJsonPath(document: unknown, path: string): { found: boolean;
     .filter((s) => s !== '');
   let current: unknown = document;
   for (const segment of segments) {
-    if (current === null || typeof current !== 'object' || !(segment in (current as object))) return { found: false };
+    // Own keys only: `$.constructor` or `$.__proto__` are not part of a JSON document.
+    if (current === null || typeof current !== 'object' || !Object.hasOwn(current, segment)) return { found: false };
     current = (current as Record<string, unknown>)[segment];
   }
   return { found: true, value: current };
@@ -90,9 +93,14 @@ function checkOne(assertion: Assertion, response: ObservedResponse): string | un
     }
     case 'certificate_valid_for': {
       if (response.certificateValidTo === undefined) return 'no TLS certificate to check (not an https URL)';
-      const daysLeft = Math.floor((response.certificateValidTo - response.now) / DAY_MS);
-      if (daysLeft >= assertion.days) return undefined;
-      return daysLeft < 0 ? `certificate expired ${-daysLeft} days ago` : `certificate expires in ${daysLeft} days`;
+      const msLeft = response.certificateValidTo - response.now;
+      if (msLeft >= 0) {
+        const daysLeft = Math.floor(msLeft / DAY_MS);
+        return daysLeft >= assertion.days ? undefined : `certificate expires in ${days(daysLeft)}`;
+      }
+      // Counted from the expiry: flooring the negative remainder said "3 days ago" at 2 days and a bit.
+      const daysAgo = Math.floor(-msLeft / DAY_MS);
+      return daysAgo === 0 ? 'certificate expired less than a day ago' : `certificate expired ${days(daysAgo)} ago`;
     }
   }
 }

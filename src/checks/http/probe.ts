@@ -29,6 +29,8 @@ export interface HttpProbeTarget {
 export const MAX_BODY_BYTES = 1024 * 1024;
 const MAX_REDIRECTIONS = 10;
 const USER_AGENT = 'Vigie uptime check';
+const TOO_MANY_REDIRECTS = `too many redirects (more than ${MAX_REDIRECTIONS})`;
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 
 const TLS_ERROR_CODES = new Set([
   'CERT_HAS_EXPIRED',
@@ -51,7 +53,9 @@ export function describeRequestError(error: unknown, target: HttpProbeTarget): s
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EAI_NONAME') return `DNS lookup failed for ${host}`;
   if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET') return `connection reset by ${host}`;
   if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return `${host} is unreachable`;
-  if (code === 'UND_ERR_MAX_REDIRECTIONS' || /redirect/i.test(message ?? '')) return `too many redirects (more than ${MAX_REDIRECTIONS})`;
+  // undici refuses to revisit a URL of the chain (A → B → A) before the limit is reached.
+  if (/redirect loop/i.test(message ?? '')) return 'redirect loop: the server redirects to a URL already visited';
+  if (code === 'UND_ERR_MAX_REDIRECTIONS' || /redirect/i.test(message ?? '')) return TOO_MANY_REDIRECTS;
   if (code && TLS_ERROR_CODES.has(code)) return `TLS certificate error: ${message}`;
   return `request failed: ${message || code || name || 'unknown error'}`;
 }
@@ -107,6 +111,11 @@ export async function probeHttp(target: HttpProbeTarget, now: () => number): Pro
     });
     const latencyMs = Math.round(performance.now() - started);
     const body = await readBody(response.body);
+    // undici's redirect interceptor hands back the last 3xx once the limit is spent, rather than
+    // an error: the check would otherwise read "expected status 200, got 302".
+    if (target.followRedirects && REDIRECT_STATUSES.has(response.statusCode) && response.headers.location) {
+      return { status: 'down', latencyMs, value: response.statusCode, message: TOO_MANY_REDIRECTS };
+    }
     const assertions: Assertion[] = target.assertions.some((a) => a.type === 'status_in')
       ? target.assertions
       : [{ type: 'status_in', values: [target.expectedStatusCode] }, ...target.assertions];

@@ -1,0 +1,166 @@
+#!/usr/bin/env node
+/**
+ * npm run bench:checks — can one Vigie process hold N HTTP monitors?
+ *
+ * Starts a local HTTP target server and Vigie (`vigie serve`, embedded SQLite, its own process),
+ * creates N HTTP monitors (default 10,000) at a 60 s interval through the API, lets one interval
+ * pass so the creation burst is over, then measures for two intervals:
+ *   expected vs achieved checks per second, scheduling lag p50/p99 (from Vigie's per-minute
+ *   scheduler stats: actual start − next_due_at), CPU% and peak RSS of the Vigie process, and
+ *   database growth per 1,000 checks.
+ * Goal (issue 3): 10,000 monitors, p99 lag under 1 s, under 50% of one core.
+ *
+ * Knobs: BENCH_MONITORS, BENCH_INTERVAL_SECONDS, BENCH_WINDOW_SECONDS, BENCH_CHECK_CONCURRENCY.
+ * Everything runs on 127.0.0.1 and stops by itself.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const MONITORS = Number(process.env.BENCH_MONITORS ?? 10_000);
+const INTERVAL_S = Number(process.env.BENCH_INTERVAL_SECONDS ?? 60);
+const WINDOW_S = Number(process.env.BENCH_WINDOW_SECONDS ?? 2 * INTERVAL_S);
+const CONCURRENCY = String(process.env.BENCH_CHECK_CONCURRENCY ?? 200);
+const API_KEY = 'dev-apikey-123';
+const CLOCK_TICKS_PER_S = 100;
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const log = (message) => process.stdout.write(`[bench] ${message}\n`);
+
+function startTargetServer() {
+  const server = createServer((request, response) => {
+    response.writeHead(200, { 'content-type': 'text/plain' });
+    response.end('ok');
+  });
+  server.keepAliveTimeout = 1000;
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+}
+
+function cpuSeconds(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_S; // utime + stime
+}
+
+function peakRssMiB(pid) {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmHWM:'));
+  return Number(line.replace(/\D+/g, '')) / 1024;
+}
+
+function databaseBytes(path) {
+  return [path, `${path}-wal`].filter(existsSync).reduce((sum, p) => sum + statSync(p).size, 0);
+}
+
+function countChecks(path) {
+  const db = new Database(path, { readonly: true, fileMustExist: true });
+  try {
+    return db.prepare('select count(*) as n from check_results').get().n;
+  } finally {
+    db.close();
+  }
+}
+
+async function createMonitors(baseUrl, targetPort) {
+  let next = 0;
+  let created = 0;
+  const worker = async () => {
+    while (next < MONITORS) {
+      const i = next++;
+      const response = await fetch(`${baseUrl}/api/v1/http-targets`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-api-key': API_KEY },
+        body: JSON.stringify({ name: `bench ${i}`, url: `http://127.0.0.1:${targetPort}/t/${i}`, check_interval_seconds: INTERVAL_S }),
+      });
+      if (response.status !== 201) throw new Error(`creating monitor ${i}: ${response.status} ${await response.text()}`);
+      if (++created % 1000 === 0) log(`created ${created}/${MONITORS} monitors`);
+    }
+  };
+  await Promise.all(Array.from({ length: 16 }, worker));
+}
+
+async function main() {
+  execFileSync(process.execPath, [join(root, 'scripts/build-if-needed.mjs')], { stdio: 'inherit' });
+  const dir = mkdtempSync(join(tmpdir(), 'vigie-bench-'));
+  const dbPath = join(dir, 'vigie.db');
+  const env = { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: `sqlite:${dbPath}`, DATA_DIR: dir, PORT: '0', LOG_LEVEL: 'info', CHECK_CONCURRENCY: CONCURRENCY };
+  const cli = join(root, 'dist/cli.js');
+  execFileSync(process.execPath, [cli, 'bootstrap', '--dev'], { env, stdio: 'ignore' });
+
+  const target = await startTargetServer();
+  const vigie = spawn(process.execPath, [cli, 'serve'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const lagMinutes = [];
+  let baseUrl;
+  let buffered = '';
+  const listening = new Promise((resolve, reject) => {
+    vigie.on('exit', (code) => reject(new Error(`vigie exited with ${code}`)));
+    vigie.stdout.on('data', (chunk) => {
+      buffered += chunk;
+      const lines = buffered.split('\n');
+      buffered = lines.pop();
+      for (const line of lines) {
+        if (!line.startsWith('{')) continue;
+        const entry = JSON.parse(line);
+        if (entry.msg === 'Vigie is listening') resolve(entry.url);
+        if (entry.scheduler) lagMinutes.push({ at: Date.now(), ...entry.scheduler });
+      }
+    });
+  });
+  const stop = () => {
+    vigie.kill('SIGTERM');
+    target.close();
+  };
+  try {
+    baseUrl = await listening;
+    log(`Vigie ${baseUrl} (pid ${vigie.pid}), target server on port ${target.address().port}, ${MONITORS} monitors every ${INTERVAL_S} s`);
+    const createStart = Date.now();
+    await createMonitors(baseUrl, target.address().port);
+    log(`created ${MONITORS} monitors in ${((Date.now() - createStart) / 1000).toFixed(1)} s; warming up for one interval`);
+    await sleep(INTERVAL_S * 1000);
+
+    const start = { at: Date.now(), cpu: cpuSeconds(vigie.pid), bytes: databaseBytes(dbPath), checks: countChecks(dbPath) };
+    log(`measuring for ${WINDOW_S} s…`);
+    for (let elapsed = 0; elapsed < WINDOW_S; elapsed += 10) {
+      await sleep(10_000);
+      log(`${elapsed + 10}/${WINDOW_S} s, ${countChecks(dbPath) - start.checks} checks so far`);
+    }
+    const end = { at: Date.now(), cpu: cpuSeconds(vigie.pid), bytes: databaseBytes(dbPath), checks: countChecks(dbPath) };
+
+    const seconds = (end.at - start.at) / 1000;
+    const checks = end.checks - start.checks;
+    const minutes = lagMinutes.filter((m) => m.at > start.at && m.at <= end.at + 1000);
+    const p50s = minutes.map((m) => m.p50Ms).filter((v) => v !== null);
+    const p99s = minutes.map((m) => m.p99Ms).filter((v) => v !== null);
+    const cpuPercent = ((end.cpu - start.cpu) / seconds) * 100;
+    const figures = {
+      monitors: MONITORS,
+      interval_s: INTERVAL_S,
+      window_s: Math.round(seconds),
+      expected_checks_per_s: +(MONITORS / INTERVAL_S).toFixed(1),
+      achieved_checks_per_s: +(checks / seconds).toFixed(1),
+      achieved_ratio: +((checks / seconds) / (MONITORS / INTERVAL_S)).toFixed(3),
+      lag_p50_ms_per_minute: p50s,
+      lag_p99_ms_per_minute: p99s,
+      lag_p99_ms_worst_minute: p99s.length ? Math.max(...p99s) : null,
+      cpu_percent_of_one_core: +cpuPercent.toFixed(1),
+      peak_rss_mib: +peakRssMiB(vigie.pid).toFixed(1),
+      db_bytes_per_1000_checks: checks ? Math.round(((end.bytes - start.bytes) / checks) * 1000) : null,
+      db_size_mib_at_end: +(end.bytes / 1024 / 1024).toFixed(1),
+    };
+    console.log(JSON.stringify(figures, null, 2));
+    const ok = figures.achieved_ratio >= 0.98 && (figures.lag_p99_ms_worst_minute ?? Infinity) < 1000 && cpuPercent < 50;
+    log(`goal (p99 lag < 1000 ms, CPU < 50% of one core, all checks run): ${ok ? 'MET' : 'NOT MET'}`);
+  } finally {
+    stop();
+    await sleep(500);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
