@@ -56,8 +56,12 @@ export function validationProblems(issues: AjvIssue[], context: string | undefin
   // One entry per field: the first complaint is the most specific (a nullable field that fails
   // would otherwise also say "not null", an empty name both "too short" and "no visible
   // character"), except that a rejected union branch's type complaint yields to anything else.
+  // A rejected union branch's type complaint also yields to a complaint about a field inside
+  // it (`auth: {extra: 1}` is "extra field", not "should be null").
+  const isPrefix = (outer: FieldProblem['loc'], inner: FieldProblem['loc']) => outer.length < inner.length && outer.every((part, i) => part === inner[i]);
+  const relevant = problems.filter((p) => !(p.type.endsWith('_type') && problems.some((q) => q !== p && isPrefix(p.loc, q.loc))));
   const byField = new Map<string, FieldProblem>();
-  for (const problem of problems) {
+  for (const problem of relevant) {
     const key = JSON.stringify(problem.loc);
     const kept = byField.get(key);
     if (!kept || (kept.type.endsWith('_type') && !problem.type.endsWith('_type'))) byField.set(key, problem);

@@ -44,7 +44,11 @@ export function createScheduler({ db, clock, jobs, maxQueued, logger, random = M
   let timer: NodeJS.Timeout | undefined;
   let ticking: Promise<number> | undefined;
 
-  /** Spreads monitors that became due while Vigie was not running over their interval. */
+  /**
+   * Spreads monitors that became due while Vigie was not running over their interval, oldest
+   * first (a fixed order, so a pinned `random` gives each monitor a known slot). Written in
+   * batches of one transaction each: one commit per batch, not one per monitor.
+   */
   async function spreadOverdue(): Promise<number> {
     const now = clock.now();
     const overdue = await db
@@ -52,15 +56,20 @@ export function createScheduler({ db, clock, jobs, maxQueued, logger, random = M
       .select(['id', 'interval_seconds', 'next_due_at'])
       .where('next_due_at', 'is not', null)
       .where('next_due_at', '<', now)
+      .orderBy('next_due_at')
+      .orderBy('id')
       .execute();
-    for (const monitor of overdue) {
-      const spreadMs = Math.max(1, (monitor.interval_seconds ?? 60) * 1000);
-      await db
-        .updateTable('monitors')
-        .set({ next_due_at: now + Math.floor(random() * spreadMs) })
-        .where('id', '=', monitor.id)
-        .where('next_due_at', '=', monitor.next_due_at)
-        .execute();
+    for (let i = 0; i < overdue.length; i += CLAIM_BATCH) {
+      const batch = overdue.slice(i, i + CLAIM_BATCH).map((monitor) => ({
+        ...monitor,
+        spreadTo: now + Math.floor(random() * Math.max(1, (monitor.interval_seconds ?? 60) * 1000)),
+      }));
+      await db.transaction().execute(async (trx) => {
+        for (const monitor of batch) {
+          // Compare-and-set: a monitor claimed or paused meanwhile keeps what was written.
+          await trx.updateTable('monitors').set({ next_due_at: monitor.spreadTo }).where('id', '=', monitor.id).where('next_due_at', '=', monitor.next_due_at).execute();
+        }
+      });
     }
     return overdue.length;
   }
@@ -74,7 +83,10 @@ export function createScheduler({ db, clock, jobs, maxQueued, logger, random = M
       .selectFrom('monitors')
       .select(['id', 'next_due_at', 'interval_seconds'])
       .where('next_due_at', '<=', now)
+      // The id breaks ties so that two schedulers lock rows in the same order (no deadlock on
+      // PostgreSQL when both claim the same batch).
       .orderBy('next_due_at')
+      .orderBy('id')
       .limit(Math.min(room, CLAIM_BATCH))
       .execute();
     // One transaction for the batch: one commit (one fsync on SQLite) instead of one per claim.
@@ -97,7 +109,7 @@ export function createScheduler({ db, clock, jobs, maxQueued, logger, random = M
   return {
     spreadOverdue,
     tick: runTick,
-    start(everyMs = 250) {
+    start(everyMs = 100) {
       timer = setInterval(() => {
         // A failed tick (e.g. the database is briefly unreachable) is retried on the next one.
         runTick().catch((error: unknown) => logger.warn({ err: error }, 'scheduler tick failed'));

@@ -1,8 +1,7 @@
 /** Seed 000's /api/v1/http-targets, with the request options and assertions beyond the seed. */
 import { Type, type Static } from 'typebox';
 import { ASSERTION_TYPES, type Assertion } from '../checks/http/assertions.js';
-import { HTTP_DEFAULTS, MIN_CHECK_INTERVAL_SECONDS, type HttpTarget, type HttpTargetInput } from '../checks/http/http-targets.service.js';
-import type { HttpAuth } from '../checks/http/probe.js';
+import { HTTP_DEFAULTS, MIN_CHECK_INTERVAL_SECONDS, type HttpAuthInput, type HttpTarget, type HttpTargetInput } from '../checks/http/http-targets.service.js';
 import { actorOf } from '../http/access.js';
 import { errorResponses, IdParams, NoContent, Nullable, NullableTimestamp, Timestamp, toIso, toIsoOrNull, Uuid } from '../http/schemas.js';
 import type { VigieApp } from '../http/types.js';
@@ -31,8 +30,8 @@ const AuthInput = Nullable(
     {
       type: Type.Enum(['basic', 'bearer']),
       username: Type.Optional(Type.String({ maxLength: 500 })),
-      password: Type.Optional(Type.String({ maxLength: 500, description: 'Write-only' })),
-      token: Type.Optional(Type.String({ maxLength: 4000, description: 'Write-only' })),
+      password: Type.Optional(Type.String({ maxLength: 500, description: 'Write-only; required unless a PATCH keeps the stored one' })),
+      token: Type.Optional(Type.String({ maxLength: 4000, description: 'Write-only; required unless a PATCH keeps the stored one' })),
     },
     { additionalProperties: false },
   ),
@@ -109,9 +108,10 @@ const TargetResponse = Type.Object({
 
 const CheckResponse = Type.Object({ ...ResultResponse.properties, state: Type.Enum([...MONITOR_STATES]) });
 
-function toAuth(auth: Static<typeof AuthInput> | undefined): HttpAuth | null | undefined {
+function toAuth(auth: Static<typeof AuthInput> | undefined): HttpAuthInput | null | undefined {
   if (auth === undefined || auth === null) return auth;
-  return auth.type === 'basic' ? { type: 'basic', username: auth.username ?? '', password: auth.password ?? '' } : { type: 'bearer', token: auth.token ?? '' };
+  // Missing secrets stay missing: the service keeps the stored one or asks for it.
+  return auth.type === 'basic' ? { type: 'basic', username: auth.username, password: auth.password } : { type: 'bearer', token: auth.token };
 }
 
 function toInput(body: Partial<Static<typeof PatchBody>>): Partial<HttpTargetInput> {

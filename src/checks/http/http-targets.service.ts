@@ -31,13 +31,16 @@ export interface HttpTargetInput {
   tags?: string[];
   headers?: Record<string, string>;
   body?: string | null;
-  auth?: HttpAuth | null;
+  auth?: HttpAuthInput | null;
   followRedirects?: boolean;
   tlsSkipVerify?: boolean;
   assertions?: Assertion[];
   failureThreshold?: number | null;
   recoveryThreshold?: number;
 }
+
+/** Auth as a client sends it: the secret may be left out of a PATCH to keep the stored one. */
+export type HttpAuthInput = { type: 'basic'; username?: string; password?: string } | { type: 'bearer'; token?: string };
 
 export interface HttpTarget extends HttpTargetSettings {
   monitor: Monitor;
@@ -56,11 +59,44 @@ export function checkUrl(url: string): void {
   }
 }
 
+/** RFC 9110 field names; values without control characters. undici refuses anything else, so
+ * a target saved with such a header would fail every check with "invalid header". */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const HEADER_VALUE_FORBIDDEN = /[\x00-\x08\x0a-\x1f\x7f]/;
+
+function checkHeaders(headers: Record<string, string> | undefined): void {
+  const problems = Object.entries(headers ?? {}).flatMap(([name, value]) => {
+    if (!HEADER_NAME.test(name)) return [{ loc: ['body', 'headers', name], msg: 'Invalid HTTP header name', type: 'value_error' }];
+    if (HEADER_VALUE_FORBIDDEN.test(value)) return [{ loc: ['body', 'headers', name], msg: 'HTTP header value must not contain control characters', type: 'value_error' }];
+    return [];
+  });
+  if (problems.length) throw new ValidationError(problems);
+}
+
 function checkAssertions(assertions: Assertion[] | undefined): void {
   const problems = assertionProblems((assertions ?? []) as unknown as Record<string, unknown>[]);
   if (problems.length) {
     throw new ValidationError(problems.map(([index, field, msg]) => ({ loc: ['body', 'assertions', index, field], msg, type: 'missing' })));
   }
+}
+
+/**
+ * Secrets are write-only, so a client cannot send back what it read: a basic password or bearer
+ * token left out keeps the stored one of the same type. Without one to keep, it is required (an
+ * empty default sent "Bearer " or "alice:" and looked like a configured credential).
+ */
+function resolveAuth(input: HttpAuthInput | null | undefined, current: HttpAuth | null): HttpAuth | null | undefined {
+  if (input === undefined || input === null) return input;
+  const missing = (field: string) => ValidationError.field(['body', 'auth', field], `Field required for ${input.type} auth`, 'missing');
+  if (input.type === 'basic') {
+    const kept = current?.type === 'basic' ? current : undefined;
+    const password = input.password ?? kept?.password;
+    if (password === undefined) throw missing('password');
+    return { type: 'basic', username: input.username ?? kept?.username ?? '', password };
+  }
+  const token = input.token ?? (current?.type === 'bearer' ? current.token : undefined);
+  if (token === undefined) throw missing('token');
+  return { type: 'bearer', token };
 }
 
 export function createHttpTargetsService({ db, clock, monitors, checks }: { db: Db; clock: Clock; monitors: MonitorsService; checks: CheckRunner }) {
@@ -80,7 +116,9 @@ export function createHttpTargetsService({ db, clock, monitors, checks }: { db: 
 
     async create(tenantId: string, input: HttpTargetInput): Promise<string> {
       checkUrl(input.url);
+      checkHeaders(input.headers);
       checkAssertions(input.assertions);
+      const auth = resolveAuth(input.auth, null) ?? null;
       const id = randomUUID();
       const now = clock.now();
       const isActive = input.isActive ?? HTTP_DEFAULTS.isActive;
@@ -110,7 +148,7 @@ export function createHttpTargetsService({ db, clock, monitors, checks }: { db: 
             tlsSkipVerify: input.tlsSkipVerify ?? false,
             headers: input.headers ?? {},
             body: input.body ?? null,
-            auth: input.auth ?? null,
+            auth,
             assertions: input.assertions ?? [],
           });
         });
@@ -130,7 +168,9 @@ export function createHttpTargetsService({ db, clock, monitors, checks }: { db: 
     async update(tenantId: string, monitorId: string, input: Partial<HttpTargetInput>): Promise<HttpTarget> {
       const current = await get(tenantId, monitorId);
       if (input.url !== undefined) checkUrl(input.url);
+      checkHeaders(input.headers);
       checkAssertions(input.assertions);
+      const auth = resolveAuth(input.auth, current.auth);
       const now = clock.now();
       const intervalChanged = input.checkIntervalSeconds !== undefined && input.checkIntervalSeconds !== current.monitor.intervalSeconds;
       try {
@@ -149,7 +189,7 @@ export function createHttpTargetsService({ db, clock, monitors, checks }: { db: 
             now,
           );
           if (input.tags !== undefined) await replaceTags(trx, tenantId, monitorId, input.tags);
-          await updateHttpTarget(trx, tenantId, monitorId, input);
+          await updateHttpTarget(trx, tenantId, monitorId, { ...input, auth });
         });
       } catch (error) {
         if (isUniqueViolation(error) && input.url !== undefined) throw await conflictFor(tenantId, input.url);
