@@ -414,6 +414,9 @@ describe.each(TEST_DIALECTS)('monitor core on %s', (dialect) => {
       expect(await monitor(id)).toMatchObject({ state: 'paused', consecutiveFailures: 0, consecutiveSuccesses: 0, nextDueAt: null });
       const flipsWhilePaused = await flipRows(id);
       expect(flipsWhilePaused.at(-1)!.to_state).toBe('paused');
+      // Pausing ends the open incident, so a failure after the resume opens a new one.
+      const incidents = await ctx.database.db.selectFrom('incidents').select(['state', 'resolved_at']).where('monitor_id', '=', id).execute();
+      expect(incidents).toEqual([{ state: 'resolved', resolved_at: pausedAt }]);
 
       ctx.clock.advance(60_000);
       const resumedAt = ctx.clock.now();

@@ -15,6 +15,7 @@ export function createInProcessJobRunner(logger: Pick<Logger, 'error'>): JobRunn
   let idleWaiters: (() => void)[] = [];
 
   const busy = () => [...queues.values()].some((q) => q.running > 0 || q.waiting.length > 0);
+  const idle = () => (busy() ? new Promise<void>((resolve) => idleWaiters.push(resolve)) : Promise.resolve());
   const notifyIfIdle = () => {
     if (busy()) return;
     const waiters = idleWaiters;
@@ -26,8 +27,14 @@ export function createInProcessJobRunner(logger: Pick<Logger, 'error'>): JobRunn
     while (!stopped && queue.running < queue.concurrency && queue.waiting.length > 0) {
       const payload = queue.waiting.shift();
       queue.running++;
-      queue
-        .handler(payload)
+      // A handler that throws before returning its promise must still free its slot.
+      let run: Promise<void>;
+      try {
+        run = queue.handler(payload);
+      } catch (error) {
+        run = Promise.reject(error);
+      }
+      run
         .catch((error: unknown) => logger.error({ err: error, job: name }, 'job failed'))
         .finally(() => {
           queue.running--;
@@ -52,15 +59,15 @@ export function createInProcessJobRunner(logger: Pick<Logger, 'error'>): JobRunn
       const queue = queues.get(name);
       return queue ? queue.waiting.length + queue.running : 0;
     },
-    idle() {
-      return busy() ? new Promise<void>((resolve) => idleWaiters.push(resolve)) : Promise.resolve();
-    },
+    idle,
     async stop() {
       stopped = true;
-      // Waiting jobs are dropped: their monitors keep their stored next_due_at and are claimed
-      // again after the restart, so nothing is lost.
+      // Waiting jobs are dropped. Their claim already moved each monitor's stored next_due_at to
+      // its next slot, so after a restart the monitor runs at that slot: one slot is skipped, no
+      // monitor is forgotten.
       for (const queue of queues.values()) queue.waiting.length = 0;
-      await this.idle();
+      // Not `this.idle()`: stop must work when passed around detached from the runner.
+      await idle();
     },
   };
 }

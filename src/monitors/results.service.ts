@@ -1,9 +1,13 @@
 /**
- * Records a check's verdict and applies the state machine, for every kind. The monitor's row
- * is updated with a compare-and-set on its `version`, so when two workers record results for
- * the same monitor at once, each result counts once and a state change is written once; the
- * loser re-reads and applies its result on top. A change of state writes a flip row, and opens
- * or resolves the monitor's incident, in the same transaction.
+ * Records a check's verdict and applies the state machine, for every kind. Each transaction
+ * first takes the monitor's row (an UPDATE that bumps its `version`, so PostgreSQL locks the
+ * row and SQLite takes its write lock), then reads the counters it now owns: when two workers
+ * record results for the same monitor at once, the second waits for the first to commit and
+ * applies its result on top, so each result counts once and a state change is written once.
+ * (An optimistic read-then-compare-and-set starved here: with 20 results at once, each retry
+ * round let only one through, and the last ones ran out of attempts.) The state write keeps a
+ * compare-and-set on the version as a guard. A change of state writes a flip row, and opens or
+ * resolves the monitor's incident, in the same transaction.
  */
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.js';
@@ -71,35 +75,34 @@ async function writeFlip(trx: Db, flip: Flip): Promise<void> {
         })
         .execute();
     }
-  } else if (flip.toState === 'up' && open) {
+  } else if ((flip.toState === 'up' || flip.toState === 'paused') && open) {
+    // Pausing ends the incident too: a paused monitor alerts no one, and its next failure after
+    // a resume is a new incident, not the continuation of an old one.
     await trx.updateTable('incidents').set({ state: 'resolved', resolved_at: flip.at, resolved_by_flip_id: flip.id }).where('id', '=', open.id).execute();
   }
+}
+
+/** Takes the monitor's row for this transaction and returns it as it is now; undefined if deleted. */
+async function lockMonitor(trx: Db, monitorId: string) {
+  return trx
+    .updateTable('monitors')
+    .set((eb) => ({ version: eb('version', '+', 1) }))
+    .where('id', '=', monitorId)
+    .returning(['tenant_id', 'state', 'consecutive_failures', 'consecutive_successes', 'failure_threshold', 'recovery_threshold', 'version'])
+    .executeTakeFirst();
 }
 
 export function createResultRecorder({ db, clock }: { db: Db; clock: Clock }) {
   async function attempt(monitorId: string, outcome: CheckOutcome, at: number): Promise<RecordedResult | undefined> {
     return db.transaction().execute(async (trx) => {
-      const monitor = await trx
-        .selectFrom('monitors')
-        .innerJoin('tenant_settings', 'tenant_settings.tenant_id', 'monitors.tenant_id')
-        .select([
-          'monitors.tenant_id',
-          'monitors.state',
-          'monitors.consecutive_failures',
-          'monitors.consecutive_successes',
-          'monitors.failure_threshold',
-          'monitors.recovery_threshold',
-          'monitors.version',
-          'tenant_settings.consecutive_failures_threshold',
-        ])
-        .where('monitors.id', '=', monitorId)
-        .executeTakeFirst();
+      const monitor = await lockMonitor(trx, monitorId);
       if (!monitor) return undefined; // deleted while its check ran
+      const settings = await trx.selectFrom('tenant_settings').select('consecutive_failures_threshold').where('tenant_id', '=', monitor.tenant_id).executeTakeFirstOrThrow();
       const fromState = monitor.state as MonitorState;
       const next = applyResult(
         { state: fromState, consecutiveFailures: monitor.consecutive_failures, consecutiveSuccesses: monitor.consecutive_successes },
         outcome.status,
-        { failures: monitor.failure_threshold ?? monitor.consecutive_failures_threshold, recoveries: monitor.recovery_threshold },
+        { failures: monitor.failure_threshold ?? settings.consecutive_failures_threshold, recoveries: monitor.recovery_threshold },
       );
       const updated = await trx
         .updateTable('monitors')
@@ -108,7 +111,6 @@ export function createResultRecorder({ db, clock }: { db: Db; clock: Clock }) {
           consecutive_failures: next.consecutiveFailures,
           consecutive_successes: next.consecutiveSuccesses,
           last_checked_at: at,
-          version: monitor.version + 1,
           ...(next.flipTo && { state_changed_at: at }),
         })
         .where('id', '=', monitorId)
@@ -152,11 +154,13 @@ export function createResultRecorder({ db, clock }: { db: Db; clock: Clock }) {
     async setState(monitorId: string, toState: 'paused' | 'pending', reason: string): Promise<Flip | undefined> {
       const at = clock.now();
       return db.transaction().execute(async (trx) => {
-        const monitor = await trx.selectFrom('monitors').select(['tenant_id', 'state']).where('id', '=', monitorId).executeTakeFirst();
+        // Locked like a result, so a result recorded at the same moment cannot slip between the
+        // read of the previous state and this write (the flip row names the true previous state).
+        const monitor = await lockMonitor(trx, monitorId);
         if (!monitor || monitor.state === toState) return undefined;
         await trx
           .updateTable('monitors')
-          .set((eb) => ({ state: toState, state_changed_at: at, consecutive_failures: 0, consecutive_successes: 0, version: eb('version', '+', 1), updated_at: at }))
+          .set({ state: toState, state_changed_at: at, consecutive_failures: 0, consecutive_successes: 0, updated_at: at })
           .where('id', '=', monitorId)
           .execute();
         const flip: Flip = { id: randomUUID(), tenantId: monitor.tenant_id, monitorId, fromState: monitor.state as MonitorState, toState, at, reason };

@@ -6,6 +6,7 @@
  * - Every completed hour, that hour's minute rollups merge into `rollups_hour` (p95 of the hour
  *   is the count-weighted 95th percentile of the minutes' p95: an approximation, documented).
  * - Watermarks in `app_meta` say how far each level got, so a restart resumes where it stopped.
+ *   The first run starts at the oldest result; minutes and hours without data are skipped.
  * - Raw results, minute and hour rollups are deleted after their retention, in batches.
  */
 import { sql } from 'kysely';
@@ -43,11 +44,6 @@ function weightedPercentile(values: { value: number; weight: number }[], p: numb
     if (seen >= (p / 100) * total) return v.value;
   }
   return sorted[sorted.length - 1]!.value;
-}
-
-async function watermark(db: Db, key: string, fallback: number): Promise<number> {
-  const row = await db.selectFrom('app_meta').select('value').where('key', '=', key).executeTakeFirst();
-  return row ? Number(row.value) : fallback;
 }
 
 async function setWatermark(db: Db, key: string, value: number): Promise<void> {
@@ -131,23 +127,53 @@ async function rollUpHour(db: Db, start: number): Promise<void> {
   await upsertRollups(db, 'rollups_hour', rows);
 }
 
+/** The start of the first bucket at or after `from` with data to roll up (results for minutes, minute rollups for hours). */
+async function nextBucketWithData(db: Db, level: 'minute' | 'hour', from: number): Promise<number | undefined> {
+  const row =
+    level === 'minute'
+      ? await db.selectFrom('check_results').select((eb) => eb.fn.min('at').as('first')).where('at', '>=', from).executeTakeFirst()
+      : await db.selectFrom('rollups_minute').select((eb) => eb.fn.min('bucket_start').as('first')).where('bucket_start', '>=', from).executeTakeFirst();
+  if (row?.first === null || row?.first === undefined) return undefined;
+  const size = level === 'minute' ? MINUTE_MS : HOUR_MS;
+  return Math.floor(Number(row.first) / size) * size;
+}
+
+/**
+ * Rolls up the completed buckets of one level from its watermark up to `end` (exclusive).
+ * Without a watermark (first run) it starts at the first bucket that has data, so results
+ * recorded before the first run are rolled up too; stretches without data (Vigie stopped for
+ * days) are skipped in one step instead of bucket by bucket.
+ */
+async function rollUpLevel(db: Db, level: 'minute' | 'hour', end: number): Promise<{ done: number; watermark: number }> {
+  const key = `rollup_${level}_watermark`;
+  const size = level === 'minute' ? MINUTE_MS : HOUR_MS;
+  const stored = await db.selectFrom('app_meta').select('value').where('key', '=', key).executeTakeFirst();
+  let watermark = stored ? Number(stored.value) : undefined;
+  let done = 0;
+  while (done < MAX_BUCKETS_PER_RUN) {
+    const next = await nextBucketWithData(db, level, watermark ?? 0);
+    if (next === undefined || next >= end) {
+      // Nothing more to roll up before `end`: the watermark moves up to it.
+      if (watermark === undefined || end > watermark) {
+        watermark = end;
+        await setWatermark(db, key, end);
+      }
+      return { done, watermark };
+    }
+    await (level === 'minute' ? rollUpMinute(db, next) : rollUpHour(db, next));
+    done++;
+    watermark = next + size;
+    await setWatermark(db, key, watermark);
+  }
+  return { done, watermark: watermark! };
+}
+
 /** Rolls up every completed minute and hour since the watermarks; returns buckets done. */
 export async function rollUp(db: Db, now: number): Promise<{ minutes: number; hours: number }> {
-  const done = { minutes: 0, hours: 0 };
-  const lastMinute = Math.floor(now / MINUTE_MS) * MINUTE_MS;
-  let minute = await watermark(db, 'rollup_minute_watermark', lastMinute - MINUTE_MS);
-  for (; minute < lastMinute && done.minutes < MAX_BUCKETS_PER_RUN; minute += MINUTE_MS, done.minutes++) {
-    await rollUpMinute(db, minute);
-    await setWatermark(db, 'rollup_minute_watermark', minute + MINUTE_MS);
-  }
+  const minutes = await rollUpLevel(db, 'minute', Math.floor(now / MINUTE_MS) * MINUTE_MS);
   // An hour is rolled up only once all its minutes are.
-  const lastHour = Math.floor(minute / HOUR_MS) * HOUR_MS;
-  let hour = await watermark(db, 'rollup_hour_watermark', lastHour - HOUR_MS);
-  for (; hour < lastHour && done.hours < MAX_BUCKETS_PER_RUN; hour += HOUR_MS, done.hours++) {
-    await rollUpHour(db, hour);
-    await setWatermark(db, 'rollup_hour_watermark', hour + HOUR_MS);
-  }
-  return done;
+  const hours = await rollUpLevel(db, 'hour', Math.floor(minutes.watermark / HOUR_MS) * HOUR_MS);
+  return { minutes: minutes.done, hours: hours.done };
 }
 
 async function deleteOlderThan(db: Db, table: 'check_results' | 'rollups_minute' | 'rollups_hour', cutoff: number): Promise<number> {
@@ -171,8 +197,12 @@ async function deleteOlderThan(db: Db, table: 'check_results' | 'rollups_minute'
 
 /** Deletes what is past its retention; returns rows deleted per table. */
 export async function prune(db: Db, now: number, retention: RetentionDays) {
+  // Raw results that the minute rollups have not covered yet are kept, whatever their age, so
+  // that a rollup backlog never turns into lost uptime history.
+  const minuteWatermark = await db.selectFrom('app_meta').select('value').where('key', '=', 'rollup_minute_watermark').executeTakeFirst();
+  const rolledUpTo = minuteWatermark ? Number(minuteWatermark.value) : 0;
   return {
-    results: await deleteOlderThan(db, 'check_results', now - retention.results * DAY_MS),
+    results: await deleteOlderThan(db, 'check_results', Math.min(now - retention.results * DAY_MS, rolledUpTo)),
     minuteRollups: await deleteOlderThan(db, 'rollups_minute', now - retention.minuteRollups * DAY_MS),
     hourRollups: await deleteOlderThan(db, 'rollups_hour', now - retention.hourRollups * DAY_MS),
   };

@@ -1,7 +1,9 @@
 /**
  * Uptime over 24 h / 7 d / 30 d / 1 y, answered from rollups: hour rollups up to the hour
  * watermark, minute rollups up to the minute watermark, and raw results only for the minutes
- * not rolled up yet. Never a scan of a window's raw rows.
+ * not rolled up yet. Never a scan of a window's raw rows. The window's partial first hour comes
+ * from minute rollups (so a 24 h window is not cut to 23 h); beyond their retention, and for the
+ * partial first minute, the window starts at the next bucket.
  */
 import type { Db } from '../db/database.js';
 import { HOUR_MS, MINUTE_MS } from './rollups.js';
@@ -81,11 +83,14 @@ export async function computeUptime(db: Db, monitorId: string, now: number): Pro
     (Object.entries(UPTIME_WINDOWS) as [UptimeWindow, number][]).map(async ([name, length]) => {
       const from = now - length;
       const hourFrom = Math.ceil(from / HOUR_MS) * HOUR_MS;
-      const minuteFrom = Math.max(from, marks.hour);
-      const rawFrom = Math.max(from, marks.minute);
+      const minuteFrom = Math.ceil(from / MINUTE_MS) * MINUTE_MS;
+      // Whole hours of the window that are rolled up…
       let sums = await rollupSums(db, 'rollups_hour', monitorId, hourFrom, marks.hour);
-      sums = add(sums, await rollupSums(db, 'rollups_minute', monitorId, Math.ceil(minuteFrom / MINUTE_MS) * MINUTE_MS, marks.minute));
-      sums = add(sums, await rawSums(db, monitorId, rawFrom, now));
+      // …the window's partial first hour, from its minutes (while they are kept)…
+      if (hourFrom <= marks.hour) sums = add(sums, await rollupSums(db, 'rollups_minute', monitorId, minuteFrom, hourFrom));
+      // …the minutes after the hour watermark, and the raw results after the minute watermark.
+      sums = add(sums, await rollupSums(db, 'rollups_minute', monitorId, Math.max(minuteFrom, marks.hour), marks.minute));
+      sums = add(sums, await rawSums(db, monitorId, Math.max(from, marks.minute), now));
       const figures: UptimeFigures = {
         checks: sums.checks,
         up: sums.up,
