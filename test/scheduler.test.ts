@@ -14,7 +14,7 @@ import { createInProcessJobRunner } from '../src/jobs/in-process.js';
 import type { JobRunner } from '../src/jobs/job-runner.js';
 import type { Logger } from '../src/logger.js';
 import { insertMonitor } from '../src/monitors/monitors.repository.js';
-import { CHECK_JOB, createScheduler, nextSlot, type CheckJob, type SchedulerOptions } from '../src/monitors/scheduler.js';
+import { CHECK_JOB, createScheduler, nextSlot, phaseOf, type CheckJob, type SchedulerOptions } from '../src/monitors/scheduler.js';
 import { createTenantWithKey, createTestApp, type TenantFixture, type TestContext } from './helpers/app.js';
 import { TEST_DIALECTS } from './helpers/databases.js';
 
@@ -72,7 +72,17 @@ describe.each(TEST_DIALECTS)('scheduler on %s', (dialect) => {
   const setNextDueAt = (monitorId: string, at: number | null) => ctx.database.db.updateTable('monitors').set({ next_due_at: at }).where('id', '=', monitorId).execute();
 
   /** A scheduler and runner pair whose handler records each slot it ran. */
-  function harness(options: { maxQueued?: number; concurrency?: number; handler?: (job: CheckJob) => Promise<void>; random?: () => number; database?: DatabaseHandle } = {}) {
+  function harness(
+    options: {
+      maxQueued?: number;
+      concurrency?: number;
+      handler?: (job: CheckJob) => Promise<void>;
+      random?: () => number;
+      database?: DatabaseHandle;
+      /** Defaults to 0 so that exact-time tests see slots on the whole-interval grid (t0 is on it). */
+      phase?: SchedulerOptions['phase'];
+    } = {},
+  ) {
     const ran: Ran[] = [];
     const { logger, lines } = recordingLogger();
     const jobs: JobRunner = createInProcessJobRunner(logger);
@@ -91,6 +101,7 @@ describe.each(TEST_DIALECTS)('scheduler on %s', (dialect) => {
       maxQueued: options.maxQueued ?? 1000,
       logger,
       ...(options.random && { random: options.random }),
+      phase: options.phase ?? (() => 0),
     };
     const scheduler = createScheduler(schedulerOptions);
     cleanups.push(async () => {
@@ -214,15 +225,15 @@ describe.each(TEST_DIALECTS)('scheduler on %s', (dialect) => {
     expect(await scheduler.tick()).toBe(0);
     await jobs.idle();
     expect(ran).toEqual([{ monitorId: id, dueAt: t0, ranAt: t0 + 210 * SECOND }]);
-    // Next run one interval from now, not four catch-up runs.
-    expect(await nextDueAt(id)).toBe(t0 + 270 * SECOND);
-    expect(nextSlot(t0, 60 * SECOND, t0 + 210 * SECOND)).toBe(t0 + 270 * SECOND);
-    ctx.clock.advance(59 * SECOND);
+    // Next run at the monitor's next slot after now (its grid: t0 + k × 60 s), not four catch-up runs.
+    expect(await nextDueAt(id)).toBe(t0 + 240 * SECOND);
+    expect(nextSlot(t0, 60 * SECOND, t0 + 210 * SECOND)).toBe(t0 + 240 * SECOND);
+    ctx.clock.set(t0 + 240 * SECOND - 1);
     expect(await scheduler.tick()).toBe(0);
-    ctx.clock.advance(1 * SECOND);
+    ctx.clock.set(t0 + 240 * SECOND);
     expect(await scheduler.tick()).toBe(1);
     await jobs.idle();
-    expect(ran.map((r) => r.dueAt - t0)).toEqual([0, 270 * SECOND]);
+    expect(ran.map((r) => r.dueAt - t0)).toEqual([0, 240 * SECOND]);
   });
 
   it('two schedulers ticking at the same time never both claim a slot', async () => {
@@ -303,7 +314,7 @@ describe.each(TEST_DIALECTS)('scheduler on %s', (dialect) => {
     expect(ran.map((r) => r.monitorId).sort()).toEqual([monitors[0]!.id, dueNow].sort());
 
     // Ticking every second through the longest interval runs every spread monitor exactly
-    // once at its spread slot, and the ones with short intervals again one interval later.
+    // once at its spread slot, and the ones with short intervals again at their next grid slot.
     for (let s = 1; s <= 300; s++) {
       ctx.clock.set(t0 + s * SECOND);
       await scheduler.tick();
@@ -311,7 +322,8 @@ describe.each(TEST_DIALECTS)('scheduler on %s', (dialect) => {
     await jobs.idle();
     for (const [i, m] of monitors.entries()) {
       const expected: number[] = [];
-      for (let due = spreadTo(i, m.interval); due <= t0 + 300 * SECOND; due += m.interval * SECOND) expected.push(due);
+      const intervalMs = m.interval * SECOND;
+      for (let due = spreadTo(i, m.interval); due <= t0 + 300 * SECOND; due = nextSlot(due, intervalMs, due, 0)) expected.push(due);
       const got = ran.filter((r) => r.monitorId === m.id);
       expect(
         got.map((r) => r.dueAt),
@@ -320,6 +332,27 @@ describe.each(TEST_DIALECTS)('scheduler on %s', (dialect) => {
       // Each slot ran within the second after it fell due.
       expect(got.every((r) => r.ranAt >= r.dueAt && r.ranAt - r.dueAt < SECOND)).toBe(true);
     }
+  });
+
+  it('monitors created at the same instant are spread over their interval by their phase', async () => {
+    await start();
+    const t0 = ctx.clock.now();
+    const ids: string[] = [];
+    for (let i = 0; i < 300; i++) ids.push(await createMonitor(60));
+    const { scheduler, jobs } = harness({ phase: phaseOf });
+    expect(await scheduler.tick()).toBe(300); // every first check runs at once
+    await jobs.idle();
+    const slots = await Promise.all(ids.map((id) => nextDueAt(id)));
+    for (const [i, slot] of slots.entries()) {
+      expect(slot! - t0).toBeGreaterThan(0);
+      expect(slot! - t0).toBeLessThanOrEqual(60 * SECOND);
+      expect((slot! - phaseOf(ids[i]!, 60 * SECOND)) % (60 * SECOND)).toBe(0);
+    }
+    // Spread, not clumped: each 10-second sixth of the interval holds about a sixth of them
+    // (50 expected; 20 is more than four standard deviations below).
+    const perSixth = [0, 0, 0, 0, 0, 0];
+    for (const slot of slots) perSixth[Math.min(5, Math.floor((slot! - t0 - 1) / (10 * SECOND)))]! += 1;
+    for (const count of perSixth) expect(count).toBeGreaterThan(20);
   });
 
   it('spreadOverdue on an up-to-date database changes nothing', async () => {

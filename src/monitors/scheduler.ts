@@ -3,8 +3,11 @@
  *
  * Due work is found through the index on `next_due_at` and claimed with a compare-and-set that
  * moves `next_due_at` forward: whoever moves it first runs the check, so two schedulers never
- * run the same slot. The next slot keeps the monitor's cadence (previous due time + interval);
- * a monitor that fell more than an interval behind skips the missed slots instead of bursting.
+ * run the same slot. Each monitor's slots sit at a stable phase within its interval (a hash of
+ * its id), so monitors created or resumed together do not stay clumped into the same seconds
+ * of every interval; once on its phase, a monitor keeps an exact cadence (previous slot +
+ * interval). A monitor that fell more than an interval behind skips the missed slots instead
+ * of bursting.
  * On start, monitors whose time passed while Vigie was down are spread over their interval
  * (jitter) rather than all run at once. Claims stop when the job queue is full, so a slow
  * target delays only itself.
@@ -31,16 +34,31 @@ export interface SchedulerOptions {
   logger: Pick<Logger, 'warn'>;
   /** Random source in [0, 1), injectable so tests can pin the jitter. */
   random?: () => number;
+  /** Where a monitor's slots fall in its interval; injectable so tests can pin it. */
+  phase?: (monitorId: string, intervalMs: number) => number;
 }
 
 const CLAIM_BATCH = 500;
 
-export function nextSlot(dueAt: number, intervalMs: number, now: number): number {
-  const next = dueAt + intervalMs;
-  return next > now ? next : now + intervalMs;
+/** Where in its interval a monitor's slots fall: FNV-1a of its id, so stable and well spread. */
+export function phaseOf(monitorId: string, intervalMs: number): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < monitorId.length; i++) hash = Math.imul(hash ^ monitorId.charCodeAt(i), 0x01000193) >>> 0;
+  return hash % intervalMs;
 }
 
-export function createScheduler({ db, clock, jobs, maxQueued, logger, random = Math.random }: SchedulerOptions) {
+/**
+ * The slot after a run due at `dueAt`: the first time after it on the monitor's phase grid
+ * (phase + k × interval), i.e. dueAt + interval when dueAt is on the grid. When that is already
+ * past, the first grid slot after `now`.
+ */
+export function nextSlot(dueAt: number, intervalMs: number, now: number, phaseMs = 0): number {
+  const slotAfter = (t: number) => t + intervalMs - ((((t - phaseMs) % intervalMs) + intervalMs) % intervalMs);
+  const next = slotAfter(dueAt);
+  return next > now ? next : slotAfter(now);
+}
+
+export function createScheduler({ db, clock, jobs, maxQueued, logger, random = Math.random, phase = phaseOf }: SchedulerOptions) {
   let timer: NodeJS.Timeout | undefined;
   let ticking: Promise<number> | undefined;
 
@@ -94,7 +112,8 @@ export function createScheduler({ db, clock, jobs, maxQueued, logger, random = M
       const won: CheckJob[] = [];
       for (const monitor of due) {
         const dueAt = monitor.next_due_at!;
-        const next = monitor.interval_seconds ? nextSlot(dueAt, monitor.interval_seconds * 1000, now) : null;
+        const intervalMs = monitor.interval_seconds ? monitor.interval_seconds * 1000 : null;
+        const next = intervalMs ? nextSlot(dueAt, intervalMs, now, phase(monitor.id, intervalMs)) : null;
         const result = await trx.updateTable('monitors').set({ next_due_at: next }).where('id', '=', monitor.id).where('next_due_at', '=', dueAt).executeTakeFirst();
         if (result.numUpdatedRows > 0n) won.push({ monitorId: monitor.id, dueAt }); // else another scheduler took this slot
       }
