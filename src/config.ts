@@ -27,6 +27,15 @@ export interface Config {
   readonly resultsRetentionDays: number;
   readonly minuteRollupsRetentionDays: number;
   readonly hourRollupsRetentionDays: number;
+  readonly smtpHost: string | undefined;
+  readonly smtpPort: number;
+  readonly smtpSecure: boolean;
+  readonly smtpUser: string | undefined;
+  readonly smtpPassword: string | undefined;
+  readonly smtpFrom: string;
+  readonly telegramApiBaseUrl: string;
+  readonly pagerdutyEventsUrl: string;
+  readonly notifyTimeoutSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -92,6 +101,17 @@ const redisUrl: Parser<string> = (raw) => {
 
 const databaseUrl: Parser<DatabaseTarget> = (raw) => parseDatabaseUrl(raw);
 
+const httpUrl: Parser<string> = (raw) => {
+  let url: URL;
+  try {
+    url = new URL(raw.trim());
+  } catch {
+    throw new Error(`expected an http(s) URL, got "${raw}"`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`expected an http(s) URL, got scheme "${url.protocol}"`);
+  return raw.trim().replace(/\/+$/, '');
+};
+
 interface Variable<T> {
   readonly name: string;
   readonly defaultValue: string | undefined;
@@ -119,6 +139,15 @@ export const ENV_VARIABLES = {
   resultsRetentionDays: variable('RESULTS_RETENTION_DAYS', '7', integer(1, 3650)),
   minuteRollupsRetentionDays: variable('MINUTE_ROLLUPS_RETENTION_DAYS', '3', integer(1, 3650)),
   hourRollupsRetentionDays: variable('HOUR_ROLLUPS_RETENTION_DAYS', '400', integer(1, 36500)),
+  smtpHost: variable('SMTP_HOST', undefined, nonEmpty),
+  smtpPort: variable('SMTP_PORT', '587', integer(1, 65535)),
+  smtpSecure: variable('SMTP_SECURE', 'false', boolean),
+  smtpUser: variable('SMTP_USER', undefined, nonEmpty),
+  smtpPassword: variable('SMTP_PASSWORD', undefined, (raw) => raw),
+  smtpFrom: variable('SMTP_FROM', 'Vigie <vigie@localhost>', nonEmpty),
+  telegramApiBaseUrl: variable('TELEGRAM_API_BASE_URL', 'https://api.telegram.org', httpUrl),
+  pagerdutyEventsUrl: variable('PAGERDUTY_EVENTS_URL', 'https://events.pagerduty.com/v2/enqueue', httpUrl),
+  notifyTimeoutSeconds: variable('NOTIFY_TIMEOUT_SECONDS', '10', integer(1, 300)),
 } satisfies { [K in keyof Config]: Variable<Config[K]> };
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {

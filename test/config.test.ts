@@ -83,3 +83,40 @@ describe('secret key', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 });
+
+describe('notification settings', () => {
+  it('have no SMTP relay by default and the public API addresses', async () => {
+    const { providerSettingsFrom } = await import('../src/notify/settings.js');
+    expect(providerSettingsFrom(loadConfig({}))).toEqual({
+      smtp: null,
+      telegramApiBaseUrl: 'https://api.telegram.org',
+      pagerdutyEventsUrl: 'https://events.pagerduty.com/v2/enqueue',
+      timeoutMs: 10_000,
+    });
+  });
+
+  it('read the SMTP relay and the test servers from the environment', async () => {
+    const { providerSettingsFrom } = await import('../src/notify/settings.js');
+    const config = loadConfig({
+      SMTP_HOST: 'mail.example.com',
+      SMTP_PORT: '465',
+      SMTP_SECURE: 'true',
+      SMTP_USER: 'vigie',
+      SMTP_PASSWORD: 's3cret',
+      SMTP_FROM: 'Ops <ops@example.com>',
+      TELEGRAM_API_BASE_URL: 'http://127.0.0.1:9999/',
+      PAGERDUTY_EVENTS_URL: 'http://127.0.0.1:9998/v2/enqueue',
+      NOTIFY_TIMEOUT_SECONDS: '3',
+    });
+    expect(providerSettingsFrom(config)).toEqual({
+      smtp: { host: 'mail.example.com', port: 465, secure: true, user: 'vigie', password: 's3cret', from: 'Ops <ops@example.com>' },
+      telegramApiBaseUrl: 'http://127.0.0.1:9999',
+      pagerdutyEventsUrl: 'http://127.0.0.1:9998/v2/enqueue',
+      timeoutMs: 3000,
+    });
+  });
+
+  it('refuse a base URL that is not http(s)', () => {
+    expect(() => loadConfig({ TELEGRAM_API_BASE_URL: 'ftp://x' })).toThrow('Invalid environment variable TELEGRAM_API_BASE_URL: expected an http(s) URL, got scheme "ftp:"');
+  });
+});
