@@ -60,19 +60,9 @@ const toMonitor = (row: Row, tags: string[]): Monitor => ({
   updatedAt: row.updated_at,
 });
 
-export interface NewMonitor {
-  id: string;
-  tenantId: string;
-  kind: MonitorKind;
-  name: string;
-  tags: string[];
-  isActive: boolean;
-  failureThreshold: number | null;
-  recoveryThreshold: number;
-  intervalSeconds: number | null;
-  nextDueAt: number | null;
+export type NewMonitor = Pick<Monitor, 'id' | 'tenantId' | 'kind' | 'name' | 'tags' | 'isActive' | 'failureThreshold' | 'recoveryThreshold' | 'intervalSeconds' | 'nextDueAt'> & {
   now: number;
-}
+};
 
 export async function insertMonitor(db: Db, monitor: NewMonitor): Promise<void> {
   await db

@@ -38,8 +38,9 @@ export async function createTestApp(dialect: DialectName, options: TestAppOption
   const database = await openDatabase(config.database);
   await migrateToLatest(database.db);
   const clock = new ManualClock(Date.UTC(2026, 10, 21, 12, 0, 0));
-  const app = await buildApp({ config, database, clock, secretKey: TEST_SECRET_KEY, probes: options.probes });
+  // One service graph shared by the app and the test, as the server shares it with its background work.
   const services = createServices({ db: database.db, clock, secretKey: TEST_SECRET_KEY, jwtExpiresMinutes: config.jwtExpiresMinutes });
+  const app = await buildApp({ config, database, clock, secretKey: TEST_SECRET_KEY, probes: options.probes, services });
   return {
     app,
     database,
