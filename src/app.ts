@@ -18,15 +18,21 @@ import { installErrorHandling } from './http/error-handler.js';
 import { ErrorResponse } from './http/schemas.js';
 import type { VigieApp } from './http/types.js';
 import { createLogger, type Logger } from './logger.js';
+import { registerAlertEventRoutes } from './routes/alert-events.js';
 import { registerApiKeyRoutes } from './routes/api-keys.js';
+import { registerChannelRoutes } from './routes/channels.js';
 import { registerAuthRoutes } from './routes/auth.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerHttpTargetRoutes } from './routes/http-targets.js';
 import { registerIncidentRoutes } from './routes/incidents.js';
+import { registerMaintenanceRoutes } from './routes/maintenance.js';
 import { registerMonitorRoutes } from './routes/monitors.js';
 import { registerSettingsRoutes } from './routes/settings.js';
+import { registerSilenceRoutes } from './routes/silences.js';
 import { registerTenantRoutes } from './routes/tenants.js';
 import { registerUserRoutes } from './routes/users.js';
+import { WebhookBody } from './notify/providers/webhook.js';
+import { providerSettingsFrom } from './notify/settings.js';
 import { createServices, type Services } from './services.js';
 import { VERSION } from './version.js';
 
@@ -62,15 +68,26 @@ export async function buildApp(deps: AppDependencies): Promise<VigieApp> {
     // must not look like success.
     ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
     return503OnClosing: true,
+    // The seeds' clients call `/api/v1/alerts/events/` and Healthchecks' `/api/v3/checks/`:
+    // with and without the slash are the same route.
+    routerOptions: { ignoreTrailingSlash: true },
   }).withTypeProvider<TypeBoxTypeProvider>();
   // Fastify parses text/plain by default, so a plain-text body reached the JSON schema and came
   // back as a confusing 422 "should be object". The API takes JSON (and login's form): anything
   // else is a 415. A route that wants raw text (e.g. ping bodies) adds its own parser in its scope.
   app.removeContentTypeParser('text/plain');
 
-  const services = deps.services ?? createServices({ db: database.db, clock, secretKey: deps.secretKey, jwtExpiresMinutes: config.jwtExpiresMinutes });
+  const services = deps.services ?? createServices({
+      db: database.db,
+      clock,
+      secretKey: deps.secretKey,
+      jwtExpiresMinutes: config.jwtExpiresMinutes,
+      providerSettings: providerSettingsFrom(config),
+    });
 
   app.addSchema(ErrorResponse);
+  // Not used by a route: published under components/schemas for webhook receivers.
+  app.addSchema({ $id: 'WebhookBody', ...WebhookBody });
   installErrorHandling(app);
   installAccessControl(app, services.authenticator);
   app.addHook('onSend', async (request, reply) => {
@@ -113,6 +130,10 @@ export async function buildApp(deps: AppDependencies): Promise<VigieApp> {
   registerMonitorRoutes(app, services);
   registerHttpTargetRoutes(app, services);
   registerIncidentRoutes(app, services);
+  registerChannelRoutes(app, services);
+  registerSilenceRoutes(app, services, clock);
+  registerMaintenanceRoutes(app, services, clock);
+  registerAlertEventRoutes(app, services);
 
   await app.ready();
   return app;

@@ -1,8 +1,9 @@
 /**
  * The embedded mode's background work, in this process: the job runner, the scheduler that feeds
- * it due checks, and housekeeping. The scale-out issue swaps the job runner for BullMQ and runs
+ * it due checks, housekeeping, and the alerting loop (routing, delivery, reminders, maintenance). The scale-out issue swaps the job runner for BullMQ and runs
  * this in `vigie worker`; the pieces stay the same.
  */
+import { createAlertingWork } from './alerting/alerting-work.js';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { Db } from './db/database.js';
@@ -43,6 +44,14 @@ export function createBackgroundWork({ db, clock, config, services, logger, lagS
     logger,
     retention: { results: config.resultsRetentionDays, minuteRollups: config.minuteRollupsRetentionDays, hourRollups: config.hourRollupsRetentionDays },
   });
+  const alerting = createAlertingWork({
+    router: services.alertRouter,
+    delivery: services.delivery,
+    reminders: services.reminders,
+    maintenance: services.maintenance,
+    signal: services.alertSignal,
+    logger,
+  });
   return {
     jobs,
     async start() {
@@ -50,6 +59,7 @@ export function createBackgroundWork({ db, clock, config, services, logger, lagS
       if (spread > 0) logger.info({ monitors: spread }, 'spread monitors that fell due while Vigie was stopped');
       scheduler.start();
       housekeeping.start();
+      alerting.start();
       statsTimer = setInterval(() => {
         const lag = lagStats.takeSummary();
         if (lag.checks > 0) logger.info({ scheduler: { ...lag, queued: jobs.depth(CHECK_JOB) } }, 'scheduler stats for the last minute');
@@ -61,6 +71,8 @@ export function createBackgroundWork({ db, clock, config, services, logger, lagS
       await scheduler.stop();
       await housekeeping.stop();
       await jobs.stop();
+      // Last: checks that finished above may have written alert events.
+      await alerting.stop();
     },
   };
 }

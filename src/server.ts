@@ -15,6 +15,7 @@ import type { Logger } from './logger.js';
 import { createLagStats } from './monitors/lag-stats.js';
 import { createBackgroundWork } from './runtime.js';
 import { resolveSecretKey } from './secret-key.js';
+import { providerSettingsFrom } from './notify/settings.js';
 import { createServices } from './services.js';
 
 export interface RunningServer {
@@ -40,7 +41,14 @@ export async function startServer({ config, logger, clock = systemClock, onFirst
     if (credentials) onFirstStart?.(credentials);
     const secretKey = resolveSecretKey(config.secretKey, config.dataDir, (message) => logger.warn(message));
     const lagStats = createLagStats();
-    const services = createServices({ db: database.db, clock, secretKey, jwtExpiresMinutes: config.jwtExpiresMinutes, onCheckLag: lagStats.record });
+    const services = createServices({
+      db: database.db,
+      clock,
+      secretKey,
+      jwtExpiresMinutes: config.jwtExpiresMinutes,
+      onCheckLag: lagStats.record,
+      providerSettings: providerSettingsFrom(config),
+    });
     const app = await buildApp({ config, database, clock, secretKey, logger, services });
     const background = createBackgroundWork({ db: database.db, clock, config, services, logger, lagStats });
     const url = await app.listen({ port: config.port, host: config.host });

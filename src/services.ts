@@ -2,6 +2,14 @@
  * Builds every service from explicit dependencies. Routes, the CLI and tests get their services
  * here; nothing is a module-level singleton.
  */
+import { createAlertEventsService } from './alerting/alert-events.service.js';
+import { createChannelsService } from './alerting/channels.service.js';
+import { createDelivery } from './alerting/delivery.js';
+import { createMaintenanceService } from './alerting/maintenance.service.js';
+import { createReminders } from './alerting/reminders.js';
+import { createAlertRouter } from './alerting/router.js';
+import { createSilencesService } from './alerting/silences.service.js';
+import { createWakeSignal } from './alerting/wake-signal.js';
 import { createApiKeysService } from './auth/api-keys.service.js';
 import { createAuthenticator } from './auth/authenticator.js';
 import { createTokenService, type TokenService } from './auth/jwt.js';
@@ -14,24 +22,38 @@ import { createCheckRunner } from './monitors/check-runner.js';
 import { createIncidentsService } from './monitors/incidents.service.js';
 import { createMonitorsService } from './monitors/monitors.service.js';
 import { createResultRecorder } from './monitors/results.service.js';
+import { DEFAULT_PROVIDER_SETTINGS, type ProviderSettings } from './notify/provider.js';
 
 export interface ServiceOptions extends ServiceContext {
   readonly secretKey: string;
   readonly jwtExpiresMinutes: number;
   /** Told how late each scheduled check started, in ms. */
   readonly onCheckLag?: (lagMs: number) => void;
+  /** SMTP relay and provider base URLs (from the environment); defaults reach the real services. */
+  readonly providerSettings?: ProviderSettings;
 }
 
 export function createServices(options: ServiceOptions) {
   const context: ServiceContext = { db: options.db, clock: options.clock };
   const tokens: TokenService = createTokenService(options.secretKey, options.jwtExpiresMinutes, options.clock);
-  const recorder = createResultRecorder(context);
+  const providerSettings = options.providerSettings ?? DEFAULT_PROVIDER_SETTINGS;
+  // Rung by result recording when it writes an alert event; the alerting loop answers it.
+  const alertSignal = createWakeSignal();
+  const recorder = createResultRecorder({ ...context, onAlertEvent: alertSignal.wake });
   const checks = createCheckRunner({ ...context, checkers: createCheckers(context), recorder, onLag: options.onCheckLag });
   const monitors = createMonitorsService({ ...context, recorder });
   return {
     recorder,
     checks,
     monitors,
+    alertSignal,
+    channels: createChannelsService({ ...context, providerSettings }),
+    silences: createSilencesService(context),
+    maintenance: createMaintenanceService({ ...context, recorder }),
+    alertEvents: createAlertEventsService(context),
+    alertRouter: createAlertRouter(context),
+    delivery: createDelivery({ ...context, providerSettings }),
+    reminders: createReminders(context),
     incidents: createIncidentsService(context),
     httpTargets: createHttpTargetsService({ ...context, monitors, checks }),
     tokens,

@@ -69,6 +69,7 @@ const TENANT_RESOURCES: readonly TenantResource[] = [
       { route: 'GET /api/v1/monitors/:id/uptime' },
       { route: 'POST /api/v1/monitors/:id/pause' },
       { route: 'POST /api/v1/monitors/:id/resume' },
+      { route: 'PATCH /api/v1/monitors/:id', body: { repeat_interval_seconds: 600, channel_ids: [] } },
     ],
     create: (ctx, owner) => createRefusedTarget(ctx, owner),
   },
@@ -82,6 +83,53 @@ const TENANT_RESOURCES: readonly TenantResource[] = [
       const [incident] = incidents.json() as { id: string }[];
       if (!incident) throw new Error(`no incident opened: ${incidents.body}`);
       return incident.id;
+    },
+  },
+  {
+    name: 'channel',
+    routes: [
+      { route: 'GET /api/v1/channels/:id' },
+      { route: 'PATCH /api/v1/channels/:id', body: { name: 'renamed by its owner', config: { url: 'http://127.0.0.1:9/renamed' } } },
+      { route: 'POST /api/v1/channels/:id/test' },
+      { route: 'DELETE /api/v1/channels/:id' },
+    ],
+    create: (ctx, owner) =>
+      created(ctx, owner, 'POST /api/v1/channels', { name: `hook ${randomUUID()}`, kind: 'webhook', config: { url: 'http://127.0.0.1:9/hook', secret: 'tenant-a secret' } }),
+  },
+  {
+    name: 'silence',
+    routes: [
+      { route: 'GET /api/v1/silences/:id' },
+      { route: 'PATCH /api/v1/silences/:id', body: { comment: 'changed by its owner' } },
+      { route: 'POST /api/v1/silences/:id/expire' },
+      { route: 'DELETE /api/v1/silences/:id' },
+    ],
+    create: (ctx, owner) =>
+      created(ctx, owner, 'POST /api/v1/silences', {
+        matchers: [{ field: 'tag', op: '=', value: 'db' }],
+        ends_at: new Date(ctx.clock.now() + 3_600_000).toISOString(),
+        comment: 'tenant-a upgrade',
+      }),
+  },
+  {
+    name: 'maintenance window',
+    routes: [
+      { route: 'GET /api/v1/maintenance/:id' },
+      { route: 'PATCH /api/v1/maintenance/:id', body: { name: 'renamed by its owner' } },
+      { route: 'DELETE /api/v1/maintenance/:id' },
+    ],
+    create: (ctx, owner) => created(ctx, owner, 'POST /api/v1/maintenance', { name: 'tenant-a patch night', cron: '0 2 * * 0', duration_seconds: 3600, tags: ['db'] }),
+  },
+  {
+    name: 'alert event',
+    routes: [{ route: 'GET /api/v1/alerts/events/:id' }],
+    create: async (ctx, owner) => {
+      const targetId = await createRefusedTarget(ctx, owner);
+      await ctx.app.inject({ method: 'POST', url: `/api/v1/http-targets/${targetId}/check`, headers: owner.headers });
+      const events = await ctx.app.inject({ method: 'GET', url: `/api/v1/alerts/events?monitor=${targetId}`, headers: owner.headers });
+      const [event] = (events.json() as { items: { id: string }[] }).items;
+      if (!event) throw new Error(`no alert event: ${events.body}`);
+      return event.id;
     },
   },
 ];
@@ -103,6 +151,11 @@ const TENANT_LISTS: readonly RoutePattern[] = [
   'GET /api/v1/monitors',
   'GET /api/v1/http-targets',
   'GET /api/v1/incidents',
+  'GET /api/v1/channels',
+  'GET /api/v1/silences',
+  'GET /api/v1/maintenance',
+  'GET /api/v1/alerts/events',
+  'GET /api/v1/alerts/notifications',
 ];
 
 /** Routes that reach across tenants; a tenant's full credential gets 403 from each. */
@@ -254,6 +307,7 @@ describe.each(TEST_DIALECTS)('tenant isolation on %s', (dialect) => {
       const params = await resource.create(ctx, owner);
       aIds.push(...(typeof params === 'string' ? [params] : Object.values(params)));
     }
+    await ctx.services.alertRouter.routeBatch(); // A's alert event becomes notifications in A's outbox
     const aSettings = { notification_email: 'alerts@tenant-a.example', timezone: 'Pacific/Chatham', heartbeat_threshold_minutes: 77, consecutive_failures_threshold: 9 };
     const patched = await ctx.app.inject({ method: 'PATCH', url: '/api/v1/settings', headers: owner.headers, payload: aSettings });
     expect(patched.statusCode).toBe(200);

@@ -9,6 +9,9 @@ const DEFAULT_SETTINGS = {
   consecutive_failures_threshold: 2,
   alert_grouping_enabled: true,
   timezone: 'UTC',
+  group_wait_seconds: 30,
+  group_interval_seconds: 300,
+  repeat_interval_seconds: 14_400,
 };
 const MISSING_TENANT = '00000000-0000-4000-8000-00000000abcd';
 

@@ -39,7 +39,7 @@ export function createSettingsService({ db, clock }: ServiceContext) {
       if (patch.timezone !== undefined && !isValidTimeZone(patch.timezone)) {
         throw ValidationError.field(['body', 'timezone'], `Unknown time zone "${patch.timezone}"; use an IANA name such as Europe/Paris or UTC`);
       }
-      await updateSettings(db, tenantId, patch, clock.now());
+      await db.transaction().execute((trx) => updateSettings(trx, tenantId, patch, clock.now()));
       return get(tenantId);
     },
   };

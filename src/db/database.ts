@@ -1,4 +1,4 @@
-import { Kysely, sql } from 'kysely';
+import { Kysely, PostgresAdapter, sql } from 'kysely';
 import { describeDatabaseTarget, type DatabaseTarget } from './database-url.js';
 import { storageDialectFor, type DialectName } from './dialects/index.js';
 import type { Database } from './schema.js';
@@ -41,4 +41,12 @@ export async function openDatabase(target: DatabaseTarget): Promise<DatabaseHand
     throw new DatabaseUnavailableError(target, error);
   }
   return { db, dialect: target.dialect, target, ping, close: () => db.destroy() };
+}
+
+/**
+ * For the few queries whose best form differs by dialect (`FOR UPDATE SKIP LOCKED` exists on
+ * PostgreSQL only; SQLite has one writer, so it needs none). Works on a transaction too.
+ */
+export function isPostgres(db: Kysely<any>): boolean {
+  return db.getExecutor().adapter instanceof PostgresAdapter;
 }

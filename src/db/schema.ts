@@ -3,6 +3,16 @@
  * Conventions that hold on both dialects: ids are UUID text, times are epoch milliseconds
  * (bigint), booleans are integers 0/1, JSON is text.
  */
+import type {
+  AlertEventsTable,
+  ChannelsTable,
+  MaintenanceWindowsTable,
+  MonitorChannelsTable,
+  NotificationAttemptsTable,
+  NotificationItemsTable,
+  NotificationsTable,
+  SilencesTable,
+} from './tables/alerting.table.js';
 import type { ApiKeysTable } from './tables/api-keys.table.js';
 import type { AppMetaTable } from './tables/app-meta.table.js';
 import type { CheckResultsTable, RollupsTable } from './tables/check-results.table.js';
@@ -27,4 +37,12 @@ export interface Database {
   rollups_hour: RollupsTable;
   monitor_flips: MonitorFlipsTable;
   incidents: IncidentsTable;
+  channels: ChannelsTable;
+  monitor_channels: MonitorChannelsTable;
+  alert_events: AlertEventsTable;
+  notifications: NotificationsTable;
+  notification_items: NotificationItemsTable;
+  notification_attempts: NotificationAttemptsTable;
+  silences: SilencesTable;
+  maintenance_windows: MaintenanceWindowsTable;
 }

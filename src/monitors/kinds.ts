@@ -5,7 +5,8 @@
 export const MONITOR_KINDS = ['http', 'heartbeat', 'backup', 'prometheus', 'container', 'metric', 'machine'] as const;
 export type MonitorKind = (typeof MONITOR_KINDS)[number];
 
-export const MONITOR_STATES = ['pending', 'up', 'down', 'warning', 'paused'] as const;
+/** `maintenance`: inside a maintenance window, not checked, no alerts, no downtime counted. */
+export const MONITOR_STATES = ['pending', 'up', 'down', 'warning', 'paused', 'maintenance'] as const;
 export type MonitorState = (typeof MONITOR_STATES)[number];
 
 /** What one check says. `warning` is a failure of the milder level (e.g. a certificate nearing expiry). */
@@ -14,3 +15,6 @@ export type ResultStatus = (typeof RESULT_STATUSES)[number];
 
 export const INCIDENT_STATES = ['open', 'resolved'] as const;
 export type IncidentState = (typeof INCIDENT_STATES)[number];
+
+/** States in which results neither move the monitor nor count: nobody is watching it. */
+export const UNWATCHED_STATES: readonly MonitorState[] = ['paused', 'maintenance'];

@@ -19,6 +19,10 @@ export interface Monitor {
   lastCheckedAt: number | null;
   nextDueAt: number | null;
   stateChangedAt: number | null;
+  /** Null: the tenant's repeat interval applies; 0: no reminders. */
+  repeatIntervalSeconds: number | null;
+  /** Null: every channel of the tenant; otherwise only these. */
+  channelIds: string[] | null;
   createdAt: number;
   updatedAt: number;
 }
@@ -32,15 +36,16 @@ export interface MonitorFilters {
   offset: number;
 }
 
-type Row = Omit<MonitorsTable, 'is_active' | 'state' | 'consecutive_failures' | 'consecutive_successes' | 'recovery_threshold' | 'version'> & {
+type Row = Omit<MonitorsTable, 'is_active' | 'state' | 'consecutive_failures' | 'consecutive_successes' | 'recovery_threshold' | 'version' | 'all_channels'> & {
   is_active: number;
+  all_channels: number;
   state: string;
   consecutive_failures: number;
   consecutive_successes: number;
   recovery_threshold: number;
 };
 
-const toMonitor = (row: Row, tags: string[]): Monitor => ({
+const toMonitor = (row: Row, tags: string[], channels: string[]): Monitor => ({
   id: row.id,
   tenantId: row.tenant_id,
   kind: row.kind as MonitorKind,
@@ -56,6 +61,8 @@ const toMonitor = (row: Row, tags: string[]): Monitor => ({
   lastCheckedAt: row.last_checked_at,
   nextDueAt: row.next_due_at,
   stateChangedAt: row.state_changed_at,
+  repeatIntervalSeconds: row.repeat_interval_seconds,
+  channelIds: row.all_channels === 1 ? null : channels,
   createdAt: row.created_at,
   updatedAt: row.updated_at,
 });
@@ -95,6 +102,19 @@ export async function replaceTags(db: Db, tenantId: string, monitorId: string, t
   }
 }
 
+/**
+ * Replaces a monitor's own channel list; null goes back to "every channel of the tenant".
+ * The caller has checked that the channels are the tenant's.
+ */
+export async function replaceMonitorChannels(db: Db, tenantId: string, monitorId: string, channelIds: string[] | null, now: number): Promise<void> {
+  await db.deleteFrom('monitor_channels').where('monitor_id', '=', monitorId).where('tenant_id', '=', tenantId).execute();
+  const unique = [...new Set(channelIds ?? [])];
+  if (unique.length) {
+    await db.insertInto('monitor_channels').values(unique.map((channel_id) => ({ monitor_id: monitorId, channel_id, tenant_id: tenantId }))).execute();
+  }
+  await db.updateTable('monitors').set({ all_channels: channelIds === null ? 1 : 0, updated_at: now }).where('id', '=', monitorId).where('tenant_id', '=', tenantId).execute();
+}
+
 async function tagsOf(db: Db, tenantId: string, monitorIds: string[]): Promise<Map<string, string[]>> {
   const byMonitor = new Map<string, string[]>(monitorIds.map((id) => [id, []]));
   if (monitorIds.length === 0) return byMonitor;
@@ -106,6 +126,20 @@ async function tagsOf(db: Db, tenantId: string, monitorIds: string[]): Promise<M
     .orderBy('tag')
     .execute();
   for (const row of rows) byMonitor.get(row.monitor_id)?.push(row.tag);
+  return byMonitor;
+}
+
+async function channelsOf(db: Db, tenantId: string, monitorIds: string[]): Promise<Map<string, string[]>> {
+  const byMonitor = new Map<string, string[]>(monitorIds.map((id) => [id, []]));
+  if (monitorIds.length === 0) return byMonitor;
+  const rows = await db
+    .selectFrom('monitor_channels')
+    .select(['monitor_id', 'channel_id'])
+    .where('tenant_id', '=', tenantId)
+    .where('monitor_id', 'in', monitorIds)
+    .orderBy('channel_id')
+    .execute();
+  for (const row of rows) byMonitor.get(row.monitor_id)?.push(row.channel_id);
   return byMonitor;
 }
 
@@ -124,6 +158,8 @@ const MONITOR_COLUMNS = [
   'last_checked_at',
   'next_due_at',
   'state_changed_at',
+  'repeat_interval_seconds',
+  'all_channels',
   'created_at',
   'updated_at',
 ] as const;
@@ -131,7 +167,8 @@ const MONITOR_COLUMNS = [
 export async function findMonitor(db: Db, tenantId: string, monitorId: string): Promise<Monitor | undefined> {
   const row = await db.selectFrom('monitors').select(MONITOR_COLUMNS).where('tenant_id', '=', tenantId).where('id', '=', monitorId).executeTakeFirst();
   if (!row) return undefined;
-  return toMonitor(row, (await tagsOf(db, tenantId, [row.id])).get(row.id) ?? []);
+  const [tags, channels] = await Promise.all([tagsOf(db, tenantId, [row.id]), channelsOf(db, tenantId, [row.id])]);
+  return toMonitor(row, tags.get(row.id) ?? [], channels.get(row.id) ?? []);
 }
 
 export async function listMonitors(db: Db, tenantId: string, filters: MonitorFilters): Promise<{ items: Monitor[]; total: number }> {
@@ -150,8 +187,9 @@ export async function listMonitors(db: Db, tenantId: string, filters: MonitorFil
   }
   const total = await query.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
   const rows = await query.select(MONITOR_COLUMNS).orderBy('name').orderBy('id').limit(filters.limit).offset(filters.offset).execute();
-  const tags = await tagsOf(db, tenantId, rows.map((r) => r.id));
-  return { items: rows.map((row) => toMonitor(row, tags.get(row.id) ?? [])), total: Number(total.n) };
+  const ids = rows.map((r) => r.id);
+  const [tags, channels] = await Promise.all([tagsOf(db, tenantId, ids), channelsOf(db, tenantId, ids)]);
+  return { items: rows.map((row) => toMonitor(row, tags.get(row.id) ?? [], channels.get(row.id) ?? [])), total: Number(total.n) };
 }
 
 export interface MonitorPatch {
@@ -161,6 +199,7 @@ export interface MonitorPatch {
   recoveryThreshold?: number;
   intervalSeconds?: number | null;
   nextDueAt?: number | null;
+  repeatIntervalSeconds?: number | null;
   state?: MonitorState;
 }
 
@@ -174,6 +213,7 @@ export async function updateMonitor(db: Db, tenantId: string, monitorId: string,
       ...(patch.recoveryThreshold !== undefined && { recovery_threshold: patch.recoveryThreshold }),
       ...(patch.intervalSeconds !== undefined && { interval_seconds: patch.intervalSeconds }),
       ...(patch.nextDueAt !== undefined && { next_due_at: patch.nextDueAt }),
+      ...(patch.repeatIntervalSeconds !== undefined && { repeat_interval_seconds: patch.repeatIntervalSeconds }),
       ...(patch.state !== undefined && {
         state: patch.state,
         state_changed_at: now,

@@ -1,7 +1,8 @@
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/database.js';
-import { NotFoundError } from '../errors.js';
-import { deleteMonitor, findMonitor, listMonitors, updateMonitor, type Monitor, type MonitorFilters } from './monitors.repository.js';
+import { unknownChannelIds } from '../alerting/channels.repository.js';
+import { NotFoundError, ValidationError } from '../errors.js';
+import { deleteMonitor, findMonitor, listMonitors, replaceMonitorChannels, updateMonitor, type Monitor, type MonitorFilters } from './monitors.repository.js';
 import type { ResultRecorder } from './results.service.js';
 import { computeUptime } from './uptime.js';
 
@@ -38,6 +39,23 @@ export function createMonitorsService({ db, clock, recorder }: { db: Db; clock: 
       const now = clock.now();
       await updateMonitor(db, tenantId, monitorId, { isActive: true, nextDueAt: monitor.intervalSeconds ? now : null }, now);
       await recorder.setState(monitorId, 'pending', 'resumed by a user');
+      return get(tenantId, monitorId);
+    },
+
+    /** Where a monitor's alerts go (null: every channel of the tenant) and how often it reminds. */
+    async updateAlerting(tenantId: string, monitorId: string, changes: { channelIds?: string[] | null; repeatIntervalSeconds?: number | null }): Promise<Monitor> {
+      await get(tenantId, monitorId);
+      const channelIds = changes.channelIds;
+      if (channelIds) {
+        const unknown = new Set(await unknownChannelIds(db, tenantId, channelIds));
+        const problems = channelIds.flatMap((id, i) => (unknown.has(id) ? [{ loc: ['body', 'channel_ids', i], msg: `No channel ${id} in this tenant`, type: 'value_error' }] : []));
+        if (problems.length) throw new ValidationError(problems);
+      }
+      const now = clock.now();
+      await db.transaction().execute(async (trx) => {
+        if (channelIds !== undefined) await replaceMonitorChannels(trx, tenantId, monitorId, channelIds, now);
+        if (changes.repeatIntervalSeconds !== undefined) await updateMonitor(trx, tenantId, monitorId, { repeatIntervalSeconds: changes.repeatIntervalSeconds }, now);
+      });
       return get(tenantId, monitorId);
     },
 

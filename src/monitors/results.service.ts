@@ -12,6 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/database.js';
+import { recordFlipEvent, type IncidentForEvent } from '../alerting/events.js';
 import type { MonitorState, ResultStatus } from './kinds.js';
 import { applyResult } from './state-machine.js';
 
@@ -46,21 +47,31 @@ const MAX_ATTEMPTS = 8;
 
 class VersionConflict extends Error {}
 
-/** Writes the flip row and opens, escalates or resolves the monitor's incident. */
-async function writeFlip(trx: Db, flip: Flip): Promise<void> {
+/**
+ * Writes the flip row, opens, escalates or resolves the monitor's incident, and writes the alert
+ * event when the flip is worth a notification. Returns whether it wrote an alert event.
+ */
+async function writeFlip(trx: Db, flip: Flip): Promise<boolean> {
   await trx
     .insertInto('monitor_flips')
     .values({ id: flip.id, tenant_id: flip.tenantId, monitor_id: flip.monitorId, from_state: flip.fromState, to_state: flip.toState, at: flip.at, reason: flip.reason })
     .execute();
-  const open = await trx.selectFrom('incidents').select('id').where('monitor_id', '=', flip.monitorId).where('state', '=', 'open').executeTakeFirst();
+  const open = await trx
+    .selectFrom('incidents')
+    .select(['id', 'severity', 'opened_at'])
+    .where('monitor_id', '=', flip.monitorId)
+    .where('state', '=', 'open')
+    .executeTakeFirst();
+  const incident: IncidentForEvent = { id: open?.id ?? null, severityState: open?.severity ?? null, downForMs: null };
   if (flip.toState === 'down' || flip.toState === 'warning') {
     if (open) {
       await trx.updateTable('incidents').set({ severity: flip.toState }).where('id', '=', open.id).execute();
     } else {
+      incident.id = randomUUID();
       await trx
         .insertInto('incidents')
         .values({
-          id: randomUUID(),
+          id: incident.id,
           tenant_id: flip.tenantId,
           monitor_id: flip.monitorId,
           severity: flip.toState,
@@ -72,14 +83,17 @@ async function writeFlip(trx: Db, flip: Flip): Promise<void> {
           resolved_by_flip_id: null,
           acknowledged_at: null,
           acknowledged_by: null,
+          last_reminder_at: null,
         })
         .execute();
     }
-  } else if ((flip.toState === 'up' || flip.toState === 'paused') && open) {
-    // Pausing ends the incident too: a paused monitor alerts no one, and its next failure after
-    // a resume is a new incident, not the continuation of an old one.
+  } else if (open) {
+    // Recovering, pausing and maintenance all end the incident: a paused monitor alerts no one,
+    // and its next failure after a resume is a new incident, not the continuation of an old one.
     await trx.updateTable('incidents').set({ state: 'resolved', resolved_at: flip.at, resolved_by_flip_id: flip.id }).where('id', '=', open.id).execute();
+    incident.downForMs = flip.at - open.opened_at;
   }
+  return recordFlipEvent(trx, flip, incident);
 }
 
 /** Takes the monitor's row for this transaction and returns it as it is now; undefined if deleted. */
@@ -92,8 +106,16 @@ async function lockMonitor(trx: Db, monitorId: string) {
     .executeTakeFirst();
 }
 
-export function createResultRecorder({ db, clock }: { db: Db; clock: Clock }) {
-  async function attempt(monitorId: string, outcome: CheckOutcome, at: number): Promise<RecordedResult | undefined> {
+export interface ResultRecorderOptions {
+  db: Db;
+  clock: Clock;
+  /** Called after a transaction that wrote an alert event commits: wakes the alert router. */
+  onAlertEvent?: () => void;
+}
+
+export function createResultRecorder({ db, clock, onAlertEvent }: ResultRecorderOptions) {
+
+  async function attempt(monitorId: string, outcome: CheckOutcome, at: number): Promise<{ recorded: RecordedResult; alerted: boolean } | undefined> {
     return db.transaction().execute(async (trx) => {
       const monitor = await lockMonitor(trx, monitorId);
       if (!monitor) return undefined; // deleted while its check ran
@@ -126,15 +148,19 @@ export function createResultRecorder({ db, clock }: { db: Db; clock: Clock }) {
         value: outcome.value ?? null,
         message: outcome.message,
       };
-      await trx
-        .insertInto('check_results')
-        .values({ monitor_id: monitorId, at, status: recorded.status, latency_ms: recorded.latencyMs, value: recorded.value, message: recorded.message })
-        .execute();
+      // A check that was running when its monitor entered maintenance is not kept: failures in
+      // maintenance never count as downtime.
+      if (fromState !== 'maintenance') {
+        await trx
+          .insertInto('check_results')
+          .values({ monitor_id: monitorId, at, status: recorded.status, latency_ms: recorded.latencyMs, value: recorded.value, message: recorded.message })
+          .execute();
+      }
       if (next.flipTo) {
         recorded.flip = { id: randomUUID(), tenantId: monitor.tenant_id, monitorId, fromState, toState: next.flipTo, at, reason: outcome.message };
-        await writeFlip(trx, recorded.flip);
+        return { recorded, alerted: await writeFlip(trx, recorded.flip) };
       }
-      return recorded;
+      return { recorded, alerted: false };
     });
   }
 
@@ -143,30 +169,50 @@ export function createResultRecorder({ db, clock }: { db: Db; clock: Clock }) {
     async record(monitorId: string, outcome: CheckOutcome, at: number = clock.now()): Promise<RecordedResult | undefined> {
       for (let i = 1; ; i++) {
         try {
-          return await attempt(monitorId, outcome, at);
+          const written = await attempt(monitorId, outcome, at);
+          if (written?.alerted) onAlertEvent?.();
+          return written?.recorded;
         } catch (error) {
           if (!(error instanceof VersionConflict) || i >= MAX_ATTEMPTS) throw error;
         }
       }
     },
 
-    /** Moves a monitor to a state outside the result flow (pause, resume), with a flip row. */
-    async setState(monitorId: string, toState: 'paused' | 'pending', reason: string): Promise<Flip | undefined> {
+    /**
+     * Moves a monitor to a state outside the result flow (pause, resume, maintenance), with a flip
+     * row; `nextDueAt` reschedules it in the same transaction, and `onlyFrom` makes the move
+     * conditional on the state found under the row lock.
+     */
+    async setState(
+      monitorId: string,
+      toState: 'paused' | 'pending' | 'maintenance',
+      reason: string,
+      options: { nextDueAt?: number | null; onlyFrom?: (state: MonitorState) => boolean } = {},
+    ): Promise<Flip | undefined> {
       const at = clock.now();
-      return db.transaction().execute(async (trx) => {
+      const written = await db.transaction().execute(async (trx) => {
         // Locked like a result, so a result recorded at the same moment cannot slip between the
         // read of the previous state and this write (the flip row names the true previous state).
         const monitor = await lockMonitor(trx, monitorId);
         if (!monitor || monitor.state === toState) return undefined;
+        if (options.onlyFrom && !options.onlyFrom(monitor.state as MonitorState)) return undefined;
         await trx
           .updateTable('monitors')
-          .set({ state: toState, state_changed_at: at, consecutive_failures: 0, consecutive_successes: 0, updated_at: at })
+          .set({
+            state: toState,
+            state_changed_at: at,
+            consecutive_failures: 0,
+            consecutive_successes: 0,
+            updated_at: at,
+            ...(options.nextDueAt !== undefined && { next_due_at: options.nextDueAt }),
+          })
           .where('id', '=', monitorId)
           .execute();
         const flip: Flip = { id: randomUUID(), tenantId: monitor.tenant_id, monitorId, fromState: monitor.state as MonitorState, toState, at, reason };
-        await writeFlip(trx, flip);
-        return flip;
+        return { flip, alerted: await writeFlip(trx, flip) };
       });
+      if (written?.alerted) onAlertEvent?.();
+      return written?.flip;
     },
   };
 }

@@ -8,7 +8,7 @@
  * - M successes in a row (recovery_threshold, default 1) bring a failing monitor back `up`.
  * - A `pending` monitor becomes `up` on its first success.
  */
-import type { MonitorState, ResultStatus } from './kinds.js';
+import { UNWATCHED_STATES, type MonitorState, type ResultStatus } from './kinds.js';
 
 export interface MonitorCounters {
   state: MonitorState;
@@ -29,7 +29,7 @@ export interface Transition extends MonitorCounters {
 const FAILING: readonly MonitorState[] = ['down', 'warning'];
 
 export function applyResult(current: MonitorCounters, status: ResultStatus, thresholds: Thresholds): Transition {
-  if (current.state === 'paused') return { ...current };
+  if (UNWATCHED_STATES.includes(current.state)) return { ...current };
   if (status === 'up') {
     const successes = current.consecutiveSuccesses + 1;
     const recovers = current.state === 'pending' || (FAILING.includes(current.state) && successes >= thresholds.recoveries);

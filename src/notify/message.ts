@@ -35,6 +35,7 @@ const STATE_COLOURS: Record<MonitorState, string> = {
   up: '#2e7d32',
   paused: '#616161',
   pending: '#616161',
+  maintenance: '#1565c0',
 };
 
 export function stateLabel(state: MonitorState): string {

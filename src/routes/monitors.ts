@@ -23,9 +23,19 @@ export const MonitorResponse = Type.Object({
   last_checked_at: NullableTimestamp,
   next_due_at: NullableTimestamp,
   state_changed_at: NullableTimestamp,
+  channel_ids: Nullable(Type.Array(Uuid, { description: 'Channels its alerts go to; null: every channel of the tenant' })),
+  repeat_interval_seconds: Nullable(Type.Integer({ description: "Reminder interval while an incident is open; null: the tenant's; 0: none" })),
   created_at: Timestamp,
   updated_at: Timestamp,
 });
+
+const AlertingPatch = Type.Object(
+  {
+    channel_ids: Type.Optional(Nullable(Type.Array(Type.String({ format: 'uuid' }), { maxItems: 100, uniqueItems: true, description: 'null: every channel of the tenant; []: none' }))),
+    repeat_interval_seconds: Type.Optional(Nullable(Type.Integer({ minimum: 0, maximum: 604_800, description: "null: the tenant's repeat_interval_seconds; 0: no reminders" }))),
+  },
+  { minProperties: 1, additionalProperties: false },
+);
 
 export function toMonitorResponse(m: Monitor) {
   return {
@@ -43,6 +53,8 @@ export function toMonitorResponse(m: Monitor) {
     last_checked_at: toIsoOrNull(m.lastCheckedAt),
     next_due_at: toIsoOrNull(m.nextDueAt),
     state_changed_at: toIsoOrNull(m.stateChangedAt),
+    channel_ids: m.channelIds,
+    repeat_interval_seconds: m.repeatIntervalSeconds,
     created_at: toIso(m.createdAt),
     updated_at: toIso(m.updatedAt),
   };
@@ -135,6 +147,22 @@ export function registerMonitorRoutes(app: VigieApp, services: Services): void {
       const figures = await services.monitors.uptime(actorOf(request).tenantId, request.params.id);
       const toResponse = (f: UptimeFigures) => ({ checks: f.checks, up: f.up, uptime_percent: f.uptimePercent, avg_latency_ms: f.avgLatencyMs });
       return { '24h': toResponse(figures['24h']), '7d': toResponse(figures['7d']), '30d': toResponse(figures['30d']), '1y': toResponse(figures['1y']) };
+    },
+  );
+
+  app.patch(
+    '/api/v1/monitors/:id',
+    {
+      config: { access: 'write' },
+      schema: { tags, summary: "A monitor's alerting: its channels and reminder interval", params: IdParams, body: AlertingPatch, response: { 200: MonitorResponse, ...notFound } },
+    },
+    async (request) => {
+      const body = request.body;
+      const monitor = await services.monitors.updateAlerting(actorOf(request).tenantId, request.params.id, {
+        channelIds: body.channel_ids,
+        repeatIntervalSeconds: body.repeat_interval_seconds,
+      });
+      return toMonitorResponse(monitor);
     },
   );
 

@@ -11,6 +11,9 @@ const fields = {
   consecutive_failures_threshold: Type.Integer({ minimum: 1, maximum: 100, description: 'Failed checks in a row before a monitor is down' }),
   alert_grouping_enabled: Type.Boolean({ description: 'Group notifications of one tenant into one message' }),
   timezone: Type.String({ minLength: 1, maxLength: 64, description: 'IANA time zone for schedules and messages, e.g. Europe/Paris' }),
+  group_wait_seconds: Type.Integer({ minimum: 0, maximum: 3600, description: 'With grouping on: how long the first change of a group waits for others (default 30)' }),
+  group_interval_seconds: Type.Integer({ minimum: 0, maximum: 86_400, description: 'With grouping on: how long later changes to a group wait after its last message (default 300)' }),
+  repeat_interval_seconds: Type.Integer({ minimum: 0, maximum: 604_800, description: 'Reminder of an open incident every so often; 0: never (default 14400, 4 h)' }),
 };
 
 const SettingsResponse = Type.Object(fields);
@@ -23,6 +26,9 @@ function toResponse(settings: TenantSettings) {
     consecutive_failures_threshold: settings.consecutiveFailuresThreshold,
     alert_grouping_enabled: settings.alertGroupingEnabled,
     timezone: settings.timezone,
+    group_wait_seconds: settings.groupWaitSeconds,
+    group_interval_seconds: settings.groupIntervalSeconds,
+    repeat_interval_seconds: settings.repeatIntervalSeconds,
   };
 }
 
@@ -48,6 +54,9 @@ export function registerSettingsRoutes(app: VigieApp, services: Services): void 
         consecutiveFailuresThreshold: body.consecutive_failures_threshold,
         alertGroupingEnabled: body.alert_grouping_enabled,
         timezone: body.timezone,
+        groupWaitSeconds: body.group_wait_seconds,
+        groupIntervalSeconds: body.group_interval_seconds,
+        repeatIntervalSeconds: body.repeat_interval_seconds,
       });
       return toResponse(updated);
     },

@@ -23,4 +23,6 @@ export interface IncidentsTable {
   resolved_by_flip_id: string | null;
   acknowledged_at: number | null;
   acknowledged_by: string | null;
+  /** When the last reminder was queued; the reminder sweep's compare-and-set. */
+  last_reminder_at: number | null;
 }

@@ -21,6 +21,10 @@ export interface MonitorsTable {
   state_changed_at: number | null;
   /** Bumped by every state write: the compare-and-set that keeps two workers from both flipping. */
   version: Generated<number>;
+  /** Null: the tenant's repeat_interval_seconds applies; 0: no reminders. */
+  repeat_interval_seconds: number | null;
+  /** 1: notify every channel of the tenant; 0: only those in monitor_channels. */
+  all_channels: Generated<number>;
   created_at: number;
   updated_at: number;
 }

@@ -8,5 +8,9 @@ export interface TenantSettingsTable {
   consecutive_failures_threshold: Generated<number>;
   alert_grouping_enabled: Generated<number>;
   timezone: Generated<string>;
+  /** Grouping (Alertmanager's group_wait / group_interval) and reminders of open incidents. */
+  group_wait_seconds: Generated<number>;
+  group_interval_seconds: Generated<number>;
+  repeat_interval_seconds: Generated<number>;
   updated_at: number;
 }

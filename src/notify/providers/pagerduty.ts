@@ -19,8 +19,8 @@ const PagerDutyConfig = Type.Object(
 export type PagerDutyConfig = Static<typeof PagerDutyConfig>;
 
 /**
- * What each state asks of PagerDuty. Pausing a monitor resolves its Vigie incident, so it
- * resolves the PagerDuty alert too.
+ * What each state asks of PagerDuty. Pausing a monitor or a maintenance window resolves its
+ * Vigie incident, so it resolves the PagerDuty alert too.
  */
 const ACTIONS: Record<MonitorState, { action: 'trigger'; severity: 'critical' | 'warning' } | { action: 'resolve' }> = {
   down: { action: 'trigger', severity: 'critical' },
@@ -28,6 +28,7 @@ const ACTIONS: Record<MonitorState, { action: 'trigger'; severity: 'critical' | 
   up: { action: 'resolve' },
   paused: { action: 'resolve' },
   pending: { action: 'resolve' },
+  maintenance: { action: 'resolve' },
 };
 
 const SUMMARY_MAX_CHARS = 1024;

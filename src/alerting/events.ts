@@ -1,0 +1,78 @@
+/**
+ * Alert events: which flips are worth telling someone about, and the row that says so. The row
+ * is written in the flip's own transaction, so a flip committed is an alert the router will see,
+ * even if the process dies the next instant.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Db } from '../db/database.js';
+import type { MonitorState } from '../monitors/kinds.js';
+
+export const ALERT_EVENT_KINDS = ['alert', 'reminder'] as const;
+export type AlertEventKind = (typeof ALERT_EVENT_KINDS)[number];
+
+/** The levels a channel filters on (seed 004's alert levels). */
+export const SEVERITIES = ['warning', 'critical'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+const FAILING: readonly MonitorState[] = ['down', 'warning'];
+
+/**
+ * Every flip into or out of a failure: a monitor starting to fail, changing level, recovering,
+ * or being paused or put in maintenance while failing (that ends its incident, so PagerDuty and
+ * the like must hear it resolve). Not: a first success, pausing a healthy monitor, resuming.
+ */
+export function isNotifiable(fromState: MonitorState, toState: MonitorState): boolean {
+  return FAILING.includes(toState) || FAILING.includes(fromState);
+}
+
+/** True for events that end a failure (recovery, pause, maintenance) rather than report one. */
+export function endsFailure(toState: string): boolean {
+  return !FAILING.includes(toState as MonitorState);
+}
+
+export function severityOf(failingState: string): Severity {
+  return failingState === 'warning' ? 'warning' : 'critical';
+}
+
+export interface FlipForEvent {
+  id: string;
+  tenantId: string;
+  monitorId: string;
+  fromState: MonitorState;
+  toState: MonitorState;
+  at: number;
+  reason: string | null;
+}
+
+export interface IncidentForEvent {
+  id: string | null;
+  /** The incident's severity state (`down` or `warning`), for recoveries. */
+  severityState: string | null;
+  downForMs: number | null;
+}
+
+/** Writes the alert event of a flip, if it is notifiable. Returns whether it wrote one. */
+export async function recordFlipEvent(trx: Db, flip: FlipForEvent, incident: IncidentForEvent): Promise<boolean> {
+  if (!isNotifiable(flip.fromState, flip.toState)) return false;
+  const failingState = FAILING.includes(flip.toState) ? flip.toState : (incident.severityState ?? flip.fromState);
+  await trx
+    .insertInto('alert_events')
+    .values({
+      id: randomUUID(),
+      tenant_id: flip.tenantId,
+      monitor_id: flip.monitorId,
+      kind: 'alert',
+      flip_id: flip.id,
+      incident_id: incident.id,
+      from_state: flip.fromState,
+      to_state: flip.toState,
+      severity: severityOf(failingState),
+      reason: flip.reason,
+      down_for_ms: incident.downForMs,
+      at: flip.at,
+      routed_at: null,
+      suppressed_by: null,
+    })
+    .execute();
+  return true;
+}
