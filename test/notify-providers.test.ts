@@ -5,11 +5,11 @@
  * (method, path, headers, JSON), and how failures are classified for the delivery loop.
  */
 import { createHmac } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SMTPServer, type SMTPServerAddress } from 'smtp-server';
 import { Value } from 'typebox/value';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { closedPort, parseMail, StandIn, type Answer, type ReceivedMail, type RecordedRequest } from './helpers/receivers.js';
 import { PROVIDERS, providerFor } from '../src/notify/index.js';
 import { renderHtml, renderSubject, renderText } from '../src/notify/message.js';
 import { testNotification, type Notification, type NotificationItem } from '../src/notify/notification.js';
@@ -51,66 +51,6 @@ const recovery = notification([item({ fromState: 'down', toState: 'up', reason: 
 
 function context(settings: Partial<ProviderSettings> = {}): SendContext {
   return { idempotencyKey: KEY, settings: { ...DEFAULT_PROVIDER_SETTINGS, ...settings } };
-}
-
-/** A port nothing listens on: listened on, then closed. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-// --- HTTP stand-ins ---------------------------------------------------------------------------
-
-interface RecordedRequest {
-  method: string;
-  url: string;
-  headers: IncomingMessage['headers'];
-  body: string;
-}
-
-interface Answer {
-  status: number;
-  body: string;
-  contentType?: string;
-}
-
-/** Records every request and answers from a queue (200 {"ok":true} when it is empty); /hang never answers. */
-class StandIn {
-  readonly recorded: RecordedRequest[] = [];
-  readonly answers: Answer[] = [];
-  private readonly server: Server = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      this.recorded.push({ method: request.method ?? '', url: request.url ?? '', headers: request.headers, body: Buffer.concat(chunks).toString('utf8') });
-      if (request.url === '/hang') return;
-      const answer = this.answers.shift() ?? { status: 200, body: '{"ok":true}' };
-      response.writeHead(answer.status, { 'content-type': answer.contentType ?? 'application/json' }).end(answer.body);
-    });
-  });
-  base = '';
-
-  async start(): Promise<void> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    this.base = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-  }
-
-  async stop(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-
-  reset(): void {
-    this.recorded.length = 0;
-    this.answers.length = 0;
-  }
-
-  get host(): string {
-    return new URL(this.base).host;
-  }
 }
 
 const standIn = new StandIn();
@@ -180,67 +120,6 @@ describe('the provider registry', () => {
 });
 
 // --- e-mail over a real SMTP server ------------------------------------------------------------------
-
-interface ReceivedMail {
-  from: string;
-  to: string[];
-  raw: string;
-}
-
-interface ParsedMail {
-  headers: Map<string, string>;
-  text: string;
-  html: string;
-}
-
-function decodeQuotedPrintable(encoded: string): string {
-  const joined = encoded.replace(/=\r?\n/g, '');
-  const bytes: number[] = [];
-  for (let i = 0; i < joined.length; i++) {
-    const hex = joined.slice(i + 1, i + 3);
-    if (joined[i] === '=' && /^[0-9A-F]{2}$/i.test(hex)) {
-      bytes.push(parseInt(hex, 16));
-      i += 2;
-    } else {
-      bytes.push(joined.charCodeAt(i));
-    }
-  }
-  return Buffer.from(bytes).toString('utf8');
-}
-
-function parseHeaders(block: string): Map<string, string> {
-  const lines = block.replace(/\r\n[ \t]+/g, ' ').split('\r\n');
-  return new Map(lines.map((line) => [line.slice(0, line.indexOf(':')).toLowerCase(), line.slice(line.indexOf(':') + 1).trim()]));
-}
-
-function decodePart(headers: Map<string, string>, body: string): string {
-  const encoding = headers.get('content-transfer-encoding') ?? '7bit';
-  const decoded = encoding === 'base64' ? Buffer.from(body, 'base64').toString('utf8') : encoding === 'quoted-printable' ? decodeQuotedPrintable(body) : body;
-  return decoded.replace(/\r\n/g, '\n');
-}
-
-/** Just enough MIME for nodemailer's multipart/alternative with a text and an HTML part. */
-function parseMail(raw: string): ParsedMail {
-  const split = raw.indexOf('\r\n\r\n');
-  const headers = parseHeaders(raw.slice(0, split));
-  const boundary = /boundary="?([^";]+)"?/.exec(headers.get('content-type') ?? '')?.[1];
-  expect(headers.get('content-type')).toMatch(/^multipart\/alternative;/);
-  const parts = raw
-    .slice(split + 4)
-    .split(`--${boundary}`)
-    .slice(1, -1)
-    .map((part) => {
-      const trimmed = part.replace(/^\r\n/, '').replace(/\r\n$/, '');
-      const at = trimmed.indexOf('\r\n\r\n');
-      const partHeaders = parseHeaders(trimmed.slice(0, at));
-      return { type: partHeaders.get('content-type') ?? '', body: decodePart(partHeaders, trimmed.slice(at + 4)) };
-    });
-  return {
-    headers,
-    text: parts.find((part) => part.type.startsWith('text/plain'))?.body ?? '',
-    html: parts.find((part) => part.type.startsWith('text/html'))?.body ?? '',
-  };
-}
 
 describe('email provider against a real SMTP server', () => {
   const received: ReceivedMail[] = [];
