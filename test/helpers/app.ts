@@ -11,6 +11,7 @@ import { buildApp } from '../../src/app.js';
 import type { ApiKeyScope } from '../../src/auth/api-key-tokens.js';
 import type { UserRole } from '../../src/auth/roles.js';
 import type { VigieApp } from '../../src/http/types.js';
+import { providerSettingsFrom } from '../../src/notify/settings.js';
 import { createServices, type Services } from '../../src/services.js';
 import type { ReadinessProbe } from '../../src/health/probes.js';
 import { createTestDatabase, type TestDatabase } from './databases.js';
@@ -39,7 +40,13 @@ export async function createTestApp(dialect: DialectName, options: TestAppOption
   await migrateToLatest(database.db);
   const clock = new ManualClock(Date.UTC(2026, 10, 21, 12, 0, 0));
   // One service graph shared by the app and the test, as the server shares it with its background work.
-  const services = createServices({ db: database.db, clock, secretKey: TEST_SECRET_KEY, jwtExpiresMinutes: config.jwtExpiresMinutes });
+  const services = createServices({
+    db: database.db,
+    clock,
+    secretKey: TEST_SECRET_KEY,
+    jwtExpiresMinutes: config.jwtExpiresMinutes,
+    providerSettings: providerSettingsFrom(config),
+  });
   const app = await buildApp({ config, database, clock, secretKey: TEST_SECRET_KEY, probes: options.probes, services });
   return {
     app,
