@@ -45,6 +45,7 @@ export function createBackgroundWork({ db, clock, config, services, logger, lagS
     retention: { results: config.resultsRetentionDays, minuteRollups: config.minuteRollupsRetentionDays, hourRollups: config.hourRollupsRetentionDays },
   });
   const alerting = createAlertingWork({
+    db,
     router: services.alertRouter,
     delivery: services.delivery,
     reminders: services.reminders,

@@ -15,10 +15,19 @@ interface SchemaIssue {
   params: Record<string, unknown>;
 }
 
-/** TypeBox reports an unknown key twice (a `false` sub-schema, and the object's summary): keep one, named. */
+/**
+ * TypeBox's issues in the request validator's (Ajv's) terms: an unknown key is reported twice (a
+ * `false` sub-schema, and the object's summary), so keep one, named; missing keys come as one
+ * issue listing them all, so make one per key.
+ */
 function asValidatorIssues(issues: SchemaIssue[]): SchemaIssue[] {
   return issues
     .filter((issue) => issue.keyword !== 'additionalProperties')
+    .flatMap((issue) =>
+      issue.keyword === 'required' && Array.isArray(issue.params.requiredProperties)
+        ? (issue.params.requiredProperties as string[]).map((name) => ({ ...issue, params: { missingProperty: name } }))
+        : [issue],
+    )
     .map((issue) => {
       if (issue.keyword !== 'boolean') return issue;
       const slash = issue.instancePath.lastIndexOf('/');

@@ -29,6 +29,13 @@ export interface ClaimedNotification {
   created_at: number;
 }
 
+export interface DeliveryOutcome {
+  row: ClaimedNotification;
+  result: SendResult;
+  startedAt: number;
+  finishedAt: number;
+}
+
 export interface DeliveryOptions {
   db: Db;
   clock: Clock;
@@ -40,10 +47,12 @@ export function createDelivery({ db, clock, providerSettings, logger }: Delivery
   /** Longer than any one send can take (the provider's timeout), with room to record the result. */
   const leaseMs = Math.max(60_000, providerSettings.timeoutMs * 3);
 
-  async function claim(limit: number): Promise<ClaimedNotification[]> {
+  /** Claims up to `limit` due rows, in the given transaction or in one of its own. */
+  async function claim(limit: number, within?: Db): Promise<ClaimedNotification[]> {
     if (limit <= 0) return [];
     const now = clock.now();
-    return db.transaction().execute(async (trx) => {
+    const inTransaction = (work: (trx: Db) => Promise<ClaimedNotification[]>) => (within ? work(within) : db.transaction().execute(work));
+    return inTransaction(async (trx) => {
       let due = trx
         .selectFrom('notifications')
         .select('id')
@@ -129,46 +138,61 @@ export function createDelivery({ db, clock, providerSettings, logger }: Delivery
     }
   }
 
-  /** Sends one claimed row and records the outcome; the row is only touched while still ours. */
-  async function deliver(row: ClaimedNotification): Promise<void> {
-    const started = clock.now();
-    const result = await send(row);
-    const now = clock.now();
+  /**
+   * Writes what became of one send: the attempt, and the row sent, due again later, or failed.
+   * Only while the row is still ours (same status and attempt count as when claimed): a row taken
+   * over after our lease ran out belongs to its new sender.
+   */
+  async function recordOutcome(trx: Db, outcome: DeliveryOutcome): Promise<void> {
+    const { row, result, startedAt, finishedAt } = outcome;
     const detail = result.detail.slice(0, DETAIL_MAX_CHARS);
-    const retryAt = result.ok || !result.retryable ? null : nextAttemptAt(row.created_at, row.attempts, now);
-    await db.transaction().execute(async (trx) => {
-      const outcome = result.ok
-        ? { status: 'sent', sent_at: now, last_error: null }
-        : retryAt !== null
-          ? { status: 'pending', due_at: retryAt, last_error: detail }
-          : { status: 'failed', last_error: detail };
-      const updated = await trx
-        .updateTable('notifications')
-        .set(outcome)
-        .where('id', '=', row.id)
-        .where('status', '=', 'sending')
-        .where('attempts', '=', row.attempts)
-        .executeTakeFirst();
-      if (updated.numUpdatedRows === 0n) return; // deleted, or taken over after our lease ran out
-      await trx
-        .insertInto('notification_attempts')
-        .values({
-          notification_id: row.id,
-          tenant_id: row.tenant_id,
-          at: started,
-          ok: result.ok ? 1 : 0,
-          retryable: result.retryable ? 1 : 0,
-          status: result.status ?? null,
-          detail,
-          duration_ms: Math.max(0, now - started),
-        })
-        .execute();
-    });
+    const retryAt = result.ok || !result.retryable ? null : nextAttemptAt(row.created_at, row.attempts, finishedAt);
+    const next = result.ok
+      ? { status: 'sent', sent_at: finishedAt, last_error: null }
+      : retryAt !== null
+        ? { status: 'pending', due_at: retryAt, last_error: detail }
+        : { status: 'failed', last_error: detail };
+    const updated = await trx
+      .updateTable('notifications')
+      .set(next)
+      .where('id', '=', row.id)
+      .where('status', '=', 'sending')
+      .where('attempts', '=', row.attempts)
+      .executeTakeFirst();
+    if (updated.numUpdatedRows === 0n) return;
+    await trx
+      .insertInto('notification_attempts')
+      .values({
+        notification_id: row.id,
+        tenant_id: row.tenant_id,
+        at: startedAt,
+        ok: result.ok ? 1 : 0,
+        retryable: result.retryable ? 1 : 0,
+        status: result.status ?? null,
+        detail,
+        duration_ms: Math.max(0, finishedAt - startedAt),
+      })
+      .execute();
     if (!result.ok) logger?.warn({ notification: row.id, attempts: row.attempts, retryAt, detail }, retryAt ? 'notification failed, will retry' : 'notification failed for good');
+  }
+
+  /** Sends one claimed row; writes nothing (see recordOutcome). */
+  async function attempt(row: ClaimedNotification): Promise<DeliveryOutcome> {
+    const startedAt = clock.now();
+    const result = await send(row);
+    return { row, result, startedAt, finishedAt: clock.now() };
+  }
+
+  /** Sends one claimed row and records the outcome in its own transaction. */
+  async function deliver(row: ClaimedNotification): Promise<void> {
+    const outcome = await attempt(row);
+    await db.transaction().execute((trx) => recordOutcome(trx, outcome));
   }
 
   return {
     claim,
+    attempt,
+    recordOutcome,
     deliver,
     /** Claims what is due and sends it all, waiting for every send (tests, and the CLI). */
     async deliverDue(limit = 100): Promise<number> {

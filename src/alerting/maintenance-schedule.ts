@@ -31,20 +31,22 @@ export function activeOccurrence(schedule: MaintenanceSchedule, now: number): { 
   }
   const durationMs = (schedule.durationSeconds ?? 0) * 1000;
   if (durationMs <= 0) return null;
-  // The only runs that can cover `now` start in (now - duration, now]: take the first run after
-  // now - duration and see whether it has started yet. A recurring window may be bounded too.
+  // The only runs that can cover `now` start in (now - duration, now], and not before starts_at
+  // when the window is bounded: take the first run after that and see whether it has started yet.
+  // (nextRun finds runs strictly after the time it is given, hence the - 1 for starts_at.)
   const job = new Cron(schedule.cron, { timezone: schedule.timezone, paused: true });
-  const run = job.nextRun(new Date(now - durationMs));
+  const run = job.nextRun(new Date(Math.max(now - durationMs, schedule.startsAt === null ? -Infinity : schedule.startsAt - 1)));
   if (!run || run.getTime() > now) return null;
   const start = run.getTime();
-  if ((schedule.startsAt !== null && start < schedule.startsAt) || (schedule.endsAt !== null && start >= schedule.endsAt)) return null;
+  if (schedule.endsAt !== null && start >= schedule.endsAt) return null;
   return { start, end: start + durationMs };
 }
 
 /** The next start after `now` (for the API), or null when none is coming. */
 export function nextOccurrenceStart(schedule: MaintenanceSchedule, now: number): number | null {
   if (schedule.cron === null) return schedule.startsAt !== null && schedule.startsAt > now ? schedule.startsAt : null;
-  const run = new Cron(schedule.cron, { timezone: schedule.timezone, paused: true }).nextRun(new Date(now));
+  const from = Math.max(now, schedule.startsAt === null ? -Infinity : schedule.startsAt - 1);
+  const run = new Cron(schedule.cron, { timezone: schedule.timezone, paused: true }).nextRun(new Date(from));
   if (!run || (schedule.endsAt !== null && run.getTime() >= schedule.endsAt)) return null;
   return run.getTime();
 }

@@ -124,10 +124,14 @@ export function createAlertRouter({ db, clock }: AlertRouterOptions) {
   }
 
   return {
-    /** Routes one batch of events; returns how many events it took (ROUTE_BATCH: there may be more). */
-    async routeBatch(): Promise<{ events: number; queued: number }> {
+    /**
+     * Routes one batch of events, in the given transaction or in one of its own; returns how many
+     * events it took (ROUTE_BATCH: there may be more).
+     */
+    async routeBatch(within?: Db): Promise<{ events: number; queued: number }> {
       const now = clock.now();
-      return db.transaction().execute(async (trx) => {
+      const inTransaction = (work: (trx: Db) => Promise<{ events: number; queued: number }>) => (within ? work(within) : db.transaction().execute(work));
+      return inTransaction(async (trx) => {
         const events = await claim(trx, now);
         if (events.length === 0) return { events: 0, queued: 0 };
         const monitors = await loadMonitors(trx, events.map((e) => e.monitor_id));
