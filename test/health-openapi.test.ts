@@ -134,6 +134,10 @@ describe.each(TEST_DIALECTS)('health and OpenAPI on %s', (dialect) => {
       expect(doc.paths['/api/v1/users/{id}'].get.responses['404'].content['application/json'].schema).toEqual({
         $ref: '#/components/schemas/ErrorResponse',
       });
+      // Webhook receivers find the body they will get documented, with its signature header.
+      const webhookBody = doc.components.schemas.WebhookBody;
+      expect(webhookBody.description).toContain('X-Vigie-Signature');
+      expect(Object.keys(webhookBody.properties).sort()).toEqual(['items', 'kind', 'tenant', 'text', 'title', 'version']);
     });
 
     it('lists every route of the app, with its method', async () => {
