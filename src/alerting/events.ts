@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../db/database.js';
 import type { MonitorState } from '../monitors/kinds.js';
+import type { Flip } from '../monitors/results.service.js';
 
 export const ALERT_EVENT_KINDS = ['alert', 'reminder'] as const;
 export type AlertEventKind = (typeof ALERT_EVENT_KINDS)[number];
@@ -34,16 +35,6 @@ export function severityOf(failingState: string): Severity {
   return failingState === 'warning' ? 'warning' : 'critical';
 }
 
-export interface FlipForEvent {
-  id: string;
-  tenantId: string;
-  monitorId: string;
-  fromState: MonitorState;
-  toState: MonitorState;
-  at: number;
-  reason: string | null;
-}
-
 export interface IncidentForEvent {
   id: string | null;
   /** The incident's severity state (`down` or `warning`), for recoveries. */
@@ -52,7 +43,7 @@ export interface IncidentForEvent {
 }
 
 /** Writes the alert event of a flip, if it is notifiable. Returns whether it wrote one. */
-export async function recordFlipEvent(trx: Db, flip: FlipForEvent, incident: IncidentForEvent): Promise<boolean> {
+export async function recordFlipEvent(trx: Db, flip: Flip, incident: IncidentForEvent): Promise<boolean> {
   if (!isNotifiable(flip.fromState, flip.toState)) return false;
   const failingState = FAILING.includes(flip.toState) ? flip.toState : (incident.severityState ?? flip.fromState);
   await trx
