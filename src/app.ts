@@ -26,7 +26,9 @@ import { registerHealthRoutes } from './routes/health.js';
 import { registerHttpTargetRoutes } from './routes/http-targets.js';
 import { registerIncidentRoutes } from './routes/incidents.js';
 import { registerMaintenanceRoutes } from './routes/maintenance.js';
+import { registerHealthchecksV3Routes } from './routes/healthchecks-v3.js';
 import { registerMonitorRoutes } from './routes/monitors.js';
+import { registerPingRoutes } from './routes/pings.js';
 import { registerSettingsRoutes } from './routes/settings.js';
 import { registerSilenceRoutes } from './routes/silences.js';
 import { registerTenantRoutes } from './routes/tenants.js';
@@ -134,6 +136,8 @@ export async function buildApp(deps: AppDependencies): Promise<VigieApp> {
   registerSilenceRoutes(app, services, clock);
   registerMaintenanceRoutes(app, services, clock);
   registerAlertEventRoutes(app, services);
+  registerPingRoutes(app, services, config);
+  registerHealthchecksV3Routes(app, services, database.db);
 
   await app.ready();
   return app;

@@ -1,43 +1,72 @@
 #!/usr/bin/env node
 /**
- * The `vigie` command: serve | migrate | bootstrap [--dev], each with --help.
- * Reads `.env` from the working directory (variables already set win), parses the environment
- * once, and turns every expected failure into one line on stderr and a non-zero exit code.
+ * The `vigie` command: serve | migrate | bootstrap [--dev] | ping | run, each with --help.
+ * Server commands read `.env` from the working directory (variables already set win) and parse
+ * the environment once; the clients (ping, run) need neither, so that a cron job's environment
+ * cannot break them. Every expected failure is one line on stderr and a non-zero exit code
+ * (2 for a usage error).
  */
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { buildPingUrl, DEFAULT_PING_RETRIES, isRunId, sendPing, type PingKind } from './clients/ping-client.js';
+import { DEFAULT_KILL_AFTER_MS, runCommand, TIMEOUT_EXIT_STATUS } from './clients/run-command.js';
 import { bootstrapDev, bootstrapFirstStart, DEV_DATA, type FirstStartCredentials } from './auth/bootstrap.js';
 import { systemClock } from './clock.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
-import { DatabaseUnavailableError, openDatabase, type DatabaseHandle } from './db/database.js';
-import { MigrationError, migrateToLatest } from './db/migrate.js';
-import { createLogger } from './logger.js';
-import { startServer, stopOnSignals } from './server.js';
+import type { DatabaseHandle } from './db/database.js';
 import { VERSION } from './version.js';
+
+// The server, the database drivers and the logger are imported when a command needs them: they
+// take most of a second to load, which `vigie ping` in a cron job should not pay.
+const server = () => import('./server.js');
+const migrations = () => import('./db/migrate.js');
+
+type Flags = Record<string, string | boolean | undefined>;
+
+interface CommandInput {
+  flags: Flags;
+  positionals: string[];
+  /** What follows `--` (commands with `passThrough` only). */
+  rest: string[];
+  /** Reads .env and the environment on first use: only server commands need a configuration. */
+  config(): Config;
+}
 
 interface Command {
   summary: string;
   usage: string;
-  options?: Record<string, { type: 'boolean'; description: string }>;
-  run(config: Config, flags: Record<string, boolean | undefined>): Promise<number | 'running'>;
+  options?: Record<string, { type: 'boolean' | 'string'; value?: string; description: string }>;
+  /** Accepts positional arguments (otherwise one is a usage error). */
+  positionals?: boolean;
+  /** Everything after the first `--` is handed over untouched, as `rest`. */
+  passThrough?: boolean;
+  /** Extra help text, after the options. */
+  notes?: string[];
+  run(input: CommandInput): Promise<number | 'running'>;
 }
+
+/** A usage error: one line on stderr with the command's usage, exit status 2. */
+class UsageError extends Error {}
 
 const COMMANDS: Record<string, Command> = {
   serve: {
     summary: 'Apply pending migrations and start the HTTP server',
     usage: 'vigie serve',
-    async run(config) {
+    async run({ config: loadedConfig }) {
+      const config = loadedConfig();
+      const [{ createLogger }, { startServer, stopOnSignals }] = await Promise.all([import('./logger.js'), server()]);
       const logger = createLogger(config.logLevel);
-      const server = await startServer({ config, logger, onFirstStart: printFirstStartCredentials });
-      stopOnSignals(server, logger, config);
+      const running = await startServer({ config, logger, onFirstStart: printFirstStartCredentials });
+      stopOnSignals(running, logger, config);
       return 'running';
     },
   },
   migrate: {
     summary: 'Apply pending database migrations, then exit',
     usage: 'vigie migrate',
-    async run(config) {
-      await withDatabase(config, async (database) => {
+    async run({ config }) {
+      await withDatabase(config(), async (database) => {
+        const { migrateToLatest } = await migrations();
         const applied = await migrateToLatest(database.db);
         console.log(applied.length ? `Applied ${applied.length} migration(s): ${applied.join(', ')}` : 'Database schema is up to date.');
       });
@@ -48,8 +77,9 @@ const COMMANDS: Record<string, Command> = {
     summary: 'Create the first tenant, admin and API key (or, with --dev, the development data set)',
     usage: 'vigie bootstrap [--dev]',
     options: { dev: { type: 'boolean', description: `create the development data set: tenant ${DEV_DATA.tenantName}, API key ${DEV_DATA.apiKey}, user ${DEV_DATA.userEmail}` } },
-    async run(config, flags) {
-      await withDatabase(config, async (database) => {
+    async run({ config, flags }) {
+      await withDatabase(config(), async (database) => {
+        const { migrateToLatest } = await migrations();
         await migrateToLatest(database.db);
         const context = { db: database.db, clock: systemClock };
         if (flags.dev) {
@@ -66,7 +96,89 @@ const COMMANDS: Record<string, Command> = {
       return 0;
     },
   },
+  ping: {
+    summary: 'Send one Healthchecks-compatible ping (success by default); no database or configuration needed',
+    usage: 'vigie ping URL [--start|--fail|--log|--exit N] [--body TEXT] [--rid UUID] [--retries N]',
+    positionals: true,
+    options: {
+      start: { type: 'boolean', description: 'ping URL/start: the job has started' },
+      fail: { type: 'boolean', description: 'ping URL/fail: the job has failed' },
+      log: { type: 'boolean', description: 'ping URL/log: a message, without changing the state' },
+      exit: { type: 'string', value: 'N', description: 'ping URL/N with an exit status (0 success, 1-255 failure)' },
+      body: { type: 'string', value: 'TEXT', description: 'text stored with the ping (sent as a POST)' },
+      rid: { type: 'string', value: 'UUID', description: 'run id pairing a --start with its end' },
+      retries: { type: 'string', value: 'N', description: `retries on network errors, 5xx and 429 (default ${DEFAULT_PING_RETRIES})` },
+    },
+    notes: ['Exit status: 0 when the server acknowledged the ping (2xx), 1 otherwise, 2 for a usage error.'],
+    async run({ flags, positionals }) {
+      const [url, ...extra] = positionals;
+      if (url === undefined) throw new UsageError('missing URL');
+      if (extra.length) throw new UsageError(`unexpected argument "${extra[0]}"`);
+      const kinds = (['start', 'fail', 'log', 'exit'] as const).filter((k) => flags[k] !== undefined);
+      if (kinds.length > 1) throw new UsageError(`--${kinds[0]} and --${kinds[1]} cannot be combined`);
+      const kind: PingKind = flags.exit !== undefined ? { exit: integerFlag('exit', flags.exit, 0, 255) } : ((kinds[0] as 'start' | 'fail' | 'log' | undefined) ?? 'success');
+      const rid = stringFlag(flags.rid);
+      if (rid !== undefined && !isRunId(rid)) throw new UsageError(`--rid must be a UUID, got "${rid}"`);
+      checkPingUrl(url);
+      const result = await sendPing(url, {
+        kind,
+        rid,
+        body: stringFlag(flags.body),
+        retries: flags.retries === undefined ? undefined : integerFlag('retries', flags.retries, 0, 20),
+      });
+      if (result.ok) return 0;
+      console.error(`vigie ping: ${result.error} (after ${result.attempts} attempt(s))`);
+      return 1;
+    },
+  },
+  run: {
+    summary: 'Run a command and report it: ping /start, run it, ping its exit status with the last 10 kB of output',
+    usage: 'vigie run --ping-url URL [--timeout SECONDS] -- command [args...]',
+    passThrough: true,
+    options: {
+      'ping-url': { type: 'string', value: 'URL', description: 'the check\'s ping URL, e.g. https://vigie.example/ping/<uuid>' },
+      timeout: { type: 'string', value: 'SECONDS', description: `stop the command after SECONDS (SIGTERM, SIGKILL ${DEFAULT_KILL_AFTER_MS / 1000} s later); reported as exit status ${TIMEOUT_EXIT_STATUS}` },
+    },
+    notes: [
+      'The command runs without a shell; its output is shown as usual and its last 10 kB are sent',
+      'with the final ping. vigie run exits with the command\'s status (128+N when signal N killed',
+      `it, ${TIMEOUT_EXIT_STATUS} on --timeout, 127 when it does not exist), even when a ping fails.`,
+      'No database or configuration is needed.',
+    ],
+    async run({ flags, positionals, rest }) {
+      if (positionals.length) throw new UsageError(`put the command after "--": vigie run --ping-url URL -- ${positionals.join(' ')}`);
+      const pingUrl = stringFlag(flags['ping-url']);
+      if (pingUrl === undefined) throw new UsageError('missing --ping-url URL');
+      checkPingUrl(pingUrl);
+      const [command, ...args] = rest;
+      if (command === undefined) throw new UsageError('missing the command to run, after "--"');
+      let timeoutSeconds: number | undefined;
+      if (flags.timeout !== undefined) {
+        timeoutSeconds = Number(flags.timeout);
+        if (!(timeoutSeconds > 0) || !Number.isFinite(timeoutSeconds)) throw new UsageError(`--timeout must be a positive number of seconds, got "${String(flags.timeout)}"`);
+      }
+      return runCommand({ pingUrl, command, args, timeoutSeconds, forwardSignals: true });
+    },
+  },
 };
+
+function stringFlag(value: string | boolean | undefined): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
+function integerFlag(name: string, value: string | boolean, min: number, max: number): number {
+  const number = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : NaN;
+  if (!(number >= min && number <= max)) throw new UsageError(`--${name} must be an integer from ${min} to ${max}, got "${String(value)}"`);
+  return number;
+}
+
+function checkPingUrl(url: string): void {
+  try {
+    buildPingUrl(url);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
 
 function printFirstStartCredentials(credentials: FirstStartCredentials): void {
   const line = '='.repeat(72);
@@ -86,6 +198,7 @@ function printFirstStartCredentials(credentials: FirstStartCredentials): void {
 }
 
 async function withDatabase(config: Config, work: (database: DatabaseHandle) => Promise<void>): Promise<void> {
+  const { openDatabase } = await import('./db/database.js');
   const database = await openDatabase(config.database);
   try {
     await work(database);
@@ -110,8 +223,11 @@ function usage(): string {
 }
 
 function commandHelp(name: string, command: Command): string {
-  const options = Object.entries(command.options ?? {}).map(([flag, o]) => `  --${flag.padEnd(8)} ${o.description}`);
-  return [`Usage: ${command.usage}`, '', command.summary, '', 'Options:', ...options, `  --help     show this help`].join('\n');
+  const entries = [...Object.entries(command.options ?? {}).map(([flag, o]) => [`--${flag}${o.value ? ` ${o.value}` : ''}`, o.description] as const), ['--help', 'show this help'] as const];
+  const width = Math.max(8, ...entries.map(([left]) => left.length));
+  const options = entries.map(([left, description]) => `  ${left.padEnd(width)}  ${description}`);
+  const notes = command.notes ? ['', ...command.notes] : [];
+  return [`Usage: ${command.usage}`, '', command.summary, '', 'Options:', ...options, ...notes].join('\n');
 }
 
 async function main(argv: string[]): Promise<number | 'running'> {
@@ -129,11 +245,17 @@ async function main(argv: string[]): Promise<number | 'running'> {
     console.error(`vigie: unknown command "${name}"\n\n${usage()}`);
     return 2;
   }
-  let flags: Record<string, boolean | undefined>;
+  const split = command.passThrough ? rest.indexOf('--') : -1;
+  const own = split === -1 ? rest : rest.slice(0, split);
+  let flags: Flags;
+  let positionals: string[];
   try {
-    ({ values: flags } = parseArgs({ args: rest, options: { help: { type: 'boolean', short: 'h' }, ...command.options }, strict: true }) as {
-      values: Record<string, boolean | undefined>;
-    });
+    ({ values: flags, positionals } = parseArgs({
+      args: own,
+      options: { help: { type: 'boolean', short: 'h' }, ...command.options },
+      allowPositionals: command.positionals === true || command.passThrough === true,
+      strict: true,
+    }) as { values: Flags; positionals: string[] });
   } catch (error) {
     console.error(`vigie ${name}: ${(error as Error).message}\n\n${commandHelp(name, command)}`);
     return 2;
@@ -142,8 +264,26 @@ async function main(argv: string[]): Promise<number | 'running'> {
     console.log(commandHelp(name, command));
     return 0;
   }
-  if (existsSync('.env')) process.loadEnvFile('.env');
-  return command.run(loadConfig(), flags);
+  let config: Config | undefined;
+  const input: CommandInput = {
+    flags,
+    positionals,
+    rest: split === -1 ? [] : rest.slice(split + 1),
+    config() {
+      if (!config) {
+        if (existsSync('.env')) process.loadEnvFile('.env');
+        config = loadConfig();
+      }
+      return config;
+    },
+  };
+  try {
+    return await command.run(input);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    console.error(`vigie ${name}: ${error.message}\nUsage: ${command.usage} (see vigie ${name} --help)`);
+    return 2;
+  }
 }
 
 main(process.argv.slice(2)).then(
@@ -151,7 +291,8 @@ main(process.argv.slice(2)).then(
     if (code !== 'running') process.exitCode = code;
   },
   (error: unknown) => {
-    const expected = error instanceof ConfigError || error instanceof DatabaseUnavailableError || error instanceof MigrationError;
+    // By name: the database modules are loaded lazily, and may not be loaded at all.
+    const expected = error instanceof ConfigError || ['DatabaseUnavailableError', 'MigrationError'].includes((error as Error)?.name);
     console.error(`vigie: ${expected ? (error as Error).message : (error as Error)?.stack ?? String(error)}`);
     process.exitCode = 1;
   },

@@ -21,6 +21,7 @@ export interface Config {
   readonly logLevel: LogLevel;
   readonly jwtExpiresMinutes: number;
   readonly bodyLimitBytes: number;
+  readonly pingBodyLimitBytes: number;
   readonly loginRateLimitPerMinute: number;
   readonly trustProxy: boolean;
   readonly checkConcurrency: number;
@@ -133,6 +134,7 @@ export const ENV_VARIABLES = {
   logLevel: variable('LOG_LEVEL', 'info', oneOf(LOG_LEVELS)),
   jwtExpiresMinutes: variable('JWT_EXPIRES_MINUTES', '60', integer(1, 60 * 24 * 30)),
   bodyLimitBytes: variable('BODY_LIMIT_BYTES', String(1024 * 1024), integer(1024, 512 * 1024 * 1024)),
+  pingBodyLimitBytes: variable('PING_BODY_LIMIT_BYTES', '100000', integer(0, 10 * 1024 * 1024)),
   loginRateLimitPerMinute: variable('LOGIN_RATE_LIMIT_PER_MINUTE', '10', integer(1, 100_000)),
   trustProxy: variable('TRUST_PROXY', 'false', boolean),
   checkConcurrency: variable('CHECK_CONCURRENCY', '100', integer(1, 10_000)),

@@ -1,6 +1,7 @@
 /**
  * The embedded mode's background work, in this process: the job runner, the scheduler that feeds
- * it due checks, housekeeping, and the alerting loop (routing, delivery, reminders, maintenance). The scale-out issue swaps the job runner for BullMQ and runs
+ * it due checks, housekeeping, the heartbeat deadline sweep, and the alerting loop (routing,
+ * delivery, reminders, maintenance). The scale-out issue swaps the job runner for BullMQ and runs
  * this in `vigie worker`; the pieces stay the same.
  */
 import { createAlertingWork } from './alerting/alerting-work.js';
@@ -32,9 +33,13 @@ export interface BackgroundWorkOptions {
 }
 
 const STATS_LOG_INTERVAL_MS = 60_000;
+/** How often heartbeat deadlines are looked at: a late or down check shows within a second. */
+const HEARTBEAT_SWEEP_MS = 1000;
 
 export function createBackgroundWork({ db, clock, config, services, logger, lagStats }: BackgroundWorkOptions): BackgroundWork {
   let statsTimer: NodeJS.Timeout | undefined;
+  let sweepTimer: NodeJS.Timeout | undefined;
+  let sweeping: Promise<unknown> | undefined;
   const jobs = createInProcessJobRunner(logger);
   jobs.define<CheckJob>(CHECK_JOB, (job) => services.checks.runScheduled(job), { concurrency: config.checkConcurrency });
   const scheduler = createScheduler({ db, clock, jobs, maxQueued: config.checkConcurrency * 2, logger });
@@ -61,6 +66,13 @@ export function createBackgroundWork({ db, clock, config, services, logger, lagS
       scheduler.start();
       housekeeping.start();
       alerting.start();
+      sweepTimer = setInterval(() => {
+        sweeping ??= services.heartbeatSweep
+          .run()
+          .catch((error: unknown) => logger.warn({ err: error }, 'heartbeat sweep failed'))
+          .finally(() => (sweeping = undefined));
+      }, HEARTBEAT_SWEEP_MS);
+      sweepTimer.unref();
       statsTimer = setInterval(() => {
         const lag = lagStats.takeSummary();
         if (lag.checks > 0) logger.info({ scheduler: { ...lag, queued: jobs.depth(CHECK_JOB) } }, 'scheduler stats for the last minute');
@@ -69,6 +81,9 @@ export function createBackgroundWork({ db, clock, config, services, logger, lagS
     },
     async stop() {
       clearInterval(statsTimer);
+      clearInterval(sweepTimer);
+      await sweeping;
+      await services.pings.flush();
       await scheduler.stop();
       await housekeeping.stop();
       await jobs.stop();

@@ -18,6 +18,9 @@ import { createSettingsService, createTenantsService } from './auth/tenants.serv
 import { createUsersService } from './auth/users.service.js';
 import { createHttpTargetsService } from './checks/http/http-targets.service.js';
 import { createCheckers } from './checks/index.js';
+import { createHeartbeatsService } from './heartbeats/heartbeats.service.js';
+import { createPingWriter } from './heartbeats/pings.js';
+import { createHeartbeatSweep } from './heartbeats/sweep.js';
 import { createCheckRunner } from './monitors/check-runner.js';
 import { createIncidentsService } from './monitors/incidents.service.js';
 import { createMonitorsService } from './monitors/monitors.service.js';
@@ -54,6 +57,9 @@ export function createServices(options: ServiceOptions) {
     alertRouter: createAlertRouter(context),
     delivery: createDelivery({ ...context, providerSettings }),
     reminders: createReminders(context),
+    heartbeats: createHeartbeatsService({ ...context, monitors }),
+    pings: createPingWriter({ ...context, recorder }),
+    heartbeatSweep: createHeartbeatSweep({ ...context, recorder }),
     incidents: createIncidentsService(context),
     httpTargets: createHttpTargetsService({ ...context, monitors, checks }),
     tokens,

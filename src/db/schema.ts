@@ -16,6 +16,7 @@ import type {
 import type { ApiKeysTable } from './tables/api-keys.table.js';
 import type { AppMetaTable } from './tables/app-meta.table.js';
 import type { CheckResultsTable, RollupsTable } from './tables/check-results.table.js';
+import type { HeartbeatChecksTable, PingsTable } from './tables/heartbeats.table.js';
 import type { HttpTargetsTable } from './tables/http-targets.table.js';
 import type { IncidentsTable, MonitorFlipsTable } from './tables/incidents.table.js';
 import type { MonitorsTable, MonitorTagsTable } from './tables/monitors.table.js';
@@ -45,4 +46,6 @@ export interface Database {
   notification_attempts: NotificationAttemptsTable;
   silences: SilencesTable;
   maintenance_windows: MaintenanceWindowsTable;
+  heartbeat_checks: HeartbeatChecksTable;
+  pings: PingsTable;
 }

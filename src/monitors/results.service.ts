@@ -114,62 +114,96 @@ export interface ResultRecorderOptions {
 }
 
 export function createResultRecorder({ db, clock, onAlertEvent }: ResultRecorderOptions) {
+  /**
+   * Records a result inside the caller's transaction (e.g. a batch of pings); the caller calls
+   * `alertWritten()` after its commit when this returned `alerted`.
+   */
+  async function recordWithin(trx: Db, monitorId: string, outcome: CheckOutcome, at: number): Promise<{ recorded: RecordedResult; alerted: boolean } | undefined> {
+    const monitor = await lockMonitor(trx, monitorId);
+    if (!monitor) return undefined; // deleted while its check ran
+    const settings = await trx.selectFrom('tenant_settings').select('consecutive_failures_threshold').where('tenant_id', '=', monitor.tenant_id).executeTakeFirstOrThrow();
+    const fromState = monitor.state as MonitorState;
+    const next = applyResult(
+      { state: fromState, consecutiveFailures: monitor.consecutive_failures, consecutiveSuccesses: monitor.consecutive_successes },
+      outcome.status,
+      { failures: monitor.failure_threshold ?? settings.consecutive_failures_threshold, recoveries: monitor.recovery_threshold },
+    );
+    const updated = await trx
+      .updateTable('monitors')
+      .set({
+        state: next.state,
+        consecutive_failures: next.consecutiveFailures,
+        consecutive_successes: next.consecutiveSuccesses,
+        last_checked_at: at,
+        ...(next.flipTo && { state_changed_at: at }),
+      })
+      .where('id', '=', monitorId)
+      .where('version', '=', monitor.version)
+      .executeTakeFirst();
+    if (updated.numUpdatedRows === 0n) throw new VersionConflict();
 
-  async function attempt(monitorId: string, outcome: CheckOutcome, at: number): Promise<{ recorded: RecordedResult; alerted: boolean } | undefined> {
-    return db.transaction().execute(async (trx) => {
-      const monitor = await lockMonitor(trx, monitorId);
-      if (!monitor) return undefined; // deleted while its check ran
-      const settings = await trx.selectFrom('tenant_settings').select('consecutive_failures_threshold').where('tenant_id', '=', monitor.tenant_id).executeTakeFirstOrThrow();
-      const fromState = monitor.state as MonitorState;
-      const next = applyResult(
-        { state: fromState, consecutiveFailures: monitor.consecutive_failures, consecutiveSuccesses: monitor.consecutive_successes },
-        outcome.status,
-        { failures: monitor.failure_threshold ?? settings.consecutive_failures_threshold, recoveries: monitor.recovery_threshold },
-      );
-      const updated = await trx
-        .updateTable('monitors')
-        .set({
-          state: next.state,
-          consecutive_failures: next.consecutiveFailures,
-          consecutive_successes: next.consecutiveSuccesses,
-          last_checked_at: at,
-          ...(next.flipTo && { state_changed_at: at }),
-        })
-        .where('id', '=', monitorId)
-        .where('version', '=', monitor.version)
-        .executeTakeFirst();
-      if (updated.numUpdatedRows === 0n) throw new VersionConflict();
+    const recorded: RecordedResult = {
+      monitorId,
+      at,
+      status: outcome.status,
+      latencyMs: outcome.latencyMs ?? null,
+      value: outcome.value ?? null,
+      message: outcome.message,
+    };
+    // A check that was running when its monitor entered maintenance is not kept: failures in
+    // maintenance never count as downtime.
+    if (fromState !== 'maintenance') {
+      await trx
+        .insertInto('check_results')
+        .values({ monitor_id: monitorId, at, status: recorded.status, latency_ms: recorded.latencyMs, value: recorded.value, message: recorded.message })
+        .execute();
+    }
+    if (next.flipTo) {
+      recorded.flip = { id: randomUUID(), tenantId: monitor.tenant_id, monitorId, fromState, toState: next.flipTo, at, reason: outcome.message };
+      return { recorded, alerted: await writeFlip(trx, recorded.flip) };
+    }
+    return { recorded, alerted: false };
+  }
 
-      const recorded: RecordedResult = {
-        monitorId,
-        at,
-        status: outcome.status,
-        latencyMs: outcome.latencyMs ?? null,
-        value: outcome.value ?? null,
-        message: outcome.message,
-      };
-      // A check that was running when its monitor entered maintenance is not kept: failures in
-      // maintenance never count as downtime.
-      if (fromState !== 'maintenance') {
-        await trx
-          .insertInto('check_results')
-          .values({ monitor_id: monitorId, at, status: recorded.status, latency_ms: recorded.latencyMs, value: recorded.value, message: recorded.message })
-          .execute();
-      }
-      if (next.flipTo) {
-        recorded.flip = { id: randomUUID(), tenantId: monitor.tenant_id, monitorId, fromState, toState: next.flipTo, at, reason: outcome.message };
-        return { recorded, alerted: await writeFlip(trx, recorded.flip) };
-      }
-      return { recorded, alerted: false };
-    });
+  /** setState inside the caller's transaction; the caller calls alertWritten() after commit when `alerted`. */
+  async function setStateWithin(
+    trx: Db,
+    monitorId: string,
+    toState: 'paused' | 'pending' | 'maintenance',
+    reason: string,
+    at: number,
+    options: { nextDueAt?: number | null; onlyFrom?: (state: MonitorState) => boolean } = {},
+  ): Promise<{ flip: Flip; alerted: boolean } | undefined> {
+    // Locked like a result, so a result recorded at the same moment cannot slip between the
+    // read of the previous state and this write (the flip row names the true previous state).
+    const monitor = await lockMonitor(trx, monitorId);
+    if (!monitor || monitor.state === toState) return undefined;
+    if (options.onlyFrom && !options.onlyFrom(monitor.state as MonitorState)) return undefined;
+    await trx
+      .updateTable('monitors')
+      .set({
+        state: toState,
+        state_changed_at: at,
+        consecutive_failures: 0,
+        consecutive_successes: 0,
+        updated_at: at,
+        ...(options.nextDueAt !== undefined && { next_due_at: options.nextDueAt }),
+      })
+      .where('id', '=', monitorId)
+      .execute();
+    const flip: Flip = { id: randomUUID(), tenantId: monitor.tenant_id, monitorId, fromState: monitor.state as MonitorState, toState, at, reason };
+    return { flip, alerted: await writeFlip(trx, flip) };
   }
 
   return {
+    recordWithin,
+    /** To call after committing a transaction in which recordWithin wrote an alert event. */
+    alertWritten: () => onAlertEvent?.(),
     /** Returns undefined when the monitor no longer exists. */
     async record(monitorId: string, outcome: CheckOutcome, at: number = clock.now()): Promise<RecordedResult | undefined> {
       for (let i = 1; ; i++) {
         try {
-          const written = await attempt(monitorId, outcome, at);
+          const written = await db.transaction().execute((trx) => recordWithin(trx, monitorId, outcome, at));
           if (written?.alerted) onAlertEvent?.();
           return written?.recorded;
         } catch (error) {
@@ -189,31 +223,11 @@ export function createResultRecorder({ db, clock, onAlertEvent }: ResultRecorder
       reason: string,
       options: { nextDueAt?: number | null; onlyFrom?: (state: MonitorState) => boolean } = {},
     ): Promise<Flip | undefined> {
-      const at = clock.now();
-      const written = await db.transaction().execute(async (trx) => {
-        // Locked like a result, so a result recorded at the same moment cannot slip between the
-        // read of the previous state and this write (the flip row names the true previous state).
-        const monitor = await lockMonitor(trx, monitorId);
-        if (!monitor || monitor.state === toState) return undefined;
-        if (options.onlyFrom && !options.onlyFrom(monitor.state as MonitorState)) return undefined;
-        await trx
-          .updateTable('monitors')
-          .set({
-            state: toState,
-            state_changed_at: at,
-            consecutive_failures: 0,
-            consecutive_successes: 0,
-            updated_at: at,
-            ...(options.nextDueAt !== undefined && { next_due_at: options.nextDueAt }),
-          })
-          .where('id', '=', monitorId)
-          .execute();
-        const flip: Flip = { id: randomUUID(), tenantId: monitor.tenant_id, monitorId, fromState: monitor.state as MonitorState, toState, at, reason };
-        return { flip, alerted: await writeFlip(trx, flip) };
-      });
+      const written = await db.transaction().execute((trx) => setStateWithin(trx, monitorId, toState, reason, clock.now(), options));
       if (written?.alerted) onAlertEvent?.();
       return written?.flip;
     },
+    setStateWithin,
   };
 }
 

@@ -7,9 +7,11 @@ import type { Migration } from 'kysely';
 import * as foundation from './2026_11_21_0001_foundation.js';
 import * as monitors from './2026_11_21_0002_monitors.js';
 import * as alerting from './2026_11_22_0003_alerting.js';
+import * as heartbeats from './2026_11_22_0004_heartbeats.js';
 
 export const migrations: Record<string, Migration> = {
   '2026_11_21_0001_foundation': foundation,
   '2026_11_21_0002_monitors': monitors,
   '2026_11_22_0003_alerting': alerting,
+  '2026_11_22_0004_heartbeats': heartbeats,
 };

@@ -12,5 +12,7 @@ export interface TenantSettingsTable {
   group_wait_seconds: Generated<number>;
   group_interval_seconds: Generated<number>;
   repeat_interval_seconds: Generated<number>;
+  /** The key of `/ping/{ping_key}/{slug}` URLs (Healthchecks' project ping key); null until made. */
+  ping_key: string | null;
   updated_at: number;
 }

@@ -1,0 +1,47 @@
+import type { Generated } from 'kysely';
+
+/** A heartbeat monitor's own settings and Healthchecks status (new, up, started, grace, down, paused). */
+export interface HeartbeatChecksTable {
+  monitor_id: string;
+  tenant_id: string;
+  slug: string | null;
+  description: Generated<string>;
+  /** Simple schedule: a ping is expected every timeout_seconds. */
+  timeout_seconds: number;
+  grace_seconds: number;
+  /** Cron schedule (null: simple), evaluated in `tz`. */
+  schedule: string | null;
+  tz: Generated<string>;
+  manual_resume: Generated<number>;
+  /** '' (any method) or 'POST'. */
+  methods: Generated<string>;
+  status: Generated<string>;
+  last_ping_at: number | null;
+  last_start_at: number | null;
+  last_duration_ms: number | null;
+  n_pings: Generated<number>;
+  /** When the check goes down if no ping arrives (Healthchecks' alert_after). */
+  alert_after: number | null;
+  /** The next moment the sweep must look at this check (late, then down); null: nothing pending. */
+  deadline_at: number | null;
+}
+
+export interface PingsTable {
+  id: Generated<number>;
+  monitor_id: string;
+  /** 1, 2, 3… per check, as Healthchecks numbers pings. */
+  n: number;
+  at: number;
+  /** success, start, fail, log, exit */
+  kind: string;
+  exit_status: number | null;
+  rid: string | null;
+  method: string;
+  remote_addr: string | null;
+  user_agent: string | null;
+  body: string | null;
+  /** The size received, before truncation to the body limit. */
+  body_size: Generated<number>;
+  /** Run time, when the ping ends a run started with /start. */
+  duration_ms: number | null;
+}

@@ -1,0 +1,104 @@
+/** Heartbeat check rows joined with their monitors: the one module that reads `heartbeat_checks`. */
+import type { Db } from '../db/database.js';
+import type { HeartbeatSchedule, HeartbeatState } from './schedule.js';
+
+export interface HeartbeatCheck extends HeartbeatSchedule {
+  id: string;
+  tenantId: string;
+  name: string;
+  tags: string[];
+  slug: string | null;
+  description: string;
+  manualResume: boolean;
+  /** '' (any) or 'POST'. */
+  methods: string;
+  status: HeartbeatState;
+  lastPingAt: number | null;
+  lastStartAt: number | null;
+  lastDurationMs: number | null;
+  nPings: number;
+  alertAfter: number | null;
+  deadlineAt: number | null;
+  channelIds: string[] | null;
+  createdAt: number;
+}
+
+const COLUMNS = [
+  'heartbeat_checks.monitor_id',
+  'heartbeat_checks.tenant_id',
+  'heartbeat_checks.slug',
+  'heartbeat_checks.description',
+  'heartbeat_checks.timeout_seconds',
+  'heartbeat_checks.grace_seconds',
+  'heartbeat_checks.schedule',
+  'heartbeat_checks.tz',
+  'heartbeat_checks.manual_resume',
+  'heartbeat_checks.methods',
+  'heartbeat_checks.status',
+  'heartbeat_checks.last_ping_at',
+  'heartbeat_checks.last_start_at',
+  'heartbeat_checks.last_duration_ms',
+  'heartbeat_checks.n_pings',
+  'heartbeat_checks.alert_after',
+  'heartbeat_checks.deadline_at',
+  'monitors.name',
+  'monitors.all_channels',
+  'monitors.created_at',
+] as const;
+
+function baseQuery(db: Db, tenantId: string) {
+  return db.selectFrom('heartbeat_checks').innerJoin('monitors', 'monitors.id', 'heartbeat_checks.monitor_id').select(COLUMNS).where('heartbeat_checks.tenant_id', '=', tenantId);
+}
+
+type Row = Awaited<ReturnType<ReturnType<typeof baseQuery>['execute']>>[number];
+
+async function hydrate(db: Db, tenantId: string, rows: Row[]): Promise<HeartbeatCheck[]> {
+  if (rows.length === 0) return [];
+  const ids = rows.map((r) => r.monitor_id);
+  const tags = await db.selectFrom('monitor_tags').select(['monitor_id', 'tag']).where('tenant_id', '=', tenantId).where('monitor_id', 'in', ids).orderBy('tag').execute();
+  const channels = await db.selectFrom('monitor_channels').select(['monitor_id', 'channel_id']).where('tenant_id', '=', tenantId).where('monitor_id', 'in', ids).execute();
+  return rows.map((row) => ({
+    id: row.monitor_id,
+    tenantId: row.tenant_id,
+    name: row.name,
+    tags: tags.filter((t) => t.monitor_id === row.monitor_id).map((t) => t.tag),
+    slug: row.slug,
+    description: row.description,
+    timeoutSeconds: row.timeout_seconds,
+    graceSeconds: row.grace_seconds,
+    schedule: row.schedule,
+    tz: row.tz,
+    manualResume: row.manual_resume === 1,
+    methods: row.methods,
+    status: row.status as HeartbeatState,
+    lastPingAt: row.last_ping_at,
+    lastStartAt: row.last_start_at,
+    lastDurationMs: row.last_duration_ms,
+    nPings: row.n_pings,
+    alertAfter: row.alert_after,
+    deadlineAt: row.deadline_at,
+    channelIds: row.all_channels === 1 ? null : channels.filter((c) => c.monitor_id === row.monitor_id).map((c) => c.channel_id),
+    createdAt: row.created_at,
+  }));
+}
+
+export async function findHeartbeat(db: Db, tenantId: string, id: string): Promise<HeartbeatCheck | undefined> {
+  const row = await baseQuery(db, tenantId).where('heartbeat_checks.monitor_id', '=', id).executeTakeFirst();
+  return row ? (await hydrate(db, tenantId, [row]))[0] : undefined;
+}
+
+export async function findHeartbeatBySlug(db: Db, tenantId: string, slug: string): Promise<HeartbeatCheck | undefined> {
+  const row = await baseQuery(db, tenantId).where('heartbeat_checks.slug', '=', slug).executeTakeFirst();
+  return row ? (await hydrate(db, tenantId, [row]))[0] : undefined;
+}
+
+export async function listHeartbeats(db: Db, tenantId: string, filters: { tags?: string[]; slug?: string } = {}): Promise<HeartbeatCheck[]> {
+  let query = baseQuery(db, tenantId);
+  if (filters.slug !== undefined) query = query.where('heartbeat_checks.slug', '=', filters.slug);
+  for (const tag of filters.tags ?? []) {
+    query = query.where((eb) =>
+      eb.exists(eb.selectFrom('monitor_tags').select('tag').whereRef('monitor_tags.monitor_id', '=', 'heartbeat_checks.monitor_id').where('monitor_tags.tag', '=', tag)),
+    );
+  }
+  return hydrate(db, tenantId, await query.orderBy('monitors.created_at').orderBy('monitors.id').execute());
+}

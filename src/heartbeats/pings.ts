@@ -1,0 +1,186 @@
+/**
+ * Recording pings, the hottest path of the server. A ping is acknowledged only once it is
+ * committed, and pings are committed in batches: whatever arrives while a batch is being
+ * written goes into the next one, so a burst of thousands of pings costs a few commits (on
+ * SQLite each commit waits for the disk), not one each. Each ping updates its check's status and
+ * deadlines, is numbered (n), measures run time against its start, and — for a success or a
+ * failure — is recorded as a result of the monitor, so flips, incidents, alerts and uptime work
+ * as for every other kind.
+ */
+import type { Clock } from '../clock.js';
+import type { Db } from '../db/database.js';
+import type { Logger } from '../logger.js';
+import type { ResultRecorder } from '../monitors/results.service.js';
+import { AFTER_FAILURE, afterStart, afterSuccess, type HeartbeatSchedule, type Timing } from './schedule.js';
+
+export const PING_KINDS = ['success', 'start', 'fail', 'log', 'exit'] as const;
+export type PingKind = (typeof PING_KINDS)[number];
+
+export interface PingInput {
+  monitorId: string;
+  kind: PingKind;
+  /** For `exit`: 0 is a success, 1–255 a failure. */
+  exitStatus: number | null;
+  rid: string | null;
+  method: string;
+  remoteAddr: string | null;
+  userAgent: string | null;
+  /** Already truncated to the body limit. */
+  body: string | null;
+  bodySize: number;
+}
+
+/** Pings written per transaction at most. */
+const MAX_BATCH = 1000;
+/** How much of a failure ping's body goes into the reason of the down state. */
+const REASON_BODY_CHARS = 200;
+
+function isFailure(input: PingInput): boolean {
+  return input.kind === 'fail' || (input.kind === 'exit' && input.exitStatus !== 0);
+}
+
+function failureReason(input: PingInput): string {
+  const what = input.kind === 'exit' ? `exited with status ${input.exitStatus}` : 'reported a failure';
+  const body = input.body?.trim();
+  return body ? `${what}: ${body.slice(-REASON_BODY_CHARS)}` : what;
+}
+
+export function createPingWriter({ db, clock, recorder, logger }: { db: Db; clock: Clock; recorder: ResultRecorder; logger?: Logger }) {
+  type Pending = { input: PingInput; at: number; resolve: (found: boolean) => void; reject: (error: unknown) => void };
+  let queue: Pending[] = [];
+  let writing: Promise<void> | undefined;
+
+  /** Writes one ping inside the batch's transaction; false when its check no longer exists. */
+  async function writeOne(trx: Db, input: PingInput, at: number): Promise<{ found: boolean; alerted: boolean }> {
+    const check = await trx
+      .selectFrom('heartbeat_checks')
+      .select(['status', 'n_pings', 'last_start_at', 'timeout_seconds', 'grace_seconds', 'schedule', 'tz', 'manual_resume'])
+      .where('monitor_id', '=', input.monitorId)
+      .executeTakeFirst();
+    if (!check) return { found: false, alerted: false };
+    const n = check.n_pings + 1;
+    const schedule: HeartbeatSchedule = { timeoutSeconds: check.timeout_seconds, graceSeconds: check.grace_seconds, schedule: check.schedule, tz: check.tz };
+
+    // Run time: from the start with the same rid, or (no rid) from the last start.
+    let startedAt: number | null = null;
+    if (input.kind !== 'start' && input.kind !== 'log') {
+      if (input.rid !== null) {
+        const start = await trx.selectFrom('pings').select('at').where('monitor_id', '=', input.monitorId).where('rid', '=', input.rid).where('kind', '=', 'start').orderBy('n', 'desc').limit(1).executeTakeFirst();
+        startedAt = start?.at ?? null;
+      } else {
+        startedAt = check.last_start_at;
+      }
+    }
+    const durationMs = startedAt === null ? null : Math.max(0, at - startedAt);
+
+    const ignored = check.status === 'paused' && check.manual_resume === 1; // kept, but changes nothing
+    let timing: Timing | null = null;
+    let alerted = false;
+    if (!ignored && input.kind !== 'log') {
+      if (check.status === 'paused') {
+        // A ping resumes a paused check, as in Healthchecks (unless manual_resume).
+        await trx.updateTable('monitors').set({ is_active: 1 }).where('id', '=', input.monitorId).execute();
+        await recorder.setStateWithin(trx, input.monitorId, 'pending', 'resumed by a ping', at);
+      }
+      if (input.kind === 'start') timing = afterStart(schedule, at);
+      else {
+        const failed = isFailure(input);
+        timing = failed ? { ...AFTER_FAILURE } : afterSuccess(schedule, at);
+        const written = await recorder.recordWithin(trx, input.monitorId, { status: failed ? 'down' : 'up', message: failed ? failureReason(input) : 'ping received', latencyMs: durationMs }, at);
+        alerted = written?.alerted ?? false;
+      }
+    }
+    await trx
+      .updateTable('heartbeat_checks')
+      .set({
+        n_pings: n,
+        ...(timing && { status: timing.status, alert_after: timing.alertAfter, deadline_at: timing.deadlineAt, last_ping_at: at }),
+        ...(timing && input.kind === 'start' && { last_start_at: at }),
+        ...(timing && input.kind !== 'start' && { last_start_at: null, last_duration_ms: durationMs }),
+      })
+      .where('monitor_id', '=', input.monitorId)
+      .execute();
+    await trx
+      .insertInto('pings')
+      .values({
+        monitor_id: input.monitorId,
+        n,
+        at,
+        kind: input.kind,
+        exit_status: input.exitStatus,
+        rid: input.rid,
+        method: input.method,
+        remote_addr: input.remoteAddr,
+        user_agent: input.userAgent,
+        // PostgreSQL text cannot hold NUL; a binary body keeps its shape with U+FFFD in its place.
+        body: input.body === null ? null : input.body.replace(/\u0000/g, '\uFFFD'),
+        body_size: input.bodySize,
+        duration_ms: durationMs,
+      })
+      .execute();
+    return { found: true, alerted };
+  }
+
+  async function writeBatch(batch: Pending[]): Promise<void> {
+    // One ping the database refuses must not take its batch with it: write them one by one then.
+    if (batch.length > 1) {
+      try {
+        await writeAll(batch);
+      } catch {
+        for (const pending of batch) await writeAll([pending]).catch(() => undefined);
+      }
+      return;
+    }
+    await writeAll(batch).catch(() => undefined);
+  }
+
+  /** Writes pings in one transaction; settles each of them; throws if the transaction failed. */
+  async function writeAll(batch: Pending[]): Promise<void> {
+    try {
+      const results = await db.transaction().execute(async (trx) => {
+        const out: boolean[] = [];
+        let alerted = false;
+        for (const pending of batch) {
+          const written = await writeOne(trx, pending.input, pending.at);
+          out.push(written.found);
+          alerted ||= written.alerted;
+        }
+        return { out, alerted };
+      });
+      if (results.alerted) recorder.alertWritten();
+      batch.forEach((pending, i) => pending.resolve(results.out[i]!));
+    } catch (error) {
+      if (batch.length === 1) {
+        logger?.error({ err: error }, 'writing a ping failed');
+        batch[0]!.reject(error);
+      }
+      throw error;
+    }
+  }
+
+  function drain(): void {
+    if (writing || queue.length === 0) return;
+    const batch = queue.slice(0, MAX_BATCH);
+    queue = queue.slice(MAX_BATCH);
+    writing = writeBatch(batch).finally(() => {
+      writing = undefined;
+      drain();
+    });
+  }
+
+  return {
+    /** Resolves once the ping is committed: true, or false when the check does not exist (any more). */
+    record(input: PingInput): Promise<boolean> {
+      return new Promise((resolve, reject) => {
+        queue.push({ input, at: clock.now(), resolve, reject });
+        drain();
+      });
+    },
+    /** Waits for what is queued (shutdown). */
+    async flush(): Promise<void> {
+      while (writing || queue.length) await (writing ?? Promise.resolve());
+    },
+  };
+}
+
+export type PingWriter = ReturnType<typeof createPingWriter>;

@@ -1,0 +1,66 @@
+/**
+ * When a heartbeat check expects its next ping, and what follows from each kind of ping, as pure
+ * functions. Healthchecks' rules: a simple check expects a ping every `timeout` after the last
+ * one; a cron check expects one at each run of its expression in its IANA time zone (croner
+ * follows daylight-saving changes). Past the expected time the check is late (`grace`); past
+ * expected + `grace` it is down. A `/start` ping means "running": down if no end within grace.
+ */
+import { Cron } from 'croner';
+
+export const HEARTBEAT_STATES = ['new', 'up', 'started', 'grace', 'down', 'paused'] as const;
+export type HeartbeatState = (typeof HEARTBEAT_STATES)[number];
+
+export interface HeartbeatSchedule {
+  timeoutSeconds: number;
+  graceSeconds: number;
+  /** Cron expression; null for a simple schedule. */
+  schedule: string | null;
+  tz: string;
+}
+
+/** Returns the error message of an invalid cron expression or time zone, or null. */
+export function scheduleProblem(schedule: string, tz: string): string | null {
+  try {
+    new Cron(schedule, { timezone: tz, paused: true });
+    return null;
+  } catch (error) {
+    return `Invalid schedule "${schedule}" in ${tz}: ${(error as Error).message}`;
+  }
+}
+
+/** The time the ping after one at `lastPingAt` is expected. */
+export function nextExpectedAt(schedule: HeartbeatSchedule, lastPingAt: number): number {
+  if (schedule.schedule === null) return lastPingAt + schedule.timeoutSeconds * 1000;
+  const run = new Cron(schedule.schedule, { timezone: schedule.tz, paused: true }).nextRun(new Date(lastPingAt));
+  // An expression with no future run (e.g. a date in the past) never makes the check late.
+  return run ? run.getTime() : Number.MAX_SAFE_INTEGER;
+}
+
+/** The check's status and deadlines once a ping has arrived. */
+export interface Timing {
+  status: HeartbeatState;
+  /** When it goes down without another ping; null: it does not (down already, or new). */
+  alertAfter: number | null;
+  /** When the sweep next looks at it. */
+  deadlineAt: number | null;
+}
+
+export function afterSuccess(schedule: HeartbeatSchedule, at: number): Timing {
+  const expected = nextExpectedAt(schedule, at);
+  return { status: 'up', alertAfter: Math.min(Number.MAX_SAFE_INTEGER, expected + schedule.graceSeconds * 1000), deadlineAt: expected };
+}
+
+export function afterStart(schedule: HeartbeatSchedule, at: number): Timing {
+  const end = at + schedule.graceSeconds * 1000;
+  return { status: 'started', alertAfter: end, deadlineAt: end };
+}
+
+export const AFTER_FAILURE: Timing = Object.freeze({ status: 'down', alertAfter: null, deadlineAt: null });
+
+/** What the sweep does with a check whose deadline has come: late first, down at alert_after. */
+export function atDeadline(status: HeartbeatState, alertAfter: number | null, now: number): Timing | null {
+  if (alertAfter === null) return null;
+  if (now >= alertAfter) return { ...AFTER_FAILURE };
+  if (status === 'up') return { status: 'grace', alertAfter, deadlineAt: alertAfter };
+  return null;
+}

@@ -1,0 +1,163 @@
+/**
+ * The Healthchecks ping protocol: `/ping/{uuid}[/start|/fail|/log|/{exit_status}]` and
+ * `/ping/{ping_key}/{slug}[/…]` (with `?create=1` to create the check on its first ping), by
+ * HEAD, GET or POST, `?rid=<uuid>` pairing a start with its end. Answers are plain text as
+ * Healthchecks gives them ("OK", "not found", "invalid url format"). The body (any content
+ * type) is kept up to PING_BODY_LIMIT_BYTES, announced in `Ping-Body-Limit`; the rest is read
+ * and dropped, never refused. The answer is sent only once the ping is committed.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
+import type { Config } from '../config.js';
+import type { VigieApp } from '../http/types.js';
+import type { PingKind } from '../heartbeats/pings.js';
+import type { Services } from '../services.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const SLUG = /^[a-z0-9_-]{1,100}$/;
+
+interface ParsedSuffix {
+  kind: PingKind;
+  exitStatus: number | null;
+}
+
+/** `start`, `fail`, `log`, or an exit status 0–255; null for anything else. */
+function parseSuffix(suffix: string | undefined): ParsedSuffix | null {
+  if (suffix === undefined) return { kind: 'success', exitStatus: null };
+  if (suffix === 'start' || suffix === 'fail' || suffix === 'log') return { kind: suffix, exitStatus: null };
+  if (/^[0-9]{1,3}$/.test(suffix) && Number(suffix) <= 255) return { kind: 'exit', exitStatus: Number(suffix) };
+  return null;
+}
+
+interface RawBody {
+  text: string;
+  size: number;
+}
+
+export function registerPingRoutes(app: VigieApp, services: Services, config: Config): void {
+  const limit = config.pingBodyLimitBytes;
+
+  app.register(async (scope) => {
+    // Any content type: the body is the job's output, kept as text up to the limit.
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', (_request, payload, done) => {
+      const kept: Buffer[] = [];
+      let keptBytes = 0;
+      let size = 0;
+      payload.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (keptBytes < limit) {
+          const part = chunk.subarray(0, limit - keptBytes);
+          kept.push(part);
+          keptBytes += part.length;
+        }
+      });
+      payload.on('end', () => {
+        const bytes = Buffer.concat(kept);
+        done(null, { text: (size > limit ? wholeCharacters(bytes) : bytes).toString('utf8'), size } satisfies RawBody);
+      });
+      payload.on('error', (error) => done(error as Error, undefined));
+    });
+
+    const answer = (reply: FastifyReply, status: number, text: string) =>
+      reply.status(status).header('content-type', 'text/plain; charset=utf-8').header('ping-body-limit', String(limit)).send(text);
+
+    async function handle(request: FastifyRequest, reply: FastifyReply, locate: () => Promise<Located>, suffix: string | undefined) {
+      const parsed = parseSuffix(suffix);
+      const query = request.query as { rid?: string };
+      const rid = query.rid ?? null;
+      if (!parsed || (rid !== null && !UUID.test(rid))) return answer(reply, 400, 'invalid url format');
+      const monitorId = await locate();
+      if (monitorId === 'bad') return answer(reply, 400, 'invalid url format');
+      if (monitorId === null) return answer(reply, 404, 'not found');
+      if (monitorId === 'ignored') return answer(reply, 200, 'OK');
+      const body = request.body as RawBody | undefined;
+      const recorded = await services.pings.record({
+        monitorId,
+        kind: parsed.kind,
+        exitStatus: parsed.exitStatus,
+        rid,
+        method: request.method,
+        remoteAddr: request.ip ?? null,
+        userAgent: request.headers['user-agent']?.slice(0, 200) ?? null,
+        body: body && body.size > 0 ? body.text : null,
+        bodySize: body?.size ?? 0,
+      });
+      return recorded ? answer(reply, 200, 'OK') : answer(reply, 404, 'not found');
+    }
+
+    /** The check a uuid names, if it is one and the method is allowed for it. */
+    async function byUuid(request: FastifyRequest, uuid: string): Promise<Located> {
+      if (!UUID.test(uuid)) return 'bad';
+      const target = await services.heartbeats.pingTarget(uuid);
+      return allowed(target, request.method);
+    }
+
+    async function bySlug(request: FastifyRequest, pingKey: string, slug: string): Promise<Located> {
+      if (!SLUG.test(slug)) return 'bad';
+      const create = (request.query as { create?: string }).create === '1';
+      return allowed(await services.heartbeats.pingTargetBySlug(pingKey, slug, create), request.method);
+    }
+
+    const methods = ['GET', 'POST'] as ('GET' | 'POST')[];
+    const text = (description: string) => Type.String({ description });
+    const schema = (summary: string) => ({
+      tags: ['pings'],
+      summary,
+      description: 'HEAD, GET or POST; the body (any content type) is stored with the ping. Query: rid=<uuid> pairs a start with its end; create=1 (slug URLs) creates the check.',
+      response: { 200: text('OK'), 400: text('invalid url format'), 404: text('not found') },
+    });
+    const options = { config: { access: 'public' as const } };
+    scope.route({
+      method: methods,
+      url: '/ping/:first',
+      ...options,
+      schema: schema('Ping a check by its UUID: success'),
+      handler: (request, reply) => handle(request, reply, () => byUuid(request, (request.params as { first: string }).first), undefined),
+    });
+    scope.route({
+      method: methods,
+      url: '/ping/:first/:second',
+      ...options,
+      schema: schema('/ping/{uuid}/{start|fail|log|0-255}, or /ping/{ping_key}/{slug}'),
+      handler: (request, reply) => {
+        const { first, second } = request.params as { first: string; second: string };
+        // `/ping/{uuid}/{suffix}` or `/ping/{ping_key}/{slug}`: a ping key is never a UUID.
+        if (UUID.test(first)) return handle(request, reply, () => byUuid(request, first), second);
+        return handle(request, reply, () => bySlug(request, first, second), undefined);
+      },
+    });
+    scope.route({
+      method: methods,
+      url: '/ping/:first/:second/:third',
+      ...options,
+      schema: schema('/ping/{ping_key}/{slug}/{start|fail|log|0-255}'),
+      handler: (request, reply) => {
+        const { first, second, third } = request.params as { first: string; second: string; third: string };
+        return handle(request, reply, () => bySlug(request, first, second), third);
+      },
+    });
+  });
+}
+
+/**
+ * Drops a UTF-8 character cut in two by the body limit, so what is kept is a true prefix of what
+ * was sent and stays within the limit (decoding half a character would add a 3-byte U+FFFD).
+ */
+function wholeCharacters(bytes: Buffer): Buffer {
+  let start = bytes.length - 1;
+  while (start >= 0 && bytes.length - start <= 4 && (bytes[start]! & 0xc0) === 0x80) start--; // continuation bytes
+  if (start < 0 || bytes[start]! < 0xc0) return bytes; // ends on ASCII or after a whole character
+  const lead = bytes[start]!;
+  const length = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : 2;
+  return bytes.length - start < length ? bytes.subarray(0, start) : bytes;
+}
+
+/** The check a ping reaches: its id, unknown (null), a malformed URL, or a method it ignores. */
+type Located = string | null | 'bad' | 'ignored';
+
+/** A check limited to POST ignores HEAD and GET pings (Healthchecks answers them, records nothing). */
+function allowed(target: { monitorId: string; methods: string } | null, method: string): Located {
+  if (!target) return null;
+  return target.methods === 'POST' && method !== 'POST' ? 'ignored' : target.monitorId;
+}

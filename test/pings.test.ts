@@ -1,0 +1,550 @@
+/**
+ * Heartbeat checks (issue 5) end to end over HTTP with app.inject, on every dialect: the ping
+ * protocol (every suffix, HEAD/GET/POST and checks limited to POST, rid pairing and run time,
+ * bodies of any content type and the body limit, slug URLs with ?create=1, unknown and
+ * malformed ids), schedules stepped with the manual clock and the deadline sweep (simple and
+ * cron, across the daylight-saving days of Europe/Paris and America/New_York), pause and
+ * manual_resume, a missed deadline reaching a webhook through the alerting pipeline, and no
+ * acknowledged ping lost in a burst. Pings are read straight from the `pings` table.
+ */
+import { randomUUID } from 'node:crypto';
+import type { LightMyRequestResponse } from 'fastify';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { HeartbeatInput } from '../src/heartbeats/heartbeats.service.js';
+import { createTenantWithKey, createTestApp, type TenantFixture, type TestContext } from './helpers/app.js';
+import { TEST_DIALECTS } from './helpers/databases.js';
+import { StandIn } from './helpers/receivers.js';
+
+const iso = (ms: number) => new Date(ms).toISOString();
+const at = (text: string) => Date.parse(text);
+
+const standIn = new StandIn();
+beforeAll(() => standIn.start());
+afterAll(() => standIn.stop());
+beforeEach(() => standIn.reset());
+
+describe.each(TEST_DIALECTS)('heartbeat pings on %s', (dialect) => {
+  let ctx: TestContext;
+  let tenant: TenantFixture;
+  let headers: Record<string, string>;
+
+  afterEach(async () => {
+    await ctx?.close();
+  });
+
+  async function start(env: Record<string, string> = {}) {
+    ctx = await createTestApp(dialect, { env });
+    tenant = await createTenantWithKey(ctx);
+    headers = { 'x-api-key': tenant.apiKey };
+  }
+
+  const createCheck = (input: Partial<HeartbeatInput> = {}, tenantId = tenant.tenantId) =>
+    ctx.services.heartbeats.create(tenantId, {
+      name: 'nightly backup',
+      slug: null,
+      tags: [],
+      description: '',
+      timeoutSeconds: 60,
+      graceSeconds: 30,
+      schedule: null,
+      tz: 'UTC',
+      manualResume: false,
+      methods: '',
+      ...input,
+    });
+
+  type Method = 'GET' | 'POST' | 'HEAD';
+  const ping = (url: string, options: { method?: Method; body?: string | Buffer; contentType?: string } = {}) =>
+    ctx.app.inject({
+      method: options.method ?? (options.body === undefined ? 'GET' : 'POST'),
+      url,
+      ...(options.body !== undefined && { payload: options.body, headers: { 'content-type': options.contentType ?? 'text/plain' } }),
+    });
+
+  function expectAnswer(response: LightMyRequestResponse, status: number, text: string) {
+    expect(response.statusCode, response.body).toBe(status);
+    expect(response.body).toBe(text);
+    expect(response.headers['content-type']).toBe('text/plain; charset=utf-8');
+  }
+  const expectOk = (response: LightMyRequestResponse) => expectAnswer(response, 200, 'OK');
+
+  const check = (id: string) => ctx.services.heartbeats.get(tenant.tenantId, id);
+  const pingRows = (id: string) => ctx.database.db.selectFrom('pings').selectAll().where('monitor_id', '=', id).orderBy('n').execute();
+  const lastPing = async (id: string) => (await pingRows(id)).at(-1)!;
+  const api = async (url: string, method: 'GET' | 'POST' | 'PATCH' = 'GET', payload?: object) => {
+    const response = await ctx.app.inject({ method, url, headers, ...(payload && { payload }) });
+    expect(response.statusCode, response.body).toBe(method === 'POST' ? 201 : 200);
+    return response.json();
+  };
+  const monitorState = async (id: string) => (await api(`/api/v1/monitors/${id}`)).state as string;
+  const events = async (id: string): Promise<Record<string, any>[]> => (await api(`/api/v1/alerts/events?monitor=${id}`)).items;
+  const incidents = async (id: string): Promise<Record<string, any>[]> => {
+    const body = await api(`/api/v1/incidents?monitor=${id}`);
+    return Array.isArray(body) ? body : body.items;
+  };
+  const sweep = () => ctx.services.heartbeatSweep.run();
+
+  describe('the ping protocol', () => {
+    it('handles every suffix: success, start, fail, exit statuses, log; refuses bad suffixes and ids', async () => {
+      await start();
+      const { id } = await createCheck();
+      const t0 = ctx.clock.now();
+
+      const first = await ping(`/ping/${id}`);
+      expectOk(first);
+      expect(first.headers['ping-body-limit']).toBe('100000');
+      expect(await check(id)).toMatchObject({ status: 'up', nPings: 1, lastPingAt: t0, deadlineAt: t0 + 60_000, alertAfter: t0 + 90_000 });
+      expect(await monitorState(id)).toBe('up');
+      expect(await pingRows(id)).toMatchObject([
+        { n: 1, at: t0, kind: 'success', method: 'GET', exit_status: null, rid: null, body: null, body_size: 0, duration_ms: null },
+      ]);
+
+      ctx.clock.advance(1000);
+      expectOk(await ping(`/ping/${id}/start`));
+      expect(await check(id)).toMatchObject({ status: 'started', lastStartAt: t0 + 1000, nPings: 2, deadlineAt: t0 + 31_000 });
+      expect(await monitorState(id)).toBe('up');
+      expect(await lastPing(id)).toMatchObject({ n: 2, kind: 'start' });
+
+      ctx.clock.advance(2000);
+      expectOk(await ping(`/ping/${id}/fail`));
+      expect(await check(id)).toMatchObject({ status: 'down', nPings: 3, lastDurationMs: 2000, lastStartAt: null, deadlineAt: null, alertAfter: null });
+      expect(await monitorState(id)).toBe('down');
+      expect(await lastPing(id)).toMatchObject({ n: 3, kind: 'fail', duration_ms: 2000 });
+      const [incident] = await incidents(id);
+      expect(incident).toMatchObject({ state: 'open', monitor_kind: 'heartbeat', reason: 'reported a failure' });
+      expect(await events(id)).toMatchObject([{ kind: 'alert', monitor_kind: 'heartbeat', from_state: 'up', to_state: 'down', reason: 'reported a failure', incident_id: incident!.id }]);
+
+      ctx.clock.advance(1000);
+      expectOk(await ping(`/ping/${id}/0`));
+      expect(await check(id)).toMatchObject({ status: 'up', nPings: 4 });
+      expect(await monitorState(id)).toBe('up');
+      expect(await lastPing(id)).toMatchObject({ kind: 'exit', exit_status: 0 });
+      expect(await incidents(id)).toMatchObject([{ id: incident!.id, state: 'resolved', resolved_at: iso(ctx.clock.now()) }]);
+      expect((await events(id)).map((e) => e.to_state)).toEqual(['up', 'down']); // newest first
+
+      ctx.clock.advance(1000);
+      expectOk(await ping(`/ping/${id}/3`));
+      expect(await check(id)).toMatchObject({ status: 'down' });
+      expect(await lastPing(id)).toMatchObject({ kind: 'exit', exit_status: 3 });
+      expect((await events(id))[0]).toMatchObject({ to_state: 'down', reason: 'exited with status 3' });
+
+      ctx.clock.advance(1000);
+      expectOk(await ping(`/ping/${id}/0`));
+      ctx.clock.advance(1000);
+      const output = `${'line of output\n'.repeat(30)}rsync: write failed: No space left on device\n`;
+      expectOk(await ping(`/ping/${id}/255`, { body: output }));
+      expect(await lastPing(id)).toMatchObject({ kind: 'exit', exit_status: 255, body: output, body_size: output.length });
+      expect((await events(id))[0]).toMatchObject({ to_state: 'down', reason: `exited with status 255: ${output.trim().slice(-200)}` });
+
+      // A log ping is stored and numbered, and changes nothing else.
+      const before = await check(id);
+      ctx.clock.advance(1000);
+      expectOk(await ping(`/ping/${id}/log`, { body: 'still going' }));
+      expect(await check(id)).toEqual({ ...before, nPings: before.nPings + 1 });
+      expect(await lastPing(id)).toMatchObject({ n: before.nPings + 1, kind: 'log', body: 'still going' });
+
+      const stored = (await pingRows(id)).length;
+      for (const bad of ['256', '1000', 'abc', '-1', 'START']) expectAnswer(await ping(`/ping/${id}/${bad}`), 400, 'invalid url format');
+      for (const bad of ['not-a-uuid', '1234', `${id}0`, id.replace(/-/g, '')]) expectAnswer(await ping(`/ping/${bad}`), 400, 'invalid url format');
+      expectAnswer(await ping(`/ping/${randomUUID()}`), 404, 'not found');
+      expectAnswer(await ping(`/ping/${randomUUID()}/fail`), 404, 'not found');
+      expect(await pingRows(id)).toHaveLength(stored);
+      expect((await check(id)).nPings).toBe(stored);
+    });
+
+    it('accepts HEAD, GET and POST; a check limited to POST answers GET and HEAD without recording them', async () => {
+      await start();
+      const { id } = await createCheck();
+      const head = await ping(`/ping/${id}`, { method: 'HEAD' });
+      expect(head.statusCode).toBe(200);
+      expect(head.body).toBe('');
+      expectOk(await ping(`/ping/${id}`, { method: 'GET' }));
+      expectOk(await ping(`/ping/${id}`, { method: 'POST' }));
+      expect((await ping(`/ping/${id}/start`, { method: 'HEAD' })).statusCode).toBe(200);
+      expect((await pingRows(id)).map((p) => [p.n, p.method, p.kind])).toEqual([
+        [1, 'HEAD', 'success'],
+        [2, 'GET', 'success'],
+        [3, 'POST', 'success'],
+        [4, 'HEAD', 'start'],
+      ]);
+      expect(await check(id)).toMatchObject({ status: 'started', nPings: 4 });
+
+      const postOnly = await createCheck({ name: 'post only', methods: 'POST' });
+      expectOk(await ping(`/ping/${postOnly.id}`, { method: 'GET' }));
+      expectOk(await ping(`/ping/${postOnly.id}/fail`, { method: 'GET' }));
+      expect((await ping(`/ping/${postOnly.id}`, { method: 'HEAD' })).statusCode).toBe(200);
+      expect(await pingRows(postOnly.id)).toEqual([]);
+      expect(await check(postOnly.id)).toMatchObject({ status: 'new', nPings: 0, lastPingAt: null });
+      expect(await monitorState(postOnly.id)).toBe('pending');
+      expectOk(await ping(`/ping/${postOnly.id}`, { method: 'POST', body: 'done' }));
+      expect(await pingRows(postOnly.id)).toMatchObject([{ n: 1, method: 'POST', kind: 'success', body: 'done' }]);
+      expect(await check(postOnly.id)).toMatchObject({ status: 'up', nPings: 1 });
+    });
+
+    it('pairs a start with its end by rid to measure the run time; without rid the last start is used', async () => {
+      await start();
+      const { id } = await createCheck({ graceSeconds: 3600 });
+      const [ridA, ridB] = [randomUUID(), randomUUID()];
+      const t = ctx.clock.now();
+      expectOk(await ping(`/ping/${id}/start?rid=${ridA}`));
+      ctx.clock.advance(5000);
+      expectOk(await ping(`/ping/${id}/start?rid=${ridB}`));
+      ctx.clock.advance(60_000);
+      expectOk(await ping(`/ping/${id}/0?rid=${ridA}`));
+      expect(await pingRows(id)).toMatchObject([
+        { n: 1, kind: 'start', rid: ridA, at: t, duration_ms: null },
+        { n: 2, kind: 'start', rid: ridB, at: t + 5000, duration_ms: null },
+        { n: 3, kind: 'exit', exit_status: 0, rid: ridA, at: t + 65_000, duration_ms: 65_000 },
+      ]);
+      expect(await check(id)).toMatchObject({ status: 'up', lastDurationMs: 65_000 });
+
+      // A rid that started nothing measures nothing.
+      ctx.clock.advance(1000);
+      expectOk(await ping(`/ping/${id}?rid=${randomUUID()}`));
+      expect(await lastPing(id)).toMatchObject({ kind: 'success', duration_ms: null });
+
+      // Without rid: from the last start.
+      ctx.clock.advance(1000);
+      expectOk(await ping(`/ping/${id}/start`));
+      ctx.clock.advance(7000);
+      expectOk(await ping(`/ping/${id}`));
+      expect(await lastPing(id)).toMatchObject({ kind: 'success', rid: null, duration_ms: 7000 });
+      expect(await check(id)).toMatchObject({ lastDurationMs: 7000, lastStartAt: null });
+
+      const stored = (await pingRows(id)).length;
+      for (const bad of ['nope', '1234', `${ridA}x`]) expectAnswer(await ping(`/ping/${id}/start?rid=${bad}`), 400, 'invalid url format');
+      expect(await pingRows(id)).toHaveLength(stored);
+    });
+  });
+
+  describe('bodies', () => {
+    it('keeps text/plain, JSON and octet-stream bodies as text', async () => {
+      await start();
+      const { id } = await createCheck();
+      expectOk(await ping(`/ping/${id}/log`, { body: 'backup: 42 files\n', contentType: 'text/plain' }));
+      expectOk(await ping(`/ping/${id}/log`, { body: '{"files":42,"ok":true}', contentType: 'application/json' }));
+      expectOk(await ping(`/ping/${id}/log`, { body: Buffer.from('raw bytes é\n', 'utf8'), contentType: 'application/octet-stream' }));
+      expectOk(await ping(`/ping/${id}/log`, { body: 'no content type at all', contentType: 'application/x-www-form-urlencoded' }));
+      expect((await pingRows(id)).map((p) => [p.body, p.body_size])).toEqual([
+        ['backup: 42 files\n', 17],
+        ['{"files":42,"ok":true}', 22],
+        ['raw bytes é\n', 13],
+        ['no content type at all', 22],
+      ]);
+    });
+
+    it('stores a binary body (NUL bytes included) and answers 200', async () => {
+      await start();
+      const { id } = await createCheck();
+      const other = await createCheck({ name: 'other' });
+      const binary = Buffer.from([0x50, 0x4b, 0x03, 0x04, 0x00, 0x00, 0xff, 0x0a]);
+      const responses = await Promise.all([
+        ping(`/ping/${other.id}`),
+        ping(`/ping/${id}`, { body: binary, contentType: 'application/octet-stream' }),
+        ping(`/ping/${other.id}`),
+        ping(`/ping/${other.id}`),
+      ]);
+      expect(responses.map((r) => `${r.statusCode} ${r.body}`)).toEqual(['200 OK', '200 OK', '200 OK', '200 OK']);
+      expect(await pingRows(id)).toMatchObject([{ n: 1, kind: 'success', body_size: 8 }]);
+      expect(await check(id)).toMatchObject({ status: 'up', nPings: 1 });
+      expect(await check(other.id)).toMatchObject({ status: 'up', nPings: 3 });
+    });
+
+    it('a ping the database refuses (a NUL byte on PostgreSQL) does not fail the other pings of its batch', async () => {
+      await start();
+      const { id } = await createCheck();
+      const other = await createCheck({ name: 'other' });
+      const binary = Buffer.from([0x50, 0x4b, 0x03, 0x04, 0x00, 0x00, 0xff, 0x0a]);
+      // Straight through the writer: the first ping occupies it, the next two share one batch.
+      const input = (monitorId: string, body: string | null) =>
+        ({ monitorId, kind: 'log', exitStatus: null, rid: null, method: 'POST', remoteAddr: null, userAgent: null, body, bodySize: body?.length ?? 0 }) as const;
+      const settled = await Promise.allSettled([
+        ctx.services.pings.record(input(other.id, 'first')),
+        ctx.services.pings.record(input(id, binary.toString('utf8'))),
+        ctx.services.pings.record(input(other.id, 'batched with the binary one')),
+      ]);
+      expect(settled[0]).toEqual({ status: 'fulfilled', value: true });
+      expect(settled[2]).toEqual({ status: 'fulfilled', value: true });
+      expect(await pingRows(other.id)).toMatchObject([{ n: 1, body: 'first' }, { n: 2, body: 'batched with the binary one' }]);
+    });
+
+    it('truncates a body over PING_BODY_LIMIT_BYTES to the limit, keeps its full size, and answers 200', async () => {
+      await start({ PING_BODY_LIMIT_BYTES: '1000' });
+      const { id } = await createCheck();
+      const body = 'x'.repeat(999) + 'yz' + 'z'.repeat(1499);
+      const response = await ping(`/ping/${id}/fail`, { body });
+      expectOk(response);
+      expect(response.headers['ping-body-limit']).toBe('1000');
+      const stored = await lastPing(id);
+      expect(stored.body).toBe(body.slice(0, 1000));
+      expect(Buffer.byteLength(stored.body!)).toBe(1000);
+      expect(stored.body_size).toBe(2500);
+      expect(await check(id)).toMatchObject({ status: 'down' });
+
+      // Cut inside a two-byte character: what is kept is a prefix, within the limit.
+      const accented = 'a' + 'é'.repeat(600);
+      expectOk(await ping(`/ping/${id}/log`, { body: accented }));
+      const cut = await lastPing(id);
+      expect(cut.body_size).toBe(1201);
+      expect(Buffer.byteLength(cut.body!)).toBeLessThanOrEqual(1000);
+      expect(accented.startsWith(cut.body!)).toBe(true);
+      expect(cut.body!.length).toBe(500);
+    });
+
+    it('reads and drops a body of several megabytes at the default limit rather than refusing it', async () => {
+      await start();
+      const { id } = await createCheck();
+      const big = Buffer.alloc(3 * 1024 * 1024, 'b');
+      expectOk(await ping(`/ping/${id}`, { body: big, contentType: 'application/octet-stream' }));
+      const stored = await lastPing(id);
+      expect(stored.body).toBe('b'.repeat(100_000));
+      expect(stored.body_size).toBe(3 * 1024 * 1024);
+    });
+  });
+
+  describe('slug URLs', () => {
+    it('pings by ping key and slug, creates with ?create=1 once, and refuses unknown keys and bad slugs', async () => {
+      await start();
+      const key = await ctx.services.heartbeats.pingKey(tenant.tenantId);
+      expect(key).toMatch(/^[A-Za-z0-9_-]{22}$/);
+      expect(await ctx.services.heartbeats.pingKey(tenant.tenantId)).toBe(key);
+      const { id } = await createCheck({ slug: 'nightly-backup' });
+      const countChecks = async () => (await ctx.database.db.selectFrom('heartbeat_checks').select('monitor_id').where('tenant_id', '=', tenant.tenantId).execute()).length;
+
+      expectOk(await ping(`/ping/${key}/nightly-backup`));
+      expect(await check(id)).toMatchObject({ status: 'up', nPings: 1 });
+      expectOk(await ping(`/ping/${key}/nightly-backup/start`));
+      expect(await check(id)).toMatchObject({ status: 'started', nPings: 2 });
+      expectOk(await ping(`/ping/${key}/nightly-backup/2`, { method: 'POST', body: 'oops' }));
+      expect(await check(id)).toMatchObject({ status: 'down', nPings: 3 });
+      expect(await lastPing(id)).toMatchObject({ kind: 'exit', exit_status: 2, body: 'oops' });
+      expectAnswer(await ping(`/ping/${key}/nightly-backup/abc`), 400, 'invalid url format');
+
+      expectAnswer(await ping(`/ping/${key}/weekly-report`), 404, 'not found');
+      expectAnswer(await ping(`/ping/${key}/weekly-report?create=0`), 404, 'not found');
+      expect(await countChecks()).toBe(1);
+
+      expectOk(await ping(`/ping/${key}/weekly-report?create=1`));
+      expect(await countChecks()).toBe(2);
+      const made = (await ctx.database.db.selectFrom('heartbeat_checks').select('monitor_id').where('slug', '=', 'weekly-report').executeTakeFirstOrThrow()).monitor_id;
+      expect(await check(made)).toMatchObject({ name: 'weekly-report', slug: 'weekly-report', status: 'up', nPings: 1 });
+      expect((await api(`/api/v1/monitors/${made}`))).toMatchObject({ kind: 'heartbeat', name: 'weekly-report', state: 'up' });
+      expectOk(await ping(`/ping/${key}/weekly-report?create=1`));
+      expect(await countChecks()).toBe(2);
+      expect(await check(made)).toMatchObject({ nPings: 2 });
+      expectOk(await ping(`/ping/${key}/nightly-backup/0?create=1`));
+      expect(await check(id)).toMatchObject({ status: 'up', nPings: 4 });
+
+      // Another tenant's key never reaches these checks, with or without create.
+      const other = await createTenantWithKey(ctx);
+      const otherKey = await ctx.services.heartbeats.pingKey(other.tenantId);
+      expect(otherKey).not.toBe(key);
+      expectAnswer(await ping(`/ping/${otherKey}/nightly-backup`), 404, 'not found');
+      expect(await check(id)).toMatchObject({ nPings: 4 });
+
+      expectAnswer(await ping('/ping/AAAAAAAAAAAAAAAAAAAAAA/nightly-backup'), 404, 'not found');
+      expectAnswer(await ping('/ping/AAAAAAAAAAAAAAAAAAAAAA/anything?create=1'), 404, 'not found');
+      for (const bad of ['Nightly-Backup', 'bad.slug', 'bad%20slug', 'caf%C3%A9']) {
+        expectAnswer(await ping(`/ping/${key}/${bad}?create=1`), 400, 'invalid url format');
+      }
+      expect(await countChecks()).toBe(2);
+    });
+  });
+
+  describe('schedules and the sweep', () => {
+    it('simple schedule: late at the timeout, down after the grace with an alert, up on the next ping', async () => {
+      await start();
+      const { id } = await createCheck({ timeoutSeconds: 60, graceSeconds: 30 });
+      const t = ctx.clock.now();
+      expectOk(await ping(`/ping/${id}`));
+      const upEvents = (await events(id)).length;
+
+      ctx.clock.set(t + 59_999);
+      expect(await sweep()).toBe(0);
+      expect(await check(id)).toMatchObject({ status: 'up' });
+
+      ctx.clock.set(t + 60_000);
+      expect(await sweep()).toBe(1);
+      expect(await check(id)).toMatchObject({ status: 'grace', deadlineAt: t + 90_000, alertAfter: t + 90_000 });
+      expect(await monitorState(id)).toBe('up');
+      expect(await events(id)).toHaveLength(upEvents);
+      expect(await sweep()).toBe(0);
+
+      ctx.clock.set(t + 89_999);
+      expect(await sweep()).toBe(0);
+      ctx.clock.set(t + 90_000);
+      expect(await sweep()).toBe(1);
+      expect(await check(id)).toMatchObject({ status: 'down', deadlineAt: null, alertAfter: null });
+      expect(await monitorState(id)).toBe('down');
+      const [incident] = await incidents(id);
+      expect(incident).toMatchObject({ state: 'open', reason: `no ping since ${iso(t)}` });
+      const [down] = await events(id);
+      expect(down).toMatchObject({ to_state: 'down', from_state: 'up', monitor_kind: 'heartbeat', at: iso(t + 90_000), incident_id: incident!.id });
+      expect(down!.reason).toMatch(/^no ping since /);
+      ctx.clock.advance(3_600_000);
+      expect(await sweep()).toBe(0);
+
+      expectOk(await ping(`/ping/${id}`));
+      expect(await check(id)).toMatchObject({ status: 'up', deadlineAt: ctx.clock.now() + 60_000 });
+      expect(await monitorState(id)).toBe('up');
+      expect((await incidents(id))[0]).toMatchObject({ state: 'resolved' });
+    });
+
+    it('a start with no end is down after the grace, saying it did not finish', async () => {
+      await start();
+      const { id } = await createCheck({ timeoutSeconds: 3600, graceSeconds: 30 });
+      expectOk(await ping(`/ping/${id}`));
+      ctx.clock.advance(1000);
+      const t = ctx.clock.now();
+      expectOk(await ping(`/ping/${id}/start`));
+      ctx.clock.set(t + 29_999);
+      expect(await sweep()).toBe(0);
+      expect(await check(id)).toMatchObject({ status: 'started' });
+      ctx.clock.set(t + 30_000);
+      expect(await sweep()).toBe(1);
+      expect(await check(id)).toMatchObject({ status: 'down' });
+      expect(await monitorState(id)).toBe('down');
+      expect((await events(id))[0]!.reason).toContain('did not finish');
+    });
+
+    it('cron in Europe/Paris follows the spring-forward and fall-back days', async () => {
+      await start();
+      const { id } = await createCheck({ schedule: '0 9 * * *', tz: 'Europe/Paris', graceSeconds: 3600 });
+      ctx.clock.set(at('2026-03-28T08:00:00Z')); // 09:00 CET
+      expectOk(await ping(`/ping/${id}`));
+      expect(await check(id)).toMatchObject({ deadlineAt: at('2026-03-29T07:00:00Z'), alertAfter: at('2026-03-29T08:00:00Z') }); // 09:00 CEST
+      ctx.clock.set(at('2026-03-29T06:59:59.999Z'));
+      expect(await sweep()).toBe(0);
+      ctx.clock.set(at('2026-03-29T07:00:00Z'));
+      expect(await sweep()).toBe(1);
+      expect(await check(id)).toMatchObject({ status: 'grace' });
+      ctx.clock.set(at('2026-03-29T07:20:00Z'));
+      expectOk(await ping(`/ping/${id}`));
+      expect(await check(id)).toMatchObject({ status: 'up', deadlineAt: at('2026-03-30T07:00:00Z') });
+
+      ctx.clock.set(at('2026-10-24T07:00:00Z')); // 09:00 CEST
+      expectOk(await ping(`/ping/${id}`));
+      expect(await check(id)).toMatchObject({ deadlineAt: at('2026-10-25T08:00:00Z'), alertAfter: at('2026-10-25T09:00:00Z') }); // 09:00 CET
+      ctx.clock.set(at('2026-10-25T08:00:00Z'));
+      expectOk(await ping(`/ping/${id}`));
+      expect(await check(id)).toMatchObject({ deadlineAt: at('2026-10-26T08:00:00Z') });
+    });
+
+    it('cron in America/New_York expects 02:30 once on the day it does not exist', async () => {
+      await start();
+      const { id } = await createCheck({ schedule: '30 2 * * *', tz: 'America/New_York', graceSeconds: 600 });
+      ctx.clock.set(at('2026-03-07T07:30:00Z')); // 02:30 EST
+      expectOk(await ping(`/ping/${id}`));
+      // 02:30 is skipped on 2026-03-08 (02:00 EST → 03:00 EDT): croner runs at 03:00 EDT that day.
+      const expected = (await check(id)).deadlineAt!;
+      expect(expected).toBe(at('2026-03-08T07:00:00Z'));
+      expect(new Intl.DateTimeFormat('en-CA', { timeZone: 'America/New_York', dateStyle: 'short' }).format(expected)).toBe('2026-03-08');
+      ctx.clock.set(expected - 1);
+      expect(await sweep()).toBe(0);
+      ctx.clock.set(expected);
+      expect(await sweep()).toBe(1);
+      expect(await check(id)).toMatchObject({ status: 'grace' });
+      ctx.clock.set(expected + 60_000);
+      expectOk(await ping(`/ping/${id}`));
+      expect(await check(id)).toMatchObject({ status: 'up', deadlineAt: at('2026-03-09T06:30:00Z') }); // 02:30 EDT
+    });
+  });
+
+  describe('paused checks', () => {
+    it('a ping resumes a paused check, its flip history a chain', async () => {
+      await start();
+      const { id } = await createCheck();
+      expectOk(await ping(`/ping/${id}`));
+      ctx.clock.advance(1000);
+      await ctx.services.heartbeats.pause(tenant.tenantId, id);
+      expect(await check(id)).toMatchObject({ status: 'paused', deadlineAt: null, alertAfter: null });
+      expect(await monitorState(id)).toBe('paused');
+      ctx.clock.advance(10_000);
+      expectOk(await ping(`/ping/${id}`));
+      expect(await check(id)).toMatchObject({ status: 'up', nPings: 2, lastPingAt: ctx.clock.now(), deadlineAt: ctx.clock.now() + 60_000 });
+      expect(await api(`/api/v1/monitors/${id}`)).toMatchObject({ state: 'up', is_active: true });
+      // Each flip starts from the state the previous one ended in (as monitors.resume records it).
+      const flips = await ctx.database.db.selectFrom('monitor_flips').select(['from_state', 'to_state']).where('monitor_id', '=', id).orderBy('at').execute();
+      expect(flips.slice(0, 2)).toEqual([{ from_state: 'pending', to_state: 'up' }, { from_state: 'up', to_state: 'paused' }]);
+      expect(flips.at(-1)!.to_state).toBe('up');
+      flips.slice(1).forEach((flip, i) => expect(flip.from_state, JSON.stringify(flips)).toBe(flips[i]!.to_state));
+    });
+
+    it('with manual_resume a ping is stored but the check stays paused until resumed', async () => {
+      await start();
+      const { id } = await createCheck({ manualResume: true });
+      expectOk(await ping(`/ping/${id}`));
+      await ctx.services.heartbeats.pause(tenant.tenantId, id);
+      ctx.clock.advance(10_000);
+      expectOk(await ping(`/ping/${id}`));
+      expectOk(await ping(`/ping/${id}/fail`));
+      expect(await pingRows(id)).toMatchObject([{ n: 1 }, { n: 2, kind: 'success' }, { n: 3, kind: 'fail' }]);
+      expect(await check(id)).toMatchObject({ status: 'paused', nPings: 3, deadlineAt: null, alertAfter: null });
+      expect(await monitorState(id)).toBe('paused');
+      ctx.clock.advance(86_400_000);
+      expect(await sweep()).toBe(0);
+      expect(await check(id)).toMatchObject({ status: 'paused' });
+      expect(await events(id)).toEqual([]);
+
+      await ctx.services.heartbeats.resume(tenant.tenantId, id);
+      expect(await check(id)).toMatchObject({ status: 'new' });
+      expect(await monitorState(id)).toBe('pending');
+      expectOk(await ping(`/ping/${id}`));
+      expect(await check(id)).toMatchObject({ status: 'up', nPings: 4 });
+      expect(await monitorState(id)).toBe('up');
+    });
+  });
+
+  describe('alerting', () => {
+    it('a missed deadline reaches a webhook as a heartbeat going down, and the next ping as its recovery', async () => {
+      await start();
+      const channel = await api('/api/v1/channels', 'POST', { name: 'ops hook', kind: 'webhook', config: { url: `${standIn.base}/hook` } });
+      await api('/api/v1/settings', 'PATCH', { alert_grouping_enabled: false });
+      const { id } = await createCheck({ name: 'db dump' });
+      const t = ctx.clock.now();
+      expectOk(await ping(`/ping/${id}`));
+      ctx.clock.set(t + 60_000);
+      await sweep(); // grace: nothing to send
+      ctx.clock.set(t + 90_000);
+      expect(await sweep()).toBe(1);
+
+      await ctx.services.alertRouter.routeBatch();
+      await ctx.services.delivery.deliverDue();
+      expect(standIn.recorded).toHaveLength(1);
+      const [request] = standIn.recorded;
+      expect(request).toMatchObject({ method: 'POST', url: '/hook' });
+      expect(request!.headers['content-type']).toMatch(/^application\/json/);
+      const flip = await ctx.database.db.selectFrom('monitor_flips').select('id').where('monitor_id', '=', id).where('to_state', '=', 'down').executeTakeFirstOrThrow();
+      expect(request!.headers['x-vigie-idempotency-key']).toBe(`${flip.id}:${channel.id}`);
+      const body = JSON.parse(request!.body);
+      expect(body.items).toHaveLength(1);
+      expect(body.items[0]).toMatchObject({ monitor_id: id, monitor_name: 'db dump', monitor_kind: 'heartbeat', from_state: 'up', to_state: 'down', reason: `no ping since ${iso(t)}`, at: iso(t + 90_000) });
+
+      ctx.clock.advance(5000);
+      expectOk(await ping(`/ping/${id}`));
+      await ctx.services.alertRouter.routeBatch();
+      await ctx.services.delivery.deliverDue();
+      expect(standIn.recorded).toHaveLength(2);
+      expect(JSON.parse(standIn.recorded[1]!.body).items[0]).toMatchObject({ monitor_id: id, monitor_kind: 'heartbeat', from_state: 'down', to_state: 'up', down_for_ms: 5000 });
+    });
+  });
+
+  describe('concurrency', () => {
+    it('acknowledges 200 concurrent pings only once stored: n = 1..200, none lost', async () => {
+      await start();
+      const { id } = await createCheck();
+      const other = await createCheck({ name: 'other' });
+      const responses = await Promise.all(
+        Array.from({ length: 250 }, (_, i) => (i % 5 === 4 ? ping(`/ping/${other.id}/log`, { body: `o${i}` }) : ping(`/ping/${id}`, { body: `p${i}` }))),
+      );
+      for (const response of responses) expectOk(response);
+      const rows = await pingRows(id);
+      expect(rows).toHaveLength(200);
+      expect(rows.map((r) => r.n)).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
+      expect(new Set(rows.map((r) => r.body)).size).toBe(200);
+      expect(await check(id)).toMatchObject({ nPings: 200, status: 'up' });
+      expect((await pingRows(other.id)).map((r) => r.n)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+      expect(await check(other.id)).toMatchObject({ nPings: 50 });
+    });
+  });
+});
