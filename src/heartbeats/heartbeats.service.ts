@@ -52,6 +52,20 @@ export function slugify(name: string): string {
     .replace(/^-+|-+$/g, '');
 }
 
+/** The check's own columns, as create and update both write them. */
+function settingsColumns(input: HeartbeatInput) {
+  return {
+    slug: input.slug,
+    description: input.description,
+    timeout_seconds: input.timeoutSeconds,
+    grace_seconds: input.graceSeconds,
+    schedule: input.schedule,
+    tz: input.tz,
+    manual_resume: input.manualResume ? 1 : 0,
+    methods: input.methods,
+  };
+}
+
 function check(input: HeartbeatInput): void {
   const problems: FieldProblem[] = [];
   if (!isValidTimeZone(input.tz)) problems.push({ loc: ['body', 'tz'], msg: `Unknown time zone "${input.tz}"`, type: 'value_error' });
@@ -134,14 +148,7 @@ export function createHeartbeatsService({ db, clock, monitors }: { db: Db; clock
             .values({
               monitor_id: id,
               tenant_id: tenantId,
-              slug: input.slug,
-              description: input.description,
-              timeout_seconds: input.timeoutSeconds,
-              grace_seconds: input.graceSeconds,
-              schedule: input.schedule,
-              tz: input.tz,
-              manual_resume: input.manualResume ? 1 : 0,
-              methods: input.methods,
+              ...settingsColumns(input),
               status: 'new',
               last_ping_at: null,
               last_start_at: null,
@@ -169,16 +176,7 @@ export function createHeartbeatsService({ db, clock, monitors }: { db: Db; clock
           await replaceTags(trx, tenantId, id, input.tags);
           await trx
             .updateTable('heartbeat_checks')
-            .set({
-              slug: input.slug,
-              description: input.description,
-              timeout_seconds: input.timeoutSeconds,
-              grace_seconds: input.graceSeconds,
-              schedule: input.schedule,
-              tz: input.tz,
-              manual_resume: input.manualResume ? 1 : 0,
-              methods: input.methods,
-            })
+            .set(settingsColumns(input))
             .where('monitor_id', '=', id)
             .where('tenant_id', '=', tenantId)
             .execute();
