@@ -49,3 +49,11 @@ export class ValidationError extends AppError {
     return new ValidationError([{ loc, msg, type }]);
   }
 }
+
+/**
+ * A patch without its undefined fields, so that `{ ...current, ...definedOnly(patch) }` keeps
+ * what the client left out instead of overwriting it with undefined.
+ */
+export function definedOnly<T extends object>(patch: T): Partial<T> {
+  return Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined)) as Partial<T>;
+}

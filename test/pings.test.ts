@@ -263,8 +263,8 @@ describe.each(TEST_DIALECTS)('heartbeat pings on %s', (dialect) => {
         ctx.services.pings.record(input(id, binary.toString('utf8'))),
         ctx.services.pings.record(input(other.id, 'batched with the binary one')),
       ]);
-      expect(settled[0]).toEqual({ status: 'fulfilled', value: true });
-      expect(settled[2]).toEqual({ status: 'fulfilled', value: true });
+      expect(settled[0]).toEqual({ status: 'fulfilled', value: 'recorded' });
+      expect(settled[2]).toEqual({ status: 'fulfilled', value: 'recorded' });
       expect(await pingRows(other.id)).toMatchObject([{ n: 1, body: 'first' }, { n: 2, body: 'batched with the binary one' }]);
     });
 

@@ -8,7 +8,7 @@
  * (the e-mail Message-ID, the webhook header, PagerDuty's dedup_key).
  */
 import type { Clock } from '../clock.js';
-import { isPostgres, type Db } from '../db/database.js';
+import { inTransaction, isPostgres, type Db } from '../db/database.js';
 import type { Logger } from '../logger.js';
 import { providerFor } from '../notify/index.js';
 import type { Notification, NotificationItem } from '../notify/notification.js';
@@ -51,8 +51,7 @@ export function createDelivery({ db, clock, providerSettings, logger }: Delivery
   async function claim(limit: number, within?: Db): Promise<ClaimedNotification[]> {
     if (limit <= 0) return [];
     const now = clock.now();
-    const inTransaction = (work: (trx: Db) => Promise<ClaimedNotification[]>) => (within ? work(within) : db.transaction().execute(work));
-    return inTransaction(async (trx) => {
+    return inTransaction(db, within, async (trx) => {
       let due = trx
         .selectFrom('notifications')
         .select('id')

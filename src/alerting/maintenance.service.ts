@@ -9,7 +9,7 @@ import { isValidTimeZone } from '../auth/tenants.service.js';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/database.js';
 import type { MaintenanceWindowsTable } from '../db/tables/alerting.table.js';
-import { NotFoundError, ValidationError, type FieldProblem } from '../errors.js';
+import { definedOnly, NotFoundError, ValidationError, type FieldProblem } from '../errors.js';
 import type { ResultRecorder } from '../monitors/results.service.js';
 import { activeOccurrence, cronProblem, type MaintenanceSchedule } from './maintenance-schedule.js';
 
@@ -146,7 +146,7 @@ export function createMaintenanceService({ db, clock, recorder }: MaintenanceSer
 
     async update(tenantId: string, windowId: string, changes: Partial<MaintenanceInput>): Promise<MaintenanceWindow> {
       const current = await get(tenantId, windowId);
-      const given = Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined)) as Partial<MaintenanceInput>;
+      const given = definedOnly(changes);
       const window: MaintenanceWindow = { ...current, ...given, timezone: given.timezone ?? current.timezone, updatedAt: clock.now() };
       await check(tenantId, window);
       await db.updateTable('maintenance_windows').set(toColumns(window)).where('tenant_id', '=', tenantId).where('id', '=', windowId).execute();

@@ -9,7 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.js';
-import { isPostgres, type Db } from '../db/database.js';
+import { inTransaction, isPostgres, type Db } from '../db/database.js';
 import type { AlertEventsTable } from '../db/tables/alerting.table.js';
 import { idempotencyKey } from '../notify/provider.js';
 import { listChannels, type Channel } from './channels.repository.js';
@@ -130,8 +130,7 @@ export function createAlertRouter({ db, clock }: AlertRouterOptions) {
      */
     async routeBatch(within?: Db): Promise<{ events: number; queued: number }> {
       const now = clock.now();
-      const inTransaction = (work: (trx: Db) => Promise<{ events: number; queued: number }>) => (within ? work(within) : db.transaction().execute(work));
-      return inTransaction(async (trx) => {
+      return inTransaction(db, within, async (trx) => {
         const events = await claim(trx, now);
         if (events.length === 0) return { events: 0, queued: 0 };
         const monitors = await loadMonitors(trx, events.map((e) => e.monitor_id));

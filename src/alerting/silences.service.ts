@@ -6,7 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/database.js';
-import { NotFoundError, ValidationError } from '../errors.js';
+import type { SilencesTable } from '../db/tables/alerting.table.js';
+import { definedOnly, NotFoundError, ValidationError } from '../errors.js';
 import { regexProblem, type Matcher } from './matchers.js';
 
 export const SILENCE_STATES = ['pending', 'active', 'expired'] as const;
@@ -37,19 +38,7 @@ export function silenceState(silence: Pick<Silence, 'startsAt' | 'endsAt'>, now:
   return now < silence.endsAt ? 'active' : 'expired';
 }
 
-type Row = {
-  id: string;
-  tenant_id: string;
-  matchers_json: string;
-  starts_at: number;
-  ends_at: number;
-  comment: string;
-  created_by: string;
-  created_at: number;
-  updated_at: number;
-};
-
-const toSilence = (row: Row): Silence => ({
+const toSilence = (row: SilencesTable): Silence => ({
   id: row.id,
   tenantId: row.tenant_id,
   matchers: JSON.parse(row.matchers_json) as Matcher[],
@@ -120,8 +109,7 @@ export function createSilencesService({ db, clock }: { db: Db; clock: Clock }) {
 
     async update(tenantId: string, silenceId: string, changes: Partial<Pick<Silence, 'matchers' | 'startsAt' | 'endsAt' | 'comment'>>): Promise<Silence> {
       const silence = await get(tenantId, silenceId);
-      const given = Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined));
-      const next = { ...silence, ...given };
+      const next = { ...silence, ...definedOnly(changes) };
       checkSilence(next.matchers, next.startsAt, next.endsAt);
       await db
         .updateTable('silences')

@@ -50,3 +50,8 @@ export async function openDatabase(target: DatabaseTarget): Promise<DatabaseHand
 export function isPostgres(db: Kysely<any>): boolean {
   return db.getExecutor().adapter instanceof PostgresAdapter;
 }
+
+/** Runs `work` in the caller's transaction when given one, else in a transaction of its own. */
+export function inTransaction<T>(db: Db, within: Db | undefined, work: (trx: Db) => Promise<T>): Promise<T> {
+  return within ? work(within) : db.transaction().execute(work);
+}

@@ -1,5 +1,6 @@
 /** Heartbeat check rows joined with their monitors: the one module that reads `heartbeat_checks`. */
 import type { Db } from '../db/database.js';
+import { channelsOf, tagsOf } from '../monitors/monitors.repository.js';
 import type { HeartbeatSchedule, HeartbeatState } from './schedule.js';
 
 export interface HeartbeatCheck extends HeartbeatSchedule {
@@ -55,13 +56,12 @@ type Row = Awaited<ReturnType<ReturnType<typeof baseQuery>['execute']>>[number];
 async function hydrate(db: Db, tenantId: string, rows: Row[]): Promise<HeartbeatCheck[]> {
   if (rows.length === 0) return [];
   const ids = rows.map((r) => r.monitor_id);
-  const tags = await db.selectFrom('monitor_tags').select(['monitor_id', 'tag']).where('tenant_id', '=', tenantId).where('monitor_id', 'in', ids).orderBy('tag').execute();
-  const channels = await db.selectFrom('monitor_channels').select(['monitor_id', 'channel_id']).where('tenant_id', '=', tenantId).where('monitor_id', 'in', ids).execute();
+  const [tags, channels] = await Promise.all([tagsOf(db, tenantId, ids), channelsOf(db, tenantId, ids)]);
   return rows.map((row) => ({
     id: row.monitor_id,
     tenantId: row.tenant_id,
     name: row.name,
-    tags: tags.filter((t) => t.monitor_id === row.monitor_id).map((t) => t.tag),
+    tags: tags.get(row.monitor_id) ?? [],
     slug: row.slug,
     description: row.description,
     timeoutSeconds: row.timeout_seconds,
@@ -77,7 +77,7 @@ async function hydrate(db: Db, tenantId: string, rows: Row[]): Promise<Heartbeat
     nPings: row.n_pings,
     alertAfter: row.alert_after,
     deadlineAt: row.deadline_at,
-    channelIds: row.all_channels === 1 ? null : channels.filter((c) => c.monitor_id === row.monitor_id).map((c) => c.channel_id),
+    channelIds: row.all_channels === 1 ? null : (channels.get(row.monitor_id) ?? []),
     createdAt: row.created_at,
   }));
 }

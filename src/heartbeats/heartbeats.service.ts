@@ -94,22 +94,15 @@ export function createHeartbeatsService({ db, clock, monitors }: { db: Db; clock
   const service = {
     get,
 
-    /** What the ping route needs of a check, by id (the UUID of its ping URL). */
-    async pingTarget(id: string): Promise<{ monitorId: string; methods: string } | null> {
-      const row = await db.selectFrom('heartbeat_checks').select(['monitor_id', 'methods']).where('monitor_id', '=', id).executeTakeFirst();
-      return row ? { monitorId: row.monitor_id, methods: row.methods } : null;
-    },
-
-    /** By ping key and slug; with `create`, a missing check is made with the defaults (Healthchecks' auto-provisioning). */
-    async pingTargetBySlug(pingKey: string, slug: string, create: boolean): Promise<{ monitorId: string; methods: string } | null> {
+    /** The check id a ping key and slug name; with `create`, a missing check is made with the defaults (Healthchecks' auto-provisioning). */
+    async pingTargetBySlug(pingKey: string, slug: string, create: boolean): Promise<string | null> {
       const tenantId = await tenantOfPingKey(pingKey);
       if (tenantId === null) return null;
-      const row = await db.selectFrom('heartbeat_checks').select(['monitor_id', 'methods']).where('tenant_id', '=', tenantId).where('slug', '=', slug).executeTakeFirst();
-      if (row) return { monitorId: row.monitor_id, methods: row.methods };
+      const row = await db.selectFrom('heartbeat_checks').select('monitor_id').where('tenant_id', '=', tenantId).where('slug', '=', slug).executeTakeFirst();
+      if (row) return row.monitor_id;
       if (!create) return null;
       try {
-        const made = await service.create(tenantId, { ...NEW_CHECK, name: slug, slug });
-        return { monitorId: made.id, methods: made.methods };
+        return (await service.create(tenantId, { ...NEW_CHECK, name: slug, slug })).id;
       } catch (error) {
         if (error instanceof ConflictError) return service.pingTargetBySlug(pingKey, slug, false); // made by a ping racing this one
         throw error;

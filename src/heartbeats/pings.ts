@@ -30,6 +30,9 @@ export interface PingInput {
   bodySize: number;
 }
 
+/** `ignored`: a check limited to POST got another method; nothing is stored. */
+export type PingOutcome = 'recorded' | 'not_found' | 'ignored';
+
 /** Pings written per transaction at most. */
 const MAX_BATCH = 1000;
 /** How much of a failure ping's body goes into the reason of the down state. */
@@ -46,18 +49,19 @@ function failureReason(input: PingInput): string {
 }
 
 export function createPingWriter({ db, clock, recorder, logger }: { db: Db; clock: Clock; recorder: ResultRecorder; logger?: Logger }) {
-  type Pending = { input: PingInput; at: number; resolve: (found: boolean) => void; reject: (error: unknown) => void };
+  type Pending = { input: PingInput; at: number; resolve: (outcome: PingOutcome) => void; reject: (error: unknown) => void };
   let queue: Pending[] = [];
   let writing: Promise<void> | undefined;
 
-  /** Writes one ping inside the batch's transaction; false when its check no longer exists. */
-  async function writeOne(trx: Db, input: PingInput, at: number): Promise<{ found: boolean; alerted: boolean }> {
+  /** Writes one ping inside the batch's transaction. */
+  async function writeOne(trx: Db, input: PingInput, at: number): Promise<{ outcome: PingOutcome; alerted: boolean }> {
     const check = await trx
       .selectFrom('heartbeat_checks')
-      .select(['status', 'n_pings', 'last_start_at', 'timeout_seconds', 'grace_seconds', 'schedule', 'tz', 'manual_resume'])
+      .select(['status', 'n_pings', 'last_start_at', 'timeout_seconds', 'grace_seconds', 'schedule', 'tz', 'manual_resume', 'methods'])
       .where('monitor_id', '=', input.monitorId)
       .executeTakeFirst();
-    if (!check) return { found: false, alerted: false };
+    if (!check) return { outcome: 'not_found', alerted: false };
+    if (check.methods === 'POST' && input.method !== 'POST') return { outcome: 'ignored', alerted: false };
     const n = check.n_pings + 1;
     const schedule: HeartbeatSchedule = { timeoutSeconds: check.timeout_seconds, graceSeconds: check.grace_seconds, schedule: check.schedule, tz: check.tz };
 
@@ -118,7 +122,7 @@ export function createPingWriter({ db, clock, recorder, logger }: { db: Db; cloc
         duration_ms: durationMs,
       })
       .execute();
-    return { found: true, alerted };
+    return { outcome: 'recorded', alerted };
   }
 
   async function writeBatch(batch: Pending[]): Promise<void> {
@@ -138,11 +142,11 @@ export function createPingWriter({ db, clock, recorder, logger }: { db: Db; cloc
   async function writeAll(batch: Pending[]): Promise<void> {
     try {
       const results = await db.transaction().execute(async (trx) => {
-        const out: boolean[] = [];
+        const out: PingOutcome[] = [];
         let alerted = false;
         for (const pending of batch) {
           const written = await writeOne(trx, pending.input, pending.at);
-          out.push(written.found);
+          out.push(written.outcome);
           alerted ||= written.alerted;
         }
         return { out, alerted };
@@ -169,8 +173,8 @@ export function createPingWriter({ db, clock, recorder, logger }: { db: Db; cloc
   }
 
   return {
-    /** Resolves once the ping is committed: true, or false when the check does not exist (any more). */
-    record(input: PingInput): Promise<boolean> {
+    /** Resolves once the ping is committed (or known not to be stored). */
+    record(input: PingInput): Promise<PingOutcome> {
       return new Promise((resolve, reject) => {
         queue.push({ input, at: clock.now(), resolve, reject });
         drain();

@@ -14,6 +14,14 @@ export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Ty
 export const toIso = (ms: number): string => new Date(ms).toISOString();
 export const toIsoOrNull = (ms: number | null): string | null => (ms === null ? null : toIso(ms));
 
+/** An optional (and maybe nullable) date-time field, already validated by its schema, as epoch ms. */
+export function fromIso(value: string): number;
+export function fromIso(value: string | undefined): number | undefined;
+export function fromIso(value: string | null | undefined): number | null | undefined;
+export function fromIso(value: string | null | undefined): number | null | undefined {
+  return value === undefined || value === null ? value : Date.parse(value);
+}
+
 /**
  * The one error shape (FastAPI's): `detail` is a message, a list of field problems (422), or an
  * object with extra fields such as `existing_id` (409).

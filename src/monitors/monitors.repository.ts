@@ -115,32 +115,37 @@ export async function replaceMonitorChannels(db: Db, tenantId: string, monitorId
   await db.updateTable('monitors').set({ all_channels: channelIds === null ? 1 : 0, updated_at: now }).where('id', '=', monitorId).where('tenant_id', '=', tenantId).execute();
 }
 
-async function tagsOf(db: Db, tenantId: string, monitorIds: string[]): Promise<Map<string, string[]>> {
+/** Rows of a side table keyed by monitor (its tags, its own channels), grouped per monitor. */
+function groupByMonitor(monitorIds: readonly string[], rows: readonly { monitor_id: string; value: string }[]): Map<string, string[]> {
   const byMonitor = new Map<string, string[]>(monitorIds.map((id) => [id, []]));
-  if (monitorIds.length === 0) return byMonitor;
+  for (const row of rows) byMonitor.get(row.monitor_id)?.push(row.value);
+  return byMonitor;
+}
+
+/** Tags of some monitors of one tenant, sorted. */
+export async function tagsOf(db: Db, tenantId: string, monitorIds: string[]): Promise<Map<string, string[]>> {
+  if (monitorIds.length === 0) return new Map();
   const rows = await db
     .selectFrom('monitor_tags')
-    .select(['monitor_id', 'tag'])
+    .select(['monitor_id', 'tag as value'])
     .where('tenant_id', '=', tenantId)
     .where('monitor_id', 'in', monitorIds)
     .orderBy('tag')
     .execute();
-  for (const row of rows) byMonitor.get(row.monitor_id)?.push(row.tag);
-  return byMonitor;
+  return groupByMonitor(monitorIds, rows);
 }
 
-async function channelsOf(db: Db, tenantId: string, monitorIds: string[]): Promise<Map<string, string[]>> {
-  const byMonitor = new Map<string, string[]>(monitorIds.map((id) => [id, []]));
-  if (monitorIds.length === 0) return byMonitor;
+/** The own channel lists of some monitors of one tenant (meaningful where all_channels is 0). */
+export async function channelsOf(db: Db, tenantId: string, monitorIds: string[]): Promise<Map<string, string[]>> {
+  if (monitorIds.length === 0) return new Map();
   const rows = await db
     .selectFrom('monitor_channels')
-    .select(['monitor_id', 'channel_id'])
+    .select(['monitor_id', 'channel_id as value'])
     .where('tenant_id', '=', tenantId)
     .where('monitor_id', 'in', monitorIds)
     .orderBy('channel_id')
     .execute();
-  for (const row of rows) byMonitor.get(row.monitor_id)?.push(row.channel_id);
-  return byMonitor;
+  return groupByMonitor(monitorIds, rows);
 }
 
 const MONITOR_COLUMNS = [

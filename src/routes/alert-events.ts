@@ -2,7 +2,7 @@ import { Type } from 'typebox';
 import { ALERT_EVENT_KINDS, SEVERITIES } from '../alerting/events.js';
 import { NOTIFICATION_STATUSES, type AlertEventView, type NotificationView } from '../alerting/alert-events.service.js';
 import { actorOf } from '../http/access.js';
-import { errorResponses, IdParams, Nullable, NullableTimestamp, Timestamp, toIso, toIsoOrNull, Uuid } from '../http/schemas.js';
+import { errorResponses, fromIso, IdParams, Nullable, NullableTimestamp, Timestamp, toIso, toIsoOrNull, Uuid } from '../http/schemas.js';
 import type { VigieApp } from '../http/types.js';
 import { MONITOR_KINDS, MONITOR_STATES } from '../monitors/kinds.js';
 import { CHANNEL_KINDS } from '../notify/provider.js';
@@ -106,8 +106,6 @@ const NotificationsQuery = Type.Object({
   offset: Type.Integer({ minimum: 0, default: 0 }),
 });
 
-const parseTime = (value: string | undefined) => (value === undefined ? undefined : Date.parse(value));
-
 export function registerAlertEventRoutes(app: VigieApp, services: Services): void {
   const tags = ['alerting'];
 
@@ -127,8 +125,8 @@ export function registerAlertEventRoutes(app: VigieApp, services: Services): voi
       const page = await services.alertEvents.list(actorOf(request).tenantId, {
         monitorId: q.monitor,
         kind: q.kind,
-        since: parseTime(q.since),
-        before: parseTime(q.before),
+        since: fromIso(q.since),
+        before: fromIso(q.before),
         limit: q.limit,
         offset: q.offset,
       });

@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import { actorOf } from '../http/access.js';
-import { errorResponses, IdParams, Nullable, NullableTimestamp, Timestamp, toIso, toIsoOrNull, Uuid } from '../http/schemas.js';
+import { errorResponses, fromIso, IdParams, Nullable, NullableTimestamp, Timestamp, toIso, toIsoOrNull, Uuid } from '../http/schemas.js';
 import type { VigieApp } from '../http/types.js';
 import type { Incident } from '../monitors/incidents.service.js';
 import { INCIDENT_STATES, MONITOR_KINDS, type IncidentState, type MonitorKind } from '../monitors/kinds.js';
@@ -55,7 +55,7 @@ export function registerIncidentRoutes(app: VigieApp, services: Services): void 
         state: q.state as IncidentState | undefined,
         monitorId: q.monitor,
         kind: q.kind as MonitorKind | undefined,
-        since: q.since === undefined ? undefined : Date.parse(q.since),
+        since: fromIso(q.since),
         limit: q.limit,
         offset: q.offset,
       });

@@ -3,7 +3,7 @@ import { activeOccurrence, nextOccurrenceStart } from '../alerting/maintenance-s
 import type { MaintenanceWindow } from '../alerting/maintenance.service.js';
 import type { Clock } from '../clock.js';
 import { actorOf } from '../http/access.js';
-import { errorResponses, IdParams, NoContent, Nullable, NullableTimestamp, Timestamp, toIso, toIsoOrNull, Uuid } from '../http/schemas.js';
+import { errorResponses, fromIso, IdParams, NoContent, Nullable, NullableTimestamp, Timestamp, toIso, toIsoOrNull, Uuid } from '../http/schemas.js';
 import type { VigieApp } from '../http/types.js';
 import type { Services } from '../services.js';
 
@@ -76,8 +76,6 @@ const toResponse = (w: MaintenanceWindow, now: number) => {
   };
 };
 
-const parseTime = (value: string | null | undefined) => (value === undefined ? undefined : value === null ? null : Date.parse(value));
-
 export function registerMaintenanceRoutes(app: VigieApp, services: Services, clock: Clock): void {
   const tags = ['alerting'];
   const notFound = errorResponses(401, 403, 404, 422);
@@ -104,8 +102,8 @@ export function registerMaintenanceRoutes(app: VigieApp, services: Services, clo
       const window = await services.maintenance.create(actorOf(request).tenantId, {
         name: b.name.trim(),
         description: b.description ?? null,
-        startsAt: parseTime(b.starts_at) ?? null,
-        endsAt: parseTime(b.ends_at) ?? null,
+        startsAt: fromIso(b.starts_at) ?? null,
+        endsAt: fromIso(b.ends_at) ?? null,
         cron: b.cron ?? null,
         durationSeconds: b.duration_seconds ?? null,
         timezone: b.timezone ?? null,
@@ -132,8 +130,8 @@ export function registerMaintenanceRoutes(app: VigieApp, services: Services, clo
       const window = await services.maintenance.update(actorOf(request).tenantId, request.params.id, {
         name: b.name?.trim(),
         description: b.description,
-        startsAt: parseTime(b.starts_at),
-        endsAt: parseTime(b.ends_at),
+        startsAt: fromIso(b.starts_at),
+        endsAt: fromIso(b.ends_at),
         cron: b.cron,
         durationSeconds: b.duration_seconds,
         timezone: b.timezone,

@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import { actorOf } from '../http/access.js';
-import { errorResponses, IdParams, Nullable, NullableTimestamp, Timestamp, toIso, toIsoOrNull, Uuid } from '../http/schemas.js';
+import { errorResponses, fromIso, IdParams, Nullable, NullableTimestamp, Timestamp, toIso, toIsoOrNull, Uuid } from '../http/schemas.js';
 import type { VigieApp } from '../http/types.js';
 import { MONITOR_KINDS, MONITOR_STATES, RESULT_STATUSES, type MonitorKind, type MonitorState } from '../monitors/kinds.js';
 import type { Monitor } from '../monitors/monitors.repository.js';
@@ -134,7 +134,7 @@ export function registerMonitorRoutes(app: VigieApp, services: Services): void {
       schema: { tags, summary: "A monitor's results, newest first (kept RESULTS_RETENTION_DAYS)", params: IdParams, querystring: ResultsQuery, response: { 200: Type.Array(ResultResponse), ...notFound } },
     },
     async (request) => {
-      const before = request.query.before === undefined ? undefined : Date.parse(request.query.before);
+      const before = fromIso(request.query.before);
       const rows = await services.monitors.results(actorOf(request).tenantId, request.params.id, { limit: request.query.limit, before });
       return rows.map(toResultResponse);
     },

@@ -70,7 +70,6 @@ export function registerPingRoutes(app: VigieApp, services: Services, config: Co
       const monitorId = await locate();
       if (monitorId === 'bad') return answer(reply, 400, 'invalid url format');
       if (monitorId === null) return answer(reply, 404, 'not found');
-      if (monitorId === 'ignored') return answer(reply, 200, 'OK');
       const body = request.body as RawBody | undefined;
       const recorded = await services.pings.record({
         monitorId,
@@ -83,20 +82,20 @@ export function registerPingRoutes(app: VigieApp, services: Services, config: Co
         body: body && body.size > 0 ? body.text : null,
         bodySize: body?.size ?? 0,
       });
-      return recorded ? answer(reply, 200, 'OK') : answer(reply, 404, 'not found');
+      // A check limited to POST ignores HEAD and GET pings: Healthchecks answers them, records nothing.
+      return recorded === 'not_found' ? answer(reply, 404, 'not found') : answer(reply, 200, 'OK');
     }
 
-    /** The check a uuid names, if it is one and the method is allowed for it. */
-    async function byUuid(request: FastifyRequest, uuid: string): Promise<Located> {
-      if (!UUID.test(uuid)) return 'bad';
-      const target = await services.heartbeats.pingTarget(uuid);
-      return allowed(target, request.method);
-    }
+    /**
+     * A UUID is its check's id as it stands: no lookup here, the ping writer finds (or misses) the
+     * check in the transaction that stores the ping — one query fewer on the hottest path.
+     */
+    const byUuid = async (uuid: string): Promise<Located> => (UUID.test(uuid) ? uuid : 'bad');
 
     async function bySlug(request: FastifyRequest, pingKey: string, slug: string): Promise<Located> {
       if (!SLUG.test(slug)) return 'bad';
       const create = (request.query as { create?: string }).create === '1';
-      return allowed(await services.heartbeats.pingTargetBySlug(pingKey, slug, create), request.method);
+      return services.heartbeats.pingTargetBySlug(pingKey, slug, create);
     }
 
     const methods = ['GET', 'POST'] as ('GET' | 'POST')[];
@@ -113,7 +112,7 @@ export function registerPingRoutes(app: VigieApp, services: Services, config: Co
       url: '/ping/:first',
       ...options,
       schema: schema('Ping a check by its UUID: success'),
-      handler: (request, reply) => handle(request, reply, () => byUuid(request, (request.params as { first: string }).first), undefined),
+      handler: (request, reply) => handle(request, reply, () => byUuid((request.params as { first: string }).first), undefined),
     });
     scope.route({
       method: methods,
@@ -123,7 +122,7 @@ export function registerPingRoutes(app: VigieApp, services: Services, config: Co
       handler: (request, reply) => {
         const { first, second } = request.params as { first: string; second: string };
         // `/ping/{uuid}/{suffix}` or `/ping/{ping_key}/{slug}`: a ping key is never a UUID.
-        if (UUID.test(first)) return handle(request, reply, () => byUuid(request, first), second);
+        if (UUID.test(first)) return handle(request, reply, () => byUuid(first), second);
         return handle(request, reply, () => bySlug(request, first, second), undefined);
       },
     });
@@ -153,11 +152,5 @@ function wholeCharacters(bytes: Buffer): Buffer {
   return bytes.length - start < length ? bytes.subarray(0, start) : bytes;
 }
 
-/** The check a ping reaches: its id, unknown (null), a malformed URL, or a method it ignores. */
-type Located = string | null | 'bad' | 'ignored';
-
-/** A check limited to POST ignores HEAD and GET pings (Healthchecks answers them, records nothing). */
-function allowed(target: { monitorId: string; methods: string } | null, method: string): Located {
-  if (!target) return null;
-  return target.methods === 'POST' && method !== 'POST' ? 'ignored' : target.monitorId;
-}
+/** The check a ping URL names: its id, unknown (null), or a malformed URL. */
+type Located = string | null | 'bad';

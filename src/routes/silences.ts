@@ -3,7 +3,7 @@ import { MATCHER_FIELDS, MATCHER_OPERATORS, type Matcher } from '../alerting/mat
 import { silenceState, SILENCE_STATES, type Silence, type SilenceState } from '../alerting/silences.service.js';
 import type { Actor } from '../auth/actor.js';
 import { actorOf } from '../http/access.js';
-import { errorResponses, IdParams, NoContent, Timestamp, toIso, Uuid } from '../http/schemas.js';
+import { errorResponses, fromIso, IdParams, NoContent, Timestamp, toIso, Uuid } from '../http/schemas.js';
 import type { VigieApp } from '../http/types.js';
 import type { Clock } from '../clock.js';
 import type { Services } from '../services.js';
@@ -87,8 +87,8 @@ export function registerSilenceRoutes(app: VigieApp, services: Services, clock: 
       const actor = actorOf(request);
       const silence = await services.silences.create(actor.tenantId, {
         matchers: body.matchers as Matcher[],
-        startsAt: body.starts_at === undefined ? undefined : Date.parse(body.starts_at),
-        endsAt: Date.parse(body.ends_at),
+        startsAt: fromIso(body.starts_at),
+        endsAt: fromIso(body.ends_at),
         comment: body.comment,
         createdBy: body.created_by ?? (await authorOf(services, actor)),
       });
@@ -109,8 +109,8 @@ export function registerSilenceRoutes(app: VigieApp, services: Services, clock: 
       const body = request.body;
       const silence = await services.silences.update(actorOf(request).tenantId, request.params.id, {
         matchers: body.matchers as Matcher[] | undefined,
-        startsAt: body.starts_at === undefined ? undefined : Date.parse(body.starts_at),
-        endsAt: body.ends_at === undefined ? undefined : Date.parse(body.ends_at),
+        startsAt: fromIso(body.starts_at),
+        endsAt: fromIso(body.ends_at),
         comment: body.comment,
       });
       return toResponse(silence, clock.now());
