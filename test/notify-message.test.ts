@@ -3,30 +3,11 @@
  * durations, escaping. Pure functions, so every expectation is the exact text a person receives.
  */
 import { describe, expect, it } from 'vitest';
+import { AT, item, notification, TENANT } from './helpers/notifications.js';
 import { describeItem, escapeHtml, formatDuration, formatTime, renderHtml, renderMessage, renderSubject, renderText } from '../src/notify/message.js';
-import { testNotification, type Notification, type NotificationItem } from '../src/notify/notification.js';
+import { testNotification } from '../src/notify/notification.js';
 
-const AT = Date.UTC(2026, 2, 14, 14, 4, 5); // 15:04:05 in Paris (winter time, UTC+1)
-const TENANT = { name: 'acme', timeZone: 'Europe/Paris' };
 
-function item(overrides: Partial<NotificationItem> = {}): NotificationItem {
-  return {
-    monitorId: '7b0c4a52-3f0e-4a57-9d4e-1c3a8e2f6b01',
-    monitorName: 'api.example.com',
-    monitorKind: 'http',
-    fromState: 'up',
-    toState: 'down',
-    reason: 'connection refused by api.example.com',
-    at: AT,
-    incidentId: 'inc-1',
-    downForMs: null,
-    ...overrides,
-  };
-}
-
-function notification(items: NotificationItem[], overrides: Partial<Notification> = {}): Notification {
-  return { kind: 'alert', tenant: TENANT, items: items as unknown as Notification['items'], ...overrides };
-}
 
 const recovery = item({ fromState: 'down', toState: 'up', reason: 'HTTP 200 in 12 ms', at: AT + 3_900_000, downForMs: 3_900_000 });
 

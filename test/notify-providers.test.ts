@@ -5,14 +5,14 @@
  * (method, path, headers, JSON), and how failures are classified for the delivery loop.
  */
 import { createHmac } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
-import { SMTPServer, type SMTPServerAddress } from 'smtp-server';
+import type { SMTPServerAddress, SMTPServerOptions } from 'smtp-server';
 import { Value } from 'typebox/value';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { closedPort, parseMail, StandIn, type Answer, type ReceivedMail, type RecordedRequest } from './helpers/receivers.js';
+import { AT, item, notification } from './helpers/notifications.js';
+import { closedPort, parseMail, StandIn, startSmtpCapture, type Answer, type ReceivedMail, type RecordedRequest, type SmtpCapture } from './helpers/receivers.js';
 import { PROVIDERS, providerFor } from '../src/notify/index.js';
 import { renderHtml, renderSubject, renderText } from '../src/notify/message.js';
-import { testNotification, type Notification, type NotificationItem } from '../src/notify/notification.js';
+import { testNotification } from '../src/notify/notification.js';
 import { CHANNEL_KINDS, DEFAULT_PROVIDER_SETTINGS, idempotencyKey, isChannelKind, redactConfig, type ProviderSettings, type SendContext } from '../src/notify/provider.js';
 import { emailProvider, messageIdFor } from '../src/notify/providers/email.js';
 import { pagerdutyProvider } from '../src/notify/providers/pagerduty.js';
@@ -20,31 +20,12 @@ import { slackProvider } from '../src/notify/providers/slack.js';
 import { telegramProvider } from '../src/notify/providers/telegram.js';
 import { webhookProvider } from '../src/notify/providers/webhook.js';
 
-const AT = Date.UTC(2026, 2, 14, 14, 4, 5);
 const FLIP_ID = '3f2b9c1e-8d4a-4e6f-9b7c-2a1d5e8f0c13';
 const CHANNEL_ID = 'c0ffee00-1234-4abc-8def-0123456789ab';
 const KEY = idempotencyKey(FLIP_ID, CHANNEL_ID);
 const BOT_TOKEN = '123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw';
 const ROUTING_KEY = 'R0UT1NGKEY0123456789abcdefABCDEF';
 
-function item(overrides: Partial<NotificationItem> = {}): NotificationItem {
-  return {
-    monitorId: '7b0c4a52-3f0e-4a57-9d4e-1c3a8e2f6b01',
-    monitorName: 'api.example.com',
-    monitorKind: 'http',
-    fromState: 'up',
-    toState: 'down',
-    reason: 'connection refused by api.example.com',
-    at: AT,
-    incidentId: '5d6e7f80-aaaa-4bbb-8ccc-123456789012',
-    downForMs: null,
-    ...overrides,
-  };
-}
-
-function notification(items: NotificationItem[], overrides: Partial<Notification> = {}): Notification {
-  return { kind: 'alert', tenant: { name: 'acme', timeZone: 'Europe/Paris' }, items: items as unknown as Notification['items'], ...overrides };
-}
 
 const outage = notification([item()]);
 const recovery = notification([item({ fromState: 'down', toState: 'up', reason: 'HTTP 200 in 12 ms', at: AT + 3_900_000, downForMs: 3_900_000 })]);
@@ -122,14 +103,11 @@ describe('the provider registry', () => {
 // --- e-mail over a real SMTP server ------------------------------------------------------------------
 
 describe('email provider against a real SMTP server', () => {
-  const received: ReceivedMail[] = [];
   const logins: { username?: string; password?: string | null }[] = [];
+  let capture: SmtpCapture;
+  let received: ReceivedMail[] = [];
   let port = 0;
-  const smtpServer = new SMTPServer({
-    logger: false,
-    secure: false,
-    disabledCommands: ['STARTTLS'],
-    allowInsecureAuth: true,
+  const refusing: Pick<SMTPServerOptions, 'onAuth' | 'onRcptTo'> = {
     onAuth(auth, _session, callback) {
       logins.push({ username: auth.username, password: auth.password });
       if (auth.username === 'vigie' && auth.password === 's3cret') callback(null, { user: 'vigie' });
@@ -140,27 +118,15 @@ describe('email provider against a real SMTP server', () => {
       else if (address.address.startsWith('busy@')) callback(Object.assign(new Error('Mailbox busy, try again later'), { responseCode: 451 }));
       else callback();
     },
-    onData(stream, session, callback) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-      stream.on('end', () => {
-        received.push({
-          from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
-          to: session.envelope.rcptTo.map((rcpt) => rcpt.address),
-          raw: Buffer.concat(chunks).toString('utf8'),
-        });
-        callback(null, 'Queued as 42');
-      });
-    },
-  });
+  };
 
   const smtp = () => ({ host: '127.0.0.1', port, secure: false, user: 'vigie', password: 's3cret', from: 'Vigie <alerts@vigie.test>' });
 
   beforeAll(async () => {
-    await new Promise<void>((resolve) => smtpServer.listen(0, '127.0.0.1', resolve));
-    port = (smtpServer.server.address() as AddressInfo).port;
+    capture = await startSmtpCapture(refusing);
+    ({ port, received } = capture);
   });
-  afterAll(() => new Promise<void>((resolve) => smtpServer.close(() => resolve())));
+  afterAll(() => capture.close());
   beforeEach(() => {
     received.length = 0;
     logins.length = 0;

@@ -5,7 +5,7 @@
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { SMTPServer } from 'smtp-server';
+import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 import { expect } from 'vitest';
 
 /** A port nothing listens on: listened on, then closed. */
@@ -134,13 +134,18 @@ export interface SmtpCapture {
   close(): Promise<void>;
 }
 
-/** A real SMTP server on a free port that accepts every message (no auth, no TLS) and keeps it. */
-export async function startSmtpCapture(): Promise<SmtpCapture> {
+/**
+ * A real SMTP server on a free port that keeps every message it accepts. Without options it takes
+ * everything (no auth, no TLS); `onAuth` and `onRcptTo` let a test refuse logins or recipients.
+ */
+export async function startSmtpCapture(options: Pick<SMTPServerOptions, 'onAuth' | 'onRcptTo'> = {}): Promise<SmtpCapture> {
   const received: ReceivedMail[] = [];
   const server = new SMTPServer({
     logger: false,
     secure: false,
-    disabledCommands: ['STARTTLS', 'AUTH'],
+    disabledCommands: options.onAuth ? ['STARTTLS'] : ['STARTTLS', 'AUTH'],
+    allowInsecureAuth: true,
+    ...options,
     onData(stream, session, callback) {
       const chunks: Buffer[] = [];
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));

@@ -1,0 +1,349 @@
+/**
+ * The Healthchecks Management API v3 (issue 5) over heartbeat checks, with app.inject and the
+ * manual clock, on every dialect: the check object's exact shape for simple and cron checks
+ * (URLs built from the request's own host), upsert with `unique`, partial updates, refused
+ * input (unknown field, bad time zone or cron, duplicate slug), list filters (tags, slug), the
+ * read-only key's subset (unique_key instead of the UUID and URLs, writes and pings refused),
+ * pings through `/ping/{uuid}` seen as status, n_pings, last_ping, next_ping and in the pings
+ * log (newest first, rid pairing and run time, body URLs and bodies), flips (up/down only),
+ * pause, resume, delete, channels (`""`, `"*"`, ids), tenant isolation, and both URL spellings
+ * (with and without the trailing slash). Expected shapes follow Healthchecks' API documentation.
+ */
+import { randomUUID } from 'node:crypto';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createTenantWithKey, createTestApp, type TenantFixture, type TestContext } from './helpers/app.js';
+import { TEST_DIALECTS } from './helpers/databases.js';
+
+/** Every request names this host: the URLs in the answers must be built from it. */
+const HOST = 'vigie.test:8080';
+const BASE = `http://${HOST}`;
+const START = Date.UTC(2026, 10, 21, 12, 0, 0); // the test app's clock starts here
+/** Healthchecks' timestamps: ISO 8601, seconds, explicit +00:00. */
+const hcTime = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, '+00:00');
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+type Json = Record<string, any>;
+type Method = 'GET' | 'POST' | 'DELETE';
+
+describe.each(TEST_DIALECTS)('Healthchecks API v3 on %s', (dialect) => {
+  let ctx: TestContext;
+  let tenant: TenantFixture;
+
+  beforeEach(async () => {
+    ctx = await createTestApp(dialect);
+    tenant = await createTenantWithKey(ctx);
+  });
+  afterEach(async () => {
+    await ctx?.close();
+  });
+
+  const call = (method: Method, url: string, payload?: object, apiKey: string = tenant.apiKey) =>
+    ctx.app.inject({ method, url, headers: { host: HOST, 'x-api-key': apiKey }, ...(payload !== undefined && { payload }) });
+  async function ok(method: Method, url: string, payload?: object, status = 200): Promise<Json> {
+    const response = await call(method, url, payload);
+    expect(response.statusCode, `${method} ${url}: ${response.body}`).toBe(status);
+    return response.json();
+  }
+  const create = (payload: object) => ok('POST', '/api/v3/checks/', payload, 201);
+  const getCheck = (uuid: string) => ok('GET', `/api/v3/checks/${uuid}`);
+  const status = async (method: Method, url: string, payload?: object, apiKey?: string) => (await call(method, url, payload, apiKey)).statusCode;
+  const ping = (path: string, body?: string) =>
+    ctx.app.inject({
+      method: body === undefined ? 'GET' : 'POST',
+      url: path,
+      headers: { host: HOST, 'user-agent': 'curl/8.5.0', ...(body !== undefined && { 'content-type': 'text/plain' }) },
+      ...(body !== undefined && { payload: body }),
+    });
+  async function pinged(path: string, body?: string) {
+    const response = await ping(path, body);
+    expect(response.statusCode, `${path}: ${response.body}`).toBe(200);
+    expect(response.body).toBe('OK');
+  }
+  const urls = (uuid: string) => ({
+    uuid,
+    ping_url: `${BASE}/ping/${uuid}`,
+    update_url: `${BASE}/api/v3/checks/${uuid}`,
+    pause_url: `${BASE}/api/v3/checks/${uuid}/pause`,
+    resume_url: `${BASE}/api/v3/checks/${uuid}/resume`,
+  });
+  const names = (list: Json) => (list.checks as Json[]).map((c) => c.name).sort();
+
+  it('creates a simple check and a cron check with the documented fields, URLs on the request host', async () => {
+    const backups = await create({ name: 'Backups', tags: 'prod www', timeout: 3600, grace: 60 });
+    expect(backups.uuid).toMatch(UUID);
+    const { channels, ...rest } = backups; // channels: see the channels test
+    expect(typeof channels).toBe('string');
+    expect(rest).toEqual({
+      name: 'Backups',
+      slug: 'backups',
+      tags: 'prod www',
+      desc: '',
+      grace: 60,
+      n_pings: 0,
+      status: 'new',
+      started: false,
+      last_ping: null,
+      next_ping: null,
+      manual_resume: false,
+      methods: '',
+      timeout: 3600,
+      ...urls(backups.uuid),
+    });
+    expect(await getCheck(backups.uuid)).toEqual(backups);
+
+    const nightly = await create({ name: 'Nightly', schedule: '0 2 * * *', tz: 'Europe/Paris', grace: 600 });
+    const { channels: _ignored, ...nightlyRest } = nightly;
+    expect(nightlyRest).toEqual({
+      name: 'Nightly',
+      slug: 'nightly',
+      tags: '',
+      desc: '',
+      grace: 600,
+      n_pings: 0,
+      status: 'new',
+      started: false,
+      last_ping: null,
+      next_ping: null,
+      manual_resume: false,
+      methods: '',
+      schedule: '0 2 * * *',
+      tz: 'Europe/Paris',
+      ...urls(nightly.uuid),
+    });
+    expect(nightly).not.toHaveProperty('timeout');
+    expect(nightly.uuid).not.toBe(backups.uuid);
+  });
+
+  it('upserts by tags whatever order the tags are given in', async () => {
+    const first = await create({ name: 'Backups', tags: 'www prod', timeout: 3600 });
+    const again = await call('POST', '/api/v3/checks/', { name: 'Backups copy', tags: 'www prod', timeout: 7200, unique: ['tags'] });
+    expect(again.statusCode, again.body).toBe(200);
+    expect(again.json()).toMatchObject({ uuid: first.uuid, name: 'Backups copy', slug: 'backups', timeout: 7200 });
+    expect((await ok('GET', '/api/v3/checks/')).checks).toHaveLength(1);
+  });
+
+  it('upserts with unique, updates only the fields given, and refuses bad input', async () => {
+    const first = await create({ name: 'Backups', tags: 'prod www', timeout: 3600, grace: 60 });
+
+    const upserted = await ok('POST', '/api/v3/checks/', { name: 'Backups', tags: 'db prod', timeout: 7200, unique: ['name'] }, 200);
+    expect(upserted).toEqual({ ...first, tags: 'db prod', timeout: 7200 });
+    expect((await ok('GET', '/api/v3/checks/')).checks).toHaveLength(1);
+
+    const updated = await ok('POST', `/api/v3/checks/${first.uuid}`, { desc: 'x' });
+    expect(updated).toEqual({ ...upserted, desc: 'x' });
+    expect(await getCheck(first.uuid)).toEqual(updated);
+
+    // Unknown fields are refused, on create and on update, naming the field.
+    const unknown = await call('POST', '/api/v3/checks/', { name: 'Other', colour: 'red' });
+    expect(unknown.statusCode).toBe(422);
+    expect(unknown.json().detail).toEqual([expect.objectContaining({ loc: ['body', 'colour'] })]);
+    expect(await status('POST', `/api/v3/checks/${first.uuid}`, { colour: 'red' })).toBe(422);
+
+    const badTz = await call('POST', '/api/v3/checks/', { name: 'Other', schedule: '0 2 * * *', tz: 'Mars/Olympus_Mons' });
+    expect(badTz.statusCode).toBe(422);
+    expect(badTz.json().detail).toEqual([expect.objectContaining({ loc: ['body', 'tz'] })]);
+    const badCron = await call('POST', '/api/v3/checks/', { name: 'Other', schedule: '61 * * * *', tz: 'UTC' });
+    expect(badCron.statusCode).toBe(422);
+    expect(badCron.json().detail).toEqual([expect.objectContaining({ loc: ['body', 'schedule'] })]);
+    expect(await status('POST', `/api/v3/checks/${first.uuid}`, { schedule: 'every day' })).toBe(422);
+
+    // Slugs are unique within the tenant.
+    const dup = await call('POST', '/api/v3/checks/', { name: 'Other', slug: 'backups' });
+    expect(dup.statusCode).toBe(409);
+    expect(dup.json().detail).toContain('backups');
+    const other = await create({ name: 'Other' });
+    expect(await status('POST', `/api/v3/checks/${other.uuid}`, { slug: 'backups' })).toBe(409);
+
+    // Nothing refused was written.
+    expect(names(await ok('GET', '/api/v3/checks/'))).toEqual(['Backups', 'Other']);
+    expect(await getCheck(first.uuid)).toEqual(updated);
+    expect((await getCheck(other.uuid)).slug).toBe('other');
+  });
+
+  it('lists checks filtered by tags (all required) and slug, and gets one', async () => {
+    const a = await create({ name: 'Alpha', tags: 'prod www' });
+    const b = await create({ name: 'Beta', tags: 'prod db' });
+    await create({ name: 'Gamma', tags: 'staging' });
+
+    expect(names(await ok('GET', '/api/v3/checks/'))).toEqual(['Alpha', 'Beta', 'Gamma']);
+    expect(names(await ok('GET', '/api/v3/checks/?tag=prod'))).toEqual(['Alpha', 'Beta']);
+    expect(names(await ok('GET', '/api/v3/checks/?tag=prod&tag=www'))).toEqual(['Alpha']);
+    expect(names(await ok('GET', '/api/v3/checks/?tag=www&tag=db'))).toEqual([]);
+    expect(names(await ok('GET', '/api/v3/checks/?slug=beta'))).toEqual(['Beta']);
+    expect(names(await ok('GET', '/api/v3/checks/?slug=nope'))).toEqual([]);
+
+    const listed = (await ok('GET', '/api/v3/checks/?tag=www')).checks;
+    expect(listed).toEqual([await getCheck(a.uuid)]);
+    expect((await getCheck(b.uuid)).name).toBe('Beta');
+    expect(await status('GET', `/api/v3/checks/${randomUUID()}`)).toBe(404);
+  });
+
+  it('gives a read-only key the read-only subset: unique_key instead of the UUID and URLs', async () => {
+    const check = await create({ name: 'Backups', tags: 'prod', timeout: 3600, grace: 60 });
+    await pinged(`/ping/${check.uuid}/fail`);
+    const { secret: readOnly } = await ctx.services.apiKeys.create(tenant.tenantId, { name: 'dashboard', scope: 'read-only' });
+
+    const list = await call('GET', '/api/v3/checks/', undefined, readOnly);
+    expect(list.statusCode).toBe(200);
+    expect(list.body).not.toContain(check.uuid);
+    const [seen] = list.json().checks as Json[];
+    const full = await getCheck(check.uuid);
+    const { uuid: _u, ping_url: _p, update_url: _up, pause_url: _pa, resume_url: _r, channels: _c, ...shared } = full;
+    expect(seen).toEqual({ ...shared, unique_key: expect.stringMatching(/^[0-9a-f]{40}$/) });
+    expect(seen!.status).toBe('down');
+
+    const one = await call('GET', `/api/v3/checks/${seen!.unique_key}`, undefined, readOnly);
+    expect(one.statusCode, one.body).toBe(200);
+    expect(one.body).not.toContain(check.uuid);
+    expect(one.json()).toEqual(seen);
+    const flips = await call('GET', `/api/v3/checks/${seen!.unique_key}/flips/`, undefined, readOnly);
+    expect(flips.statusCode, flips.body).toBe(200);
+    expect(flips.json()).toEqual([{ timestamp: hcTime(START), up: 0 }]);
+    expect(await status('GET', `/api/v3/checks/${'0'.repeat(40)}`, undefined, readOnly)).toBe(404);
+
+    expect(await status('POST', '/api/v3/checks/', { name: 'Sneaky' }, readOnly)).toBe(403);
+    expect(await status('POST', `/api/v3/checks/${check.uuid}`, { desc: 'x' }, readOnly)).toBe(403);
+    expect(await status('DELETE', `/api/v3/checks/${check.uuid}`, undefined, readOnly)).toBe(403);
+    expect(await status('POST', `/api/v3/checks/${check.uuid}/pause`, undefined, readOnly)).toBe(403);
+    expect(await status('GET', `/api/v3/checks/${check.uuid}/pings/`, undefined, readOnly)).toBe(403);
+    expect(await status('GET', `/api/v3/checks/${check.uuid}/pings/1/body`, undefined, readOnly)).toBe(403);
+    expect(await status('GET', '/api/v3/channels/', undefined, readOnly)).toBe(403);
+    expect(await getCheck(check.uuid)).toEqual(full); // nothing changed
+    expect(await status('GET', '/api/v3/checks/', undefined, 'not-a-key')).toBe(401);
+  });
+
+  it('shows pings as status, n_pings, last_ping and next_ping, and in the pings log newest first', async () => {
+    const { uuid } = await create({ name: 'Backups', timeout: 3600, grace: 60 });
+    const rid = randomUUID();
+
+    await pinged(`/ping/${uuid}`);
+    let check = await getCheck(uuid);
+    expect(check).toMatchObject({ status: 'up', started: false, n_pings: 1, last_ping: hcTime(START), next_ping: hcTime(START + 3600_000) });
+
+    ctx.clock.advance(10_000);
+    await pinged(`/ping/${uuid}/start?rid=${rid}`);
+    expect(await getCheck(uuid)).toMatchObject({ status: 'started', started: true, n_pings: 2 });
+
+    ctx.clock.advance(3_000);
+    await pinged(`/ping/${uuid}?rid=${rid}`, 'backup done\n12 files\n');
+    check = await getCheck(uuid);
+    expect(check).toMatchObject({ status: 'up', started: false, n_pings: 3, last_ping: hcTime(START + 13_000), next_ping: hcTime(START + 13_000 + 3600_000) });
+
+    const common = { scheme: 'http', remote_addr: '127.0.0.1', ua: 'curl/8.5.0', exitstatus: null };
+    const { pings } = await ok('GET', `/api/v3/checks/${uuid}/pings/`);
+    expect(pings).toEqual([
+      { ...common, type: 'success', date: hcTime(START + 13_000), n: 3, method: 'POST', rid, duration: 3, body_url: `${BASE}/api/v3/checks/${uuid}/pings/3/body` },
+      { ...common, type: 'start', date: hcTime(START + 10_000), n: 2, method: 'GET', rid },
+      { ...common, type: 'success', date: hcTime(START), n: 1, method: 'GET', rid: null },
+    ]);
+
+    const body = await call('GET', `/api/v3/checks/${uuid}/pings/3/body`);
+    expect(body.statusCode).toBe(200);
+    expect(body.headers['content-type']).toMatch(/^text\/plain/);
+    expect(body.body).toBe('backup done\n12 files\n');
+    expect(await status('GET', `/api/v3/checks/${uuid}/pings/2/body`)).toBe(404); // a ping without body
+    expect(await status('GET', `/api/v3/checks/${uuid}/pings/99/body`)).toBe(404);
+  });
+
+  it('lists flips between up and down only, newest first as Healthchecks documents', async () => {
+    const { uuid } = await create({ name: 'Backups', timeout: 3600, grace: 60 });
+    await pinged(`/ping/${uuid}/fail`);
+    expect((await getCheck(uuid)).status).toBe('down');
+    ctx.clock.advance(60_000);
+    await pinged(`/ping/${uuid}/0`);
+    expect((await getCheck(uuid)).status).toBe('up');
+    ctx.clock.advance(60_000);
+    await ok('POST', `/api/v3/checks/${uuid}/pause`); // a change of state, but not between up and down
+
+    expect(await ok('GET', `/api/v3/checks/${uuid}/flips/`)).toEqual([
+      { timestamp: hcTime(START + 60_000), up: 1 },
+      { timestamp: hcTime(START), up: 0 },
+    ]);
+  });
+
+  it('pauses, resumes and deletes a check', async () => {
+    const created = await create({ name: 'Backups', timeout: 3600, grace: 60 });
+    const { uuid } = created;
+    await pinged(`/ping/${uuid}`);
+
+    const paused = await ok('POST', `/api/v3/checks/${uuid}/pause`);
+    expect(paused).toMatchObject({ uuid, status: 'paused', next_ping: null });
+    expect(await getCheck(uuid)).toEqual(paused);
+
+    const resumed = await ok('POST', `/api/v3/checks/${uuid}/resume`);
+    expect(resumed).toEqual({ ...paused, status: 'new' });
+    expect(await getCheck(uuid)).toEqual(resumed);
+
+    const deleted = await ok('DELETE', `/api/v3/checks/${uuid}`);
+    expect(deleted).toEqual(resumed);
+    expect(await status('GET', `/api/v3/checks/${uuid}`)).toBe(404);
+    expect(await status('DELETE', `/api/v3/checks/${uuid}`)).toBe(404);
+    expect(await status('POST', `/api/v3/checks/${uuid}/pause`)).toBe(404);
+    expect((await ok('GET', '/api/v3/checks/')).checks).toEqual([]);
+    expect((await ping(`/ping/${uuid}`)).statusCode).toBe(404);
+  });
+
+  it('answers 409 to resuming a check that is not paused, as Healthchecks documents', async () => {
+    const { uuid } = await create({ name: 'Backups' });
+    await pinged(`/ping/${uuid}`);
+    expect(await status('POST', `/api/v3/checks/${uuid}/resume`)).toBe(409);
+    expect((await getCheck(uuid)).status).toBe('up');
+  });
+
+  it('lists channels and assigns none, all or some to checks', async () => {
+    const channel = await ok('POST', '/api/v1/channels', { name: 'ops hook', kind: 'webhook', config: { url: 'http://127.0.0.1:9/x' } }, 201);
+    expect(await ok('GET', '/api/v3/channels/')).toEqual({ channels: [{ id: channel.id, name: 'ops hook', kind: 'webhook' }] });
+
+    const none = await create({ name: 'None', channels: '' });
+    const all = await create({ name: 'All', channels: '*' });
+    const some = await create({ name: 'Some', channels: channel.id });
+    expect([none.channels, all.channels, some.channels]).toEqual(['', '*', channel.id]);
+    expect((await getCheck(none.uuid)).channels).toBe('');
+    expect((await getCheck(all.uuid)).channels).toBe('*');
+    expect((await getCheck(some.uuid)).channels).toBe(channel.id);
+
+    expect((await ok('POST', `/api/v3/checks/${all.uuid}`, { channels: '' })).channels).toBe('');
+    expect((await ok('POST', `/api/v3/checks/${none.uuid}`, { channels: channel.id })).channels).toBe(channel.id);
+
+    // An upsert that finds its check applies `channels` too.
+    const upserted = await ok('POST', '/api/v3/checks/', { name: 'Some', channels: '*', unique: ['name'] }, 200);
+    expect(upserted).toMatchObject({ uuid: some.uuid, channels: '*' });
+    expect((await getCheck(some.uuid)).channels).toBe('*');
+  });
+
+  it('assigns no channels to a check created without the field, as Healthchecks documents', async () => {
+    await ok('POST', '/api/v1/channels', { name: 'ops hook', kind: 'webhook', config: { url: 'http://127.0.0.1:9/x' } }, 201);
+    const check = await create({ name: 'Backups' });
+    expect(check.channels).toBe('');
+  });
+
+  it('keeps each tenant to its own checks', async () => {
+    const { uuid } = await create({ name: 'Backups' });
+    await pinged(`/ping/${uuid}`);
+    const other = await createTenantWithKey(ctx);
+    expect((await call('GET', '/api/v3/checks/', undefined, other.apiKey)).json()).toEqual({ checks: [] });
+    for (const [method, url] of [
+      ['GET', `/api/v3/checks/${uuid}`],
+      ['POST', `/api/v3/checks/${uuid}`],
+      ['DELETE', `/api/v3/checks/${uuid}`],
+      ['POST', `/api/v3/checks/${uuid}/pause`],
+      ['GET', `/api/v3/checks/${uuid}/pings/`],
+      ['GET', `/api/v3/checks/${uuid}/pings/1/body`],
+      ['GET', `/api/v3/checks/${uuid}/flips/`],
+    ] as [Method, string][]) {
+      expect(await status(method, url, method === 'POST' ? {} : undefined, other.apiKey), `${method} ${url}`).toBe(404);
+    }
+    expect((await getCheck(uuid)).status).toBe('up');
+  });
+
+  it('answers with and without the trailing slash', async () => {
+    const created = await ok('POST', '/api/v3/checks', { name: 'Backups' }, 201);
+    const withSlash = await ok('GET', '/api/v3/checks/');
+    expect(withSlash.checks).toEqual([created]);
+    expect(await ok('GET', '/api/v3/checks')).toEqual(withSlash);
+    await pinged(`/ping/${created.uuid}`);
+    expect(await ok('GET', `/api/v3/checks/${created.uuid}/pings`)).toEqual(await ok('GET', `/api/v3/checks/${created.uuid}/pings/`));
+    expect(await ok('GET', `/api/v3/checks/${created.uuid}/flips`)).toEqual(await ok('GET', `/api/v3/checks/${created.uuid}/flips/`));
+    expect(await ok('GET', '/api/v3/channels')).toEqual(await ok('GET', '/api/v3/channels/'));
+  });
+});
