@@ -193,7 +193,7 @@ export function createHeartbeatsService({ db, clock, monitors }: { db: Db; clock
 
     /** Back to `new`, as Healthchecks does: the next ping starts the schedule again. */
     async resume(tenantId: string, id: string): Promise<HeartbeatCheck> {
-      await get(tenantId, id);
+      if ((await get(tenantId, id)).status !== 'paused') throw new ConflictError('The check is not paused');
       await monitors.resume(tenantId, id);
       await db.updateTable('heartbeat_checks').set({ status: 'new', alert_after: null, deadline_at: null }).where('monitor_id', '=', id).where('status', '=', 'paused').execute();
       return get(tenantId, id);

@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
-import { Type } from 'typebox';
+import { Type, type Static } from 'typebox';
 import type { HeartbeatCheck } from '../heartbeats/heartbeats.repository.js';
 import { HEARTBEAT_DEFAULTS, slugify, type HeartbeatInput } from '../heartbeats/heartbeats.service.js';
 import { listHeartbeats } from '../heartbeats/heartbeats.repository.js';
@@ -33,9 +33,12 @@ const CheckFields = {
   methods: Type.Enum(['', 'POST']),
   channels: Type.String({ maxLength: 10_000, description: '"*" for every channel, "" for none, or comma-separated channel ids' }),
 };
-const CheckBody = Type.Object({ ...Object.fromEntries(Object.entries(CheckFields).map(([k, v]) => [k, Type.Optional(v)])), unique: Type.Optional(Type.Array(Type.Enum(['name', 'slug', 'tags', 'timeout', 'grace']))) } as Record<string, any>, {
-  additionalProperties: false,
-});
+const UNIQUE_FIELDS = ['name', 'slug', 'tags', 'timeout', 'grace'] as const;
+const CheckBody = Type.Object(
+  { ...Type.Partial(Type.Object(CheckFields)).properties, unique: Type.Optional(Type.Array(Type.Enum([...UNIQUE_FIELDS]), { description: 'Update the check that matches on these fields instead of creating one' })) },
+  { additionalProperties: false },
+);
+type CheckBody = Static<typeof CheckBody>;
 
 const tagsOf = (text: string | undefined) => (text ?? '').split(/\s+/).filter(Boolean);
 const iso = (ms: number | null) => (ms === null ? null : toIsoOrNull(ms)!.replace(/\.\d{3}Z$/, '+00:00'));
@@ -81,7 +84,7 @@ function toV3(check: HeartbeatCheck, request: FastifyRequest, readOnly: boolean)
 
 const isReadOnly = (request: FastifyRequest) => !actorOf(request).permissions.has('write');
 
-function inputFrom(body: Record<string, any>, current?: HeartbeatCheck): HeartbeatInput {
+function inputFrom(body: CheckBody, current?: HeartbeatCheck): HeartbeatInput {
   const name = body.name ?? current?.name ?? '';
   const cron = body.schedule !== undefined ? body.schedule : body.timeout !== undefined ? null : (current?.schedule ?? null);
   return {
@@ -117,6 +120,17 @@ async function findForRequest(db: Db, services: Services, request: FastifyReques
 
 export function registerHealthchecksV3Routes(app: VigieApp, services: Services, db: Db): void {
   const tags = ['healthchecks v3'];
+
+  /**
+   * Creates a check or updates `existing` with the fields given, channels included. A new check
+   * has no channels unless it names some, as in Healthchecks.
+   */
+  async function saveCheck(tenantId: string, body: CheckBody, existing?: HeartbeatCheck, input = inputFrom(body, existing)): Promise<HeartbeatCheck> {
+    const saved = existing ? await services.heartbeats.update(tenantId, existing.id, input) : await services.heartbeats.create(tenantId, input);
+    const channelIds = channelIdsFrom(body.channels ?? (existing ? undefined : ''));
+    if (channelIds !== undefined) await services.monitors.updateAlerting(tenantId, saved.id, { channelIds });
+    return services.heartbeats.get(tenantId, saved.id);
+  }
   const KeyParams = Type.Object({ uuid: Type.String({ pattern: '^([0-9a-fA-F-]{36}|[0-9a-f]{40})$', description: 'Check UUID, or unique_key for read-only keys' }) });
 
   app.get(
@@ -137,28 +151,26 @@ export function registerHealthchecksV3Routes(app: VigieApp, services: Services, 
     '/api/v3/checks/',
     { config: { access: 'write' }, schema: { tags, summary: 'Create a check (or, with unique, update the matching one)', body: CheckBody, response: errorResponses(401, 403, 409, 422) } },
     async (request, reply) => {
-      const body = request.body as Record<string, any>;
+      const body = request.body;
       const tenantId = actorOf(request).tenantId;
       const input = inputFrom(body);
-      if (body.unique?.length) {
+      const unique = body.unique ?? [];
+      if (unique.length) {
+        const sameTags = (a: readonly string[], b: readonly string[]) => [...a].sort().join(' ') === [...b].sort().join(' ');
         const existing = (await listHeartbeats(db, tenantId)).find((c) =>
-          (body.unique as string[]).every((field) => {
+          unique.every((field) => {
             if (field === 'name') return c.name === input.name;
             if (field === 'slug') return c.slug === input.slug;
-            if (field === 'tags') return c.tags.join(' ') === input.tags.join(' ');
+            if (field === 'tags') return sameTags(c.tags, input.tags);
             if (field === 'timeout') return c.timeoutSeconds === input.timeoutSeconds;
             return c.graceSeconds === input.graceSeconds;
           }),
         );
-        if (existing) {
-          const updated = await services.heartbeats.update(tenantId, existing.id, inputFrom(body, existing));
-          return reply.status(200).send(toV3(updated, request, false));
-        }
+        if (existing) return reply.status(200).send(toV3(await saveCheck(tenantId, body, existing), request, false));
       }
-      const created = await services.heartbeats.create(tenantId, input);
-      const channelIds = channelIdsFrom(body.channels);
-      if (channelIds !== undefined) await services.monitors.updateAlerting(tenantId, created.id, { channelIds });
-      return reply.status(201).send(toV3(await services.heartbeats.get(tenantId, created.id), request, false));
+      // A slug derived from the name is only a convenience: a second check of the same name gets none.
+      if (body.slug === undefined && input.slug !== null && (await listHeartbeats(db, tenantId, { slug: input.slug })).length) input.slug = null;
+      return reply.status(201).send(toV3(await saveCheck(tenantId, body, undefined, input), request, false));
     },
   );
 
@@ -174,11 +186,7 @@ export function registerHealthchecksV3Routes(app: VigieApp, services: Services, 
     async (request) => {
       const tenantId = actorOf(request).tenantId;
       const current = await services.heartbeats.get(tenantId, request.params.uuid);
-      const body = request.body as Record<string, any>;
-      await services.heartbeats.update(tenantId, current.id, inputFrom(body, current));
-      const channelIds = channelIdsFrom(body.channels);
-      if (channelIds !== undefined) await services.monitors.updateAlerting(tenantId, current.id, { channelIds });
-      return toV3(await services.heartbeats.get(tenantId, current.id), request, false);
+      return toV3(await saveCheck(tenantId, request.body, current), request, false);
     },
   );
 
@@ -196,7 +204,7 @@ export function registerHealthchecksV3Routes(app: VigieApp, services: Services, 
   for (const action of ['pause', 'resume'] as const) {
     app.post(
       `/api/v3/checks/:uuid/${action}`,
-      { config: { access: 'write' }, schema: { tags, summary: action === 'pause' ? 'Pause: no alerts until resumed or pinged' : 'Resume a paused check (status new)', params: UuidParams, response: errorResponses(401, 403, 404, 422) } },
+      { config: { access: 'write' }, schema: { tags, summary: action === 'pause' ? 'Pause: no alerts until resumed or pinged' : 'Resume a paused check (status new); 409 when it is not paused', params: UuidParams, response: errorResponses(401, 403, 404, 409, 422) } },
       async (request) => toV3(await services.heartbeats[action](actorOf(request).tenantId, request.params.uuid), request, false),
     );
   }
@@ -245,7 +253,7 @@ export function registerHealthchecksV3Routes(app: VigieApp, services: Services, 
     { config: { access: 'read' }, schema: { tags, summary: "A check's changes between up and down", params: KeyParams, response: errorResponses(401, 403, 404, 422) } },
     async (request) => {
       const check = await findForRequest(db, services, request, request.params.uuid);
-      const rows = await db.selectFrom('monitor_flips').select(['at', 'to_state']).where('monitor_id', '=', check.id).where('to_state', 'in', ['up', 'down']).orderBy('at').execute();
+      const rows = await db.selectFrom('monitor_flips').select(['at', 'to_state']).where('monitor_id', '=', check.id).where('to_state', 'in', ['up', 'down']).orderBy('at', 'desc').execute();
       return rows.map((f) => ({ timestamp: iso(f.at), up: f.to_state === 'up' ? 1 : 0 }));
     },
   );
