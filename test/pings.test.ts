@@ -87,10 +87,10 @@ describe.each(TEST_DIALECTS)('heartbeat pings on %s', (dialect) => {
   describe('the ping protocol', () => {
     it('handles every suffix: success, start, fail, exit statuses, log; refuses bad suffixes and ids', async () => {
       await start();
-      const { id } = await createCheck();
+      const { id, pingUuid } = await createCheck();
       const t0 = ctx.clock.now();
 
-      const first = await ping(`/ping/${id}`);
+      const first = await ping(`/ping/${pingUuid}`);
       expectOk(first);
       expect(first.headers['ping-body-limit']).toBe('100000');
       expect(await check(id)).toMatchObject({ status: 'up', nPings: 1, lastPingAt: t0, deadlineAt: t0 + 60_000, alertAfter: t0 + 90_000 });
@@ -100,13 +100,13 @@ describe.each(TEST_DIALECTS)('heartbeat pings on %s', (dialect) => {
       ]);
 
       ctx.clock.advance(1000);
-      expectOk(await ping(`/ping/${id}/start`));
+      expectOk(await ping(`/ping/${pingUuid}/start`));
       expect(await check(id)).toMatchObject({ status: 'started', lastStartAt: t0 + 1000, nPings: 2, deadlineAt: t0 + 31_000 });
       expect(await monitorState(id)).toBe('up');
       expect(await lastPing(id)).toMatchObject({ n: 2, kind: 'start' });
 
       ctx.clock.advance(2000);
-      expectOk(await ping(`/ping/${id}/fail`));
+      expectOk(await ping(`/ping/${pingUuid}/fail`));
       expect(await check(id)).toMatchObject({ status: 'down', nPings: 3, lastDurationMs: 2000, lastStartAt: null, deadlineAt: null, alertAfter: null });
       expect(await monitorState(id)).toBe('down');
       expect(await lastPing(id)).toMatchObject({ n: 3, kind: 'fail', duration_ms: 2000 });
@@ -115,7 +115,7 @@ describe.each(TEST_DIALECTS)('heartbeat pings on %s', (dialect) => {
       expect(await events(id)).toMatchObject([{ kind: 'alert', monitor_kind: 'heartbeat', from_state: 'up', to_state: 'down', reason: 'reported a failure', incident_id: incident!.id }]);
 
       ctx.clock.advance(1000);
-      expectOk(await ping(`/ping/${id}/0`));
+      expectOk(await ping(`/ping/${pingUuid}/0`));
       expect(await check(id)).toMatchObject({ status: 'up', nPings: 4 });
       expect(await monitorState(id)).toBe('up');
       expect(await lastPing(id)).toMatchObject({ kind: 'exit', exit_status: 0 });
@@ -123,44 +123,60 @@ describe.each(TEST_DIALECTS)('heartbeat pings on %s', (dialect) => {
       expect((await events(id)).map((e) => e.to_state)).toEqual(['up', 'down']); // newest first
 
       ctx.clock.advance(1000);
-      expectOk(await ping(`/ping/${id}/3`));
+      expectOk(await ping(`/ping/${pingUuid}/3`));
       expect(await check(id)).toMatchObject({ status: 'down' });
       expect(await lastPing(id)).toMatchObject({ kind: 'exit', exit_status: 3 });
       expect((await events(id))[0]).toMatchObject({ to_state: 'down', reason: 'exited with status 3' });
 
       ctx.clock.advance(1000);
-      expectOk(await ping(`/ping/${id}/0`));
+      expectOk(await ping(`/ping/${pingUuid}/0`));
       ctx.clock.advance(1000);
       const output = `${'line of output\n'.repeat(30)}rsync: write failed: No space left on device\n`;
-      expectOk(await ping(`/ping/${id}/255`, { body: output }));
+      expectOk(await ping(`/ping/${pingUuid}/255`, { body: output }));
       expect(await lastPing(id)).toMatchObject({ kind: 'exit', exit_status: 255, body: output, body_size: output.length });
       expect((await events(id))[0]).toMatchObject({ to_state: 'down', reason: `exited with status 255: ${output.trim().slice(-200)}` });
 
       // A log ping is stored and numbered, and changes nothing else.
       const before = await check(id);
       ctx.clock.advance(1000);
-      expectOk(await ping(`/ping/${id}/log`, { body: 'still going' }));
+      expectOk(await ping(`/ping/${pingUuid}/log`, { body: 'still going' }));
       expect(await check(id)).toEqual({ ...before, nPings: before.nPings + 1 });
       expect(await lastPing(id)).toMatchObject({ n: before.nPings + 1, kind: 'log', body: 'still going' });
 
       const stored = (await pingRows(id)).length;
-      for (const bad of ['256', '1000', 'abc', '-1', 'START']) expectAnswer(await ping(`/ping/${id}/${bad}`), 400, 'invalid url format');
-      for (const bad of ['not-a-uuid', '1234', `${id}0`, id.replace(/-/g, '')]) expectAnswer(await ping(`/ping/${bad}`), 400, 'invalid url format');
+      for (const bad of ['256', '1000', 'abc', '-1', 'START']) expectAnswer(await ping(`/ping/${pingUuid}/${bad}`), 400, 'invalid url format');
+      for (const bad of ['not-a-uuid', '1234', `${pingUuid}0`, pingUuid.replace(/-/g, '')]) expectAnswer(await ping(`/ping/${bad}`), 400, 'invalid url format');
       expectAnswer(await ping(`/ping/${randomUUID()}`), 404, 'not found');
       expectAnswer(await ping(`/ping/${randomUUID()}/fail`), 404, 'not found');
       expect(await pingRows(id)).toHaveLength(stored);
       expect((await check(id)).nPings).toBe(stored);
     });
 
+    it('the ping URL holds a secret of its own: what a read-only key sees of a check does not ping it', async () => {
+      await start();
+      const { id, pingUuid } = await createCheck();
+      expect(pingUuid).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+      expect(pingUuid).not.toBe(id);
+      const { secret: readOnlyKey } = await ctx.services.apiKeys.create(tenant.tenantId, { name: 'dashboard', scope: 'read-only' });
+      const seen = await ctx.app.inject({ method: 'GET', url: '/api/v1/monitors', headers: { 'x-api-key': readOnlyKey } });
+      expect(seen.statusCode).toBe(200);
+      expect(seen.body).toContain(id);
+      expect(seen.body).not.toContain(pingUuid);
+      expectAnswer(await ping(`/ping/${id}`), 404, 'not found');
+      expect(await pingRows(id)).toEqual([]);
+      expectOk(await ping(`/ping/${pingUuid}`));
+      expect(await pingRows(id)).toHaveLength(1);
+    });
+
     it('accepts HEAD, GET and POST; a check limited to POST answers GET and HEAD without recording them', async () => {
       await start();
-      const { id } = await createCheck();
-      const head = await ping(`/ping/${id}`, { method: 'HEAD' });
+      const { id, pingUuid } = await createCheck();
+      const head = await ping(`/ping/${pingUuid}`, { method: 'HEAD' });
       expect(head.statusCode).toBe(200);
       expect(head.body).toBe('');
-      expectOk(await ping(`/ping/${id}`, { method: 'GET' }));
-      expectOk(await ping(`/ping/${id}`, { method: 'POST' }));
-      expect((await ping(`/ping/${id}/start`, { method: 'HEAD' })).statusCode).toBe(200);
+      expectOk(await ping(`/ping/${pingUuid}`, { method: 'GET' }));
+      expectOk(await ping(`/ping/${pingUuid}`, { method: 'POST' }));
+      expect((await ping(`/ping/${pingUuid}/start`, { method: 'HEAD' })).statusCode).toBe(200);
       expect((await pingRows(id)).map((p) => [p.n, p.method, p.kind])).toEqual([
         [1, 'HEAD', 'success'],
         [2, 'GET', 'success'],
@@ -170,27 +186,27 @@ describe.each(TEST_DIALECTS)('heartbeat pings on %s', (dialect) => {
       expect(await check(id)).toMatchObject({ status: 'started', nPings: 4 });
 
       const postOnly = await createCheck({ name: 'post only', methods: 'POST' });
-      expectOk(await ping(`/ping/${postOnly.id}`, { method: 'GET' }));
-      expectOk(await ping(`/ping/${postOnly.id}/fail`, { method: 'GET' }));
-      expect((await ping(`/ping/${postOnly.id}`, { method: 'HEAD' })).statusCode).toBe(200);
+      expectOk(await ping(`/ping/${postOnly.pingUuid}`, { method: 'GET' }));
+      expectOk(await ping(`/ping/${postOnly.pingUuid}/fail`, { method: 'GET' }));
+      expect((await ping(`/ping/${postOnly.pingUuid}`, { method: 'HEAD' })).statusCode).toBe(200);
       expect(await pingRows(postOnly.id)).toEqual([]);
       expect(await check(postOnly.id)).toMatchObject({ status: 'new', nPings: 0, lastPingAt: null });
       expect(await monitorState(postOnly.id)).toBe('pending');
-      expectOk(await ping(`/ping/${postOnly.id}`, { method: 'POST', body: 'done' }));
+      expectOk(await ping(`/ping/${postOnly.pingUuid}`, { method: 'POST', body: 'done' }));
       expect(await pingRows(postOnly.id)).toMatchObject([{ n: 1, method: 'POST', kind: 'success', body: 'done' }]);
       expect(await check(postOnly.id)).toMatchObject({ status: 'up', nPings: 1 });
     });
 
     it('pairs a start with its end by rid to measure the run time; without rid the last start is used', async () => {
       await start();
-      const { id } = await createCheck({ graceSeconds: 3600 });
+      const { id, pingUuid } = await createCheck({ graceSeconds: 3600 });
       const [ridA, ridB] = [randomUUID(), randomUUID()];
       const t = ctx.clock.now();
-      expectOk(await ping(`/ping/${id}/start?rid=${ridA}`));
+      expectOk(await ping(`/ping/${pingUuid}/start?rid=${ridA}`));
       ctx.clock.advance(5000);
-      expectOk(await ping(`/ping/${id}/start?rid=${ridB}`));
+      expectOk(await ping(`/ping/${pingUuid}/start?rid=${ridB}`));
       ctx.clock.advance(60_000);
-      expectOk(await ping(`/ping/${id}/0?rid=${ridA}`));
+      expectOk(await ping(`/ping/${pingUuid}/0?rid=${ridA}`));
       expect(await pingRows(id)).toMatchObject([
         { n: 1, kind: 'start', rid: ridA, at: t, duration_ms: null },
         { n: 2, kind: 'start', rid: ridB, at: t + 5000, duration_ms: null },
@@ -200,19 +216,19 @@ describe.each(TEST_DIALECTS)('heartbeat pings on %s', (dialect) => {
 
       // A rid that started nothing measures nothing.
       ctx.clock.advance(1000);
-      expectOk(await ping(`/ping/${id}?rid=${randomUUID()}`));
+      expectOk(await ping(`/ping/${pingUuid}?rid=${randomUUID()}`));
       expect(await lastPing(id)).toMatchObject({ kind: 'success', duration_ms: null });
 
       // Without rid: from the last start.
       ctx.clock.advance(1000);
-      expectOk(await ping(`/ping/${id}/start`));
+      expectOk(await ping(`/ping/${pingUuid}/start`));
       ctx.clock.advance(7000);
-      expectOk(await ping(`/ping/${id}`));
+      expectOk(await ping(`/ping/${pingUuid}`));
       expect(await lastPing(id)).toMatchObject({ kind: 'success', rid: null, duration_ms: 7000 });
       expect(await check(id)).toMatchObject({ lastDurationMs: 7000, lastStartAt: null });
 
       const stored = (await pingRows(id)).length;
-      for (const bad of ['nope', '1234', `${ridA}x`]) expectAnswer(await ping(`/ping/${id}/start?rid=${bad}`), 400, 'invalid url format');
+      for (const bad of ['nope', '1234', `${ridA}x`]) expectAnswer(await ping(`/ping/${pingUuid}/start?rid=${bad}`), 400, 'invalid url format');
       expect(await pingRows(id)).toHaveLength(stored);
     });
   });
@@ -220,11 +236,11 @@ describe.each(TEST_DIALECTS)('heartbeat pings on %s', (dialect) => {
   describe('bodies', () => {
     it('keeps text/plain, JSON and octet-stream bodies as text', async () => {
       await start();
-      const { id } = await createCheck();
-      expectOk(await ping(`/ping/${id}/log`, { body: 'backup: 42 files\n', contentType: 'text/plain' }));
-      expectOk(await ping(`/ping/${id}/log`, { body: '{"files":42,"ok":true}', contentType: 'application/json' }));
-      expectOk(await ping(`/ping/${id}/log`, { body: Buffer.from('raw bytes é\n', 'utf8'), contentType: 'application/octet-stream' }));
-      expectOk(await ping(`/ping/${id}/log`, { body: 'no content type at all', contentType: 'application/x-www-form-urlencoded' }));
+      const { id, pingUuid } = await createCheck();
+      expectOk(await ping(`/ping/${pingUuid}/log`, { body: 'backup: 42 files\n', contentType: 'text/plain' }));
+      expectOk(await ping(`/ping/${pingUuid}/log`, { body: '{"files":42,"ok":true}', contentType: 'application/json' }));
+      expectOk(await ping(`/ping/${pingUuid}/log`, { body: Buffer.from('raw bytes é\n', 'utf8'), contentType: 'application/octet-stream' }));
+      expectOk(await ping(`/ping/${pingUuid}/log`, { body: 'no content type at all', contentType: 'application/x-www-form-urlencoded' }));
       expect((await pingRows(id)).map((p) => [p.body, p.body_size])).toEqual([
         ['backup: 42 files\n', 17],
         ['{"files":42,"ok":true}', 22],
@@ -235,14 +251,14 @@ describe.each(TEST_DIALECTS)('heartbeat pings on %s', (dialect) => {
 
     it('stores a binary body (NUL bytes included) and answers 200', async () => {
       await start();
-      const { id } = await createCheck();
+      const { id, pingUuid } = await createCheck();
       const other = await createCheck({ name: 'other' });
       const binary = Buffer.from([0x50, 0x4b, 0x03, 0x04, 0x00, 0x00, 0xff, 0x0a]);
       const responses = await Promise.all([
-        ping(`/ping/${other.id}`),
-        ping(`/ping/${id}`, { body: binary, contentType: 'application/octet-stream' }),
-        ping(`/ping/${other.id}`),
-        ping(`/ping/${other.id}`),
+        ping(`/ping/${other.pingUuid}`),
+        ping(`/ping/${pingUuid}`, { body: binary, contentType: 'application/octet-stream' }),
+        ping(`/ping/${other.pingUuid}`),
+        ping(`/ping/${other.pingUuid}`),
       ]);
       expect(responses.map((r) => `${r.statusCode} ${r.body}`)).toEqual(['200 OK', '200 OK', '200 OK', '200 OK']);
       expect(await pingRows(id)).toMatchObject([{ n: 1, kind: 'success', body_size: 8 }]);
@@ -252,16 +268,16 @@ describe.each(TEST_DIALECTS)('heartbeat pings on %s', (dialect) => {
 
     it('a ping the database refuses (a NUL byte on PostgreSQL) does not fail the other pings of its batch', async () => {
       await start();
-      const { id } = await createCheck();
+      const { id, pingUuid } = await createCheck();
       const other = await createCheck({ name: 'other' });
       const binary = Buffer.from([0x50, 0x4b, 0x03, 0x04, 0x00, 0x00, 0xff, 0x0a]);
       // Straight through the writer: the first ping occupies it, the next two share one batch.
-      const input = (monitorId: string, body: string | null) =>
-        ({ monitorId, kind: 'log', exitStatus: null, rid: null, method: 'POST', remoteAddr: null, userAgent: null, body, bodySize: body?.length ?? 0 }) as const;
+      const input = (pingUuid: string, body: string | null) =>
+        ({ pingUuid, kind: 'log', exitStatus: null, rid: null, method: 'POST', remoteAddr: null, userAgent: null, body, bodySize: body?.length ?? 0 }) as const;
       const settled = await Promise.allSettled([
-        ctx.services.pings.record(input(other.id, 'first')),
-        ctx.services.pings.record(input(id, binary.toString('utf8'))),
-        ctx.services.pings.record(input(other.id, 'batched with the binary one')),
+        ctx.services.pings.record(input(other.pingUuid, 'first')),
+        ctx.services.pings.record(input(pingUuid, binary.toString('utf8'))),
+        ctx.services.pings.record(input(other.pingUuid, 'batched with the binary one')),
       ]);
       expect(settled[0]).toEqual({ status: 'fulfilled', value: 'recorded' });
       expect(settled[2]).toEqual({ status: 'fulfilled', value: 'recorded' });
@@ -270,9 +286,9 @@ describe.each(TEST_DIALECTS)('heartbeat pings on %s', (dialect) => {
 
     it('truncates a body over PING_BODY_LIMIT_BYTES to the limit, keeps its full size, and answers 200', async () => {
       await start({ PING_BODY_LIMIT_BYTES: '1000' });
-      const { id } = await createCheck();
+      const { id, pingUuid } = await createCheck();
       const body = 'x'.repeat(999) + 'yz' + 'z'.repeat(1499);
-      const response = await ping(`/ping/${id}/fail`, { body });
+      const response = await ping(`/ping/${pingUuid}/fail`, { body });
       expectOk(response);
       expect(response.headers['ping-body-limit']).toBe('1000');
       const stored = await lastPing(id);
@@ -283,7 +299,7 @@ describe.each(TEST_DIALECTS)('heartbeat pings on %s', (dialect) => {
 
       // Cut inside a two-byte character: what is kept is a prefix, within the limit.
       const accented = 'a' + 'é'.repeat(600);
-      expectOk(await ping(`/ping/${id}/log`, { body: accented }));
+      expectOk(await ping(`/ping/${pingUuid}/log`, { body: accented }));
       const cut = await lastPing(id);
       expect(cut.body_size).toBe(1201);
       expect(Buffer.byteLength(cut.body!)).toBeLessThanOrEqual(1000);
@@ -293,9 +309,9 @@ describe.each(TEST_DIALECTS)('heartbeat pings on %s', (dialect) => {
 
     it('reads and drops a body of several megabytes at the default limit rather than refusing it', async () => {
       await start();
-      const { id } = await createCheck();
+      const { id, pingUuid } = await createCheck();
       const big = Buffer.alloc(3 * 1024 * 1024, 'b');
-      expectOk(await ping(`/ping/${id}`, { body: big, contentType: 'application/octet-stream' }));
+      expectOk(await ping(`/ping/${pingUuid}`, { body: big, contentType: 'application/octet-stream' }));
       const stored = await lastPing(id);
       expect(stored.body).toBe('b'.repeat(100_000));
       expect(stored.body_size).toBe(3 * 1024 * 1024);
@@ -308,7 +324,7 @@ describe.each(TEST_DIALECTS)('heartbeat pings on %s', (dialect) => {
       const key = await ctx.services.heartbeats.pingKey(tenant.tenantId);
       expect(key).toMatch(/^[A-Za-z0-9_-]{22}$/);
       expect(await ctx.services.heartbeats.pingKey(tenant.tenantId)).toBe(key);
-      const { id } = await createCheck({ slug: 'nightly-backup' });
+      const { id, pingUuid } = await createCheck({ slug: 'nightly-backup' });
       const countChecks = async () => (await ctx.database.db.selectFrom('heartbeat_checks').select('monitor_id').where('tenant_id', '=', tenant.tenantId).execute()).length;
 
       expectOk(await ping(`/ping/${key}/nightly-backup`));
@@ -354,9 +370,9 @@ describe.each(TEST_DIALECTS)('heartbeat pings on %s', (dialect) => {
   describe('schedules and the sweep', () => {
     it('simple schedule: late at the timeout, down after the grace with an alert, up on the next ping', async () => {
       await start();
-      const { id } = await createCheck({ timeoutSeconds: 60, graceSeconds: 30 });
+      const { id, pingUuid } = await createCheck({ timeoutSeconds: 60, graceSeconds: 30 });
       const t = ctx.clock.now();
-      expectOk(await ping(`/ping/${id}`));
+      expectOk(await ping(`/ping/${pingUuid}`));
       const upEvents = (await events(id)).length;
 
       ctx.clock.set(t + 59_999);
@@ -384,7 +400,7 @@ describe.each(TEST_DIALECTS)('heartbeat pings on %s', (dialect) => {
       ctx.clock.advance(3_600_000);
       expect(await sweep()).toBe(0);
 
-      expectOk(await ping(`/ping/${id}`));
+      expectOk(await ping(`/ping/${pingUuid}`));
       expect(await check(id)).toMatchObject({ status: 'up', deadlineAt: ctx.clock.now() + 60_000 });
       expect(await monitorState(id)).toBe('up');
       expect((await incidents(id))[0]).toMatchObject({ state: 'resolved' });
@@ -392,11 +408,11 @@ describe.each(TEST_DIALECTS)('heartbeat pings on %s', (dialect) => {
 
     it('a start with no end is down after the grace, saying it did not finish', async () => {
       await start();
-      const { id } = await createCheck({ timeoutSeconds: 3600, graceSeconds: 30 });
-      expectOk(await ping(`/ping/${id}`));
+      const { id, pingUuid } = await createCheck({ timeoutSeconds: 3600, graceSeconds: 30 });
+      expectOk(await ping(`/ping/${pingUuid}`));
       ctx.clock.advance(1000);
       const t = ctx.clock.now();
-      expectOk(await ping(`/ping/${id}/start`));
+      expectOk(await ping(`/ping/${pingUuid}/start`));
       ctx.clock.set(t + 29_999);
       expect(await sweep()).toBe(0);
       expect(await check(id)).toMatchObject({ status: 'started' });
@@ -409,9 +425,9 @@ describe.each(TEST_DIALECTS)('heartbeat pings on %s', (dialect) => {
 
     it('cron in Europe/Paris follows the spring-forward and fall-back days', async () => {
       await start();
-      const { id } = await createCheck({ schedule: '0 9 * * *', tz: 'Europe/Paris', graceSeconds: 3600 });
+      const { id, pingUuid } = await createCheck({ schedule: '0 9 * * *', tz: 'Europe/Paris', graceSeconds: 3600 });
       ctx.clock.set(at('2026-03-28T08:00:00Z')); // 09:00 CET
-      expectOk(await ping(`/ping/${id}`));
+      expectOk(await ping(`/ping/${pingUuid}`));
       expect(await check(id)).toMatchObject({ deadlineAt: at('2026-03-29T07:00:00Z'), alertAfter: at('2026-03-29T08:00:00Z') }); // 09:00 CEST
       ctx.clock.set(at('2026-03-29T06:59:59.999Z'));
       expect(await sweep()).toBe(0);
@@ -419,22 +435,22 @@ describe.each(TEST_DIALECTS)('heartbeat pings on %s', (dialect) => {
       expect(await sweep()).toBe(1);
       expect(await check(id)).toMatchObject({ status: 'grace' });
       ctx.clock.set(at('2026-03-29T07:20:00Z'));
-      expectOk(await ping(`/ping/${id}`));
+      expectOk(await ping(`/ping/${pingUuid}`));
       expect(await check(id)).toMatchObject({ status: 'up', deadlineAt: at('2026-03-30T07:00:00Z') });
 
       ctx.clock.set(at('2026-10-24T07:00:00Z')); // 09:00 CEST
-      expectOk(await ping(`/ping/${id}`));
+      expectOk(await ping(`/ping/${pingUuid}`));
       expect(await check(id)).toMatchObject({ deadlineAt: at('2026-10-25T08:00:00Z'), alertAfter: at('2026-10-25T09:00:00Z') }); // 09:00 CET
       ctx.clock.set(at('2026-10-25T08:00:00Z'));
-      expectOk(await ping(`/ping/${id}`));
+      expectOk(await ping(`/ping/${pingUuid}`));
       expect(await check(id)).toMatchObject({ deadlineAt: at('2026-10-26T08:00:00Z') });
     });
 
     it('cron in America/New_York expects 02:30 once on the day it does not exist', async () => {
       await start();
-      const { id } = await createCheck({ schedule: '30 2 * * *', tz: 'America/New_York', graceSeconds: 600 });
+      const { id, pingUuid } = await createCheck({ schedule: '30 2 * * *', tz: 'America/New_York', graceSeconds: 600 });
       ctx.clock.set(at('2026-03-07T07:30:00Z')); // 02:30 EST
-      expectOk(await ping(`/ping/${id}`));
+      expectOk(await ping(`/ping/${pingUuid}`));
       // 02:30 is skipped on 2026-03-08 (02:00 EST → 03:00 EDT): croner runs at 03:00 EDT that day.
       const expected = (await check(id)).deadlineAt!;
       expect(expected).toBe(at('2026-03-08T07:00:00Z'));
@@ -445,7 +461,7 @@ describe.each(TEST_DIALECTS)('heartbeat pings on %s', (dialect) => {
       expect(await sweep()).toBe(1);
       expect(await check(id)).toMatchObject({ status: 'grace' });
       ctx.clock.set(expected + 60_000);
-      expectOk(await ping(`/ping/${id}`));
+      expectOk(await ping(`/ping/${pingUuid}`));
       expect(await check(id)).toMatchObject({ status: 'up', deadlineAt: at('2026-03-09T06:30:00Z') }); // 02:30 EDT
     });
   });
@@ -453,14 +469,14 @@ describe.each(TEST_DIALECTS)('heartbeat pings on %s', (dialect) => {
   describe('paused checks', () => {
     it('a ping resumes a paused check, its flip history a chain', async () => {
       await start();
-      const { id } = await createCheck();
-      expectOk(await ping(`/ping/${id}`));
+      const { id, pingUuid } = await createCheck();
+      expectOk(await ping(`/ping/${pingUuid}`));
       ctx.clock.advance(1000);
       await ctx.services.heartbeats.pause(tenant.tenantId, id);
       expect(await check(id)).toMatchObject({ status: 'paused', deadlineAt: null, alertAfter: null });
       expect(await monitorState(id)).toBe('paused');
       ctx.clock.advance(10_000);
-      expectOk(await ping(`/ping/${id}`));
+      expectOk(await ping(`/ping/${pingUuid}`));
       expect(await check(id)).toMatchObject({ status: 'up', nPings: 2, lastPingAt: ctx.clock.now(), deadlineAt: ctx.clock.now() + 60_000 });
       expect(await api(`/api/v1/monitors/${id}`)).toMatchObject({ state: 'up', is_active: true });
       // Each flip starts from the state the previous one ended in (as monitors.resume records it).
@@ -472,12 +488,12 @@ describe.each(TEST_DIALECTS)('heartbeat pings on %s', (dialect) => {
 
     it('with manual_resume a ping is stored but the check stays paused until resumed', async () => {
       await start();
-      const { id } = await createCheck({ manualResume: true });
-      expectOk(await ping(`/ping/${id}`));
+      const { id, pingUuid } = await createCheck({ manualResume: true });
+      expectOk(await ping(`/ping/${pingUuid}`));
       await ctx.services.heartbeats.pause(tenant.tenantId, id);
       ctx.clock.advance(10_000);
-      expectOk(await ping(`/ping/${id}`));
-      expectOk(await ping(`/ping/${id}/fail`));
+      expectOk(await ping(`/ping/${pingUuid}`));
+      expectOk(await ping(`/ping/${pingUuid}/fail`));
       expect(await pingRows(id)).toMatchObject([{ n: 1 }, { n: 2, kind: 'success' }, { n: 3, kind: 'fail' }]);
       expect(await check(id)).toMatchObject({ status: 'paused', nPings: 3, deadlineAt: null, alertAfter: null });
       expect(await monitorState(id)).toBe('paused');
@@ -489,7 +505,7 @@ describe.each(TEST_DIALECTS)('heartbeat pings on %s', (dialect) => {
       await ctx.services.heartbeats.resume(tenant.tenantId, id);
       expect(await check(id)).toMatchObject({ status: 'new' });
       expect(await monitorState(id)).toBe('pending');
-      expectOk(await ping(`/ping/${id}`));
+      expectOk(await ping(`/ping/${pingUuid}`));
       expect(await check(id)).toMatchObject({ status: 'up', nPings: 4 });
       expect(await monitorState(id)).toBe('up');
     });
@@ -500,9 +516,9 @@ describe.each(TEST_DIALECTS)('heartbeat pings on %s', (dialect) => {
       await start();
       const channel = await api('/api/v1/channels', 'POST', { name: 'ops hook', kind: 'webhook', config: { url: `${standIn.base}/hook` } });
       await api('/api/v1/settings', 'PATCH', { alert_grouping_enabled: false });
-      const { id } = await createCheck({ name: 'db dump' });
+      const { id, pingUuid } = await createCheck({ name: 'db dump' });
       const t = ctx.clock.now();
-      expectOk(await ping(`/ping/${id}`));
+      expectOk(await ping(`/ping/${pingUuid}`));
       ctx.clock.set(t + 60_000);
       await sweep(); // grace: nothing to send
       ctx.clock.set(t + 90_000);
@@ -521,7 +537,7 @@ describe.each(TEST_DIALECTS)('heartbeat pings on %s', (dialect) => {
       expect(body.items[0]).toMatchObject({ monitor_id: id, monitor_name: 'db dump', monitor_kind: 'heartbeat', from_state: 'up', to_state: 'down', reason: `no ping since ${iso(t)}`, at: iso(t + 90_000) });
 
       ctx.clock.advance(5000);
-      expectOk(await ping(`/ping/${id}`));
+      expectOk(await ping(`/ping/${pingUuid}`));
       await ctx.services.alertRouter.routeBatch();
       await ctx.services.delivery.deliverDue();
       expect(standIn.recorded).toHaveLength(2);
@@ -532,10 +548,10 @@ describe.each(TEST_DIALECTS)('heartbeat pings on %s', (dialect) => {
   describe('concurrency', () => {
     it('acknowledges 200 concurrent pings only once stored: n = 1..200, none lost', async () => {
       await start();
-      const { id } = await createCheck();
+      const { id, pingUuid } = await createCheck();
       const other = await createCheck({ name: 'other' });
       const responses = await Promise.all(
-        Array.from({ length: 250 }, (_, i) => (i % 5 === 4 ? ping(`/ping/${other.id}/log`, { body: `o${i}` }) : ping(`/ping/${id}`, { body: `p${i}` }))),
+        Array.from({ length: 250 }, (_, i) => (i % 5 === 4 ? ping(`/ping/${other.pingUuid}/log`, { body: `o${i}` }) : ping(`/ping/${pingUuid}`, { body: `p${i}` }))),
       );
       for (const response of responses) expectOk(response);
       const rows = await pingRows(id);

@@ -77,8 +77,13 @@ describe('vigie run against vigie serve', () => {
     expect(await body2.text()).toContain('disk full');
 
     expect(await api(`/api/v3/checks/${uuid}`)).toMatchObject({ status: 'down', n_pings: 4, started: false, next_ping: null });
-    const open = await api(`/api/v1/incidents?monitor=${uuid}&state=open`);
-    expect(open).toEqual([expect.objectContaining({ monitor_id: uuid, monitor_name: 'Nightly backup', monitor_kind: 'heartbeat', state: 'open', resolved_at: null })]);
+    // The v3 UUID is the ping URL's secret; Vigie's own API knows the check by its monitor id.
+    const { items: monitors } = await api('/api/v1/monitors?kind=heartbeat');
+    expect(monitors).toHaveLength(1);
+    const monitorId = monitors[0].id as string;
+    expect(monitorId).not.toBe(uuid);
+    const open = await api(`/api/v1/incidents?monitor=${monitorId}&state=open`);
+    expect(open).toEqual([expect.objectContaining({ monitor_id: monitorId, monitor_name: 'Nightly backup', monitor_kind: 'heartbeat', state: 'open', resolved_at: null })]);
     expect(open[0].reason).toContain('exited with status 3');
 
     // A plain success ping from the command line ends the incident.
@@ -86,8 +91,8 @@ describe('vigie run against vigie serve', () => {
     expect(pinged.code, pinged.stderr).toBe(0);
     expect(await api(`/api/v3/checks/${uuid}`)).toMatchObject({ status: 'up', n_pings: 5 });
     expect((await api(`/api/v3/checks/${uuid}/pings/`)).pings[0]).toMatchObject({ n: 5, type: 'success', method: 'GET', rid: null });
-    expect(await api(`/api/v1/incidents?monitor=${uuid}&state=open`)).toEqual([]);
-    const all = await api(`/api/v1/incidents?monitor=${uuid}`);
+    expect(await api(`/api/v1/incidents?monitor=${monitorId}&state=open`)).toEqual([]);
+    const all = await api(`/api/v1/incidents?monitor=${monitorId}`);
     expect(all).toEqual([expect.objectContaining({ id: open[0].id, state: 'resolved' })]);
   });
 

@@ -6,6 +6,8 @@ import type { HeartbeatSchedule, HeartbeatState } from './schedule.js';
 export interface HeartbeatCheck extends HeartbeatSchedule {
   id: string;
   tenantId: string;
+  /** The secret of the check's ping URL; shown only to keys that may write. */
+  pingUuid: string;
   name: string;
   tags: string[];
   slug: string | null;
@@ -27,6 +29,7 @@ export interface HeartbeatCheck extends HeartbeatSchedule {
 const COLUMNS = [
   'heartbeat_checks.monitor_id',
   'heartbeat_checks.tenant_id',
+  'heartbeat_checks.ping_uuid',
   'heartbeat_checks.slug',
   'heartbeat_checks.description',
   'heartbeat_checks.timeout_seconds',
@@ -60,6 +63,7 @@ async function hydrate(db: Db, tenantId: string, rows: Row[]): Promise<Heartbeat
   return rows.map((row) => ({
     id: row.monitor_id,
     tenantId: row.tenant_id,
+    pingUuid: row.ping_uuid!,
     name: row.name,
     tags: tags.get(row.monitor_id) ?? [],
     slug: row.slug,
@@ -87,8 +91,8 @@ export async function findHeartbeat(db: Db, tenantId: string, id: string): Promi
   return row ? (await hydrate(db, tenantId, [row]))[0] : undefined;
 }
 
-export async function findHeartbeatBySlug(db: Db, tenantId: string, slug: string): Promise<HeartbeatCheck | undefined> {
-  const row = await baseQuery(db, tenantId).where('heartbeat_checks.slug', '=', slug).executeTakeFirst();
+export async function findHeartbeatByPingUuid(db: Db, tenantId: string, pingUuid: string): Promise<HeartbeatCheck | undefined> {
+  const row = await baseQuery(db, tenantId).where('heartbeat_checks.ping_uuid', '=', pingUuid).executeTakeFirst();
   return row ? (await hydrate(db, tenantId, [row]))[0] : undefined;
 }
 

@@ -11,7 +11,7 @@ import { isUniqueViolation } from '../db/errors.js';
 import { ConflictError, NotFoundError, ValidationError, type FieldProblem } from '../errors.js';
 import { insertMonitor, replaceTags, updateMonitor } from '../monitors/monitors.repository.js';
 import type { MonitorsService } from '../monitors/monitors.service.js';
-import { findHeartbeat, type HeartbeatCheck } from './heartbeats.repository.js';
+import { findHeartbeat, findHeartbeatByPingUuid, type HeartbeatCheck } from './heartbeats.repository.js';
 import { scheduleProblem } from './schedule.js';
 
 /** Healthchecks' defaults: a ping a day, an hour of grace. */
@@ -83,6 +83,13 @@ export function createHeartbeatsService({ db, clock, monitors }: { db: Db; clock
     return found;
   };
 
+  /** A check by the UUID of its ping URL, as the Healthchecks API names checks. */
+  const getByPingUuid = async (tenantId: string, pingUuid: string): Promise<HeartbeatCheck> => {
+    const found = await findHeartbeatByPingUuid(db, tenantId, pingUuid);
+    if (!found) throw new NotFoundError('Check');
+    return found;
+  };
+
   const slugTaken = (slug: string) => new ConflictError(`A check with the slug "${slug}" already exists`);
 
   /** The tenant a ping key names; null for an unknown key. */
@@ -93,16 +100,17 @@ export function createHeartbeatsService({ db, clock, monitors }: { db: Db; clock
 
   const service = {
     get,
+    getByPingUuid,
 
-    /** The check id a ping key and slug name; with `create`, a missing check is made with the defaults (Healthchecks' auto-provisioning). */
+    /** The ping UUID a ping key and slug name; with `create`, a missing check is made with the defaults (Healthchecks' auto-provisioning). */
     async pingTargetBySlug(pingKey: string, slug: string, create: boolean): Promise<string | null> {
       const tenantId = await tenantOfPingKey(pingKey);
       if (tenantId === null) return null;
-      const row = await db.selectFrom('heartbeat_checks').select('monitor_id').where('tenant_id', '=', tenantId).where('slug', '=', slug).executeTakeFirst();
-      if (row) return row.monitor_id;
+      const row = await db.selectFrom('heartbeat_checks').select('ping_uuid').where('tenant_id', '=', tenantId).where('slug', '=', slug).executeTakeFirst();
+      if (row) return row.ping_uuid;
       if (!create) return null;
       try {
-        return (await service.create(tenantId, { ...NEW_CHECK, name: slug, slug })).id;
+        return (await service.create(tenantId, { ...NEW_CHECK, name: slug, slug })).pingUuid;
       } catch (error) {
         if (error instanceof ConflictError) return service.pingTargetBySlug(pingKey, slug, false); // made by a ping racing this one
         throw error;
@@ -141,6 +149,7 @@ export function createHeartbeatsService({ db, clock, monitors }: { db: Db; clock
             .values({
               monitor_id: id,
               tenant_id: tenantId,
+              ping_uuid: randomUUID(),
               ...settingsColumns(input),
               status: 'new',
               last_ping_at: null,

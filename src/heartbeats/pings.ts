@@ -17,7 +17,8 @@ export const PING_KINDS = ['success', 'start', 'fail', 'log', 'exit'] as const;
 export type PingKind = (typeof PING_KINDS)[number];
 
 export interface PingInput {
-  monitorId: string;
+  /** The UUID of the check's ping URL (heartbeat_checks.ping_uuid), not its monitor id. */
+  pingUuid: string;
   kind: PingKind;
   /** For `exit`: 0 is a success, 1–255 a failure. */
   exitStatus: number | null;
@@ -57,10 +58,11 @@ export function createPingWriter({ db, clock, recorder, logger }: { db: Db; cloc
   async function writeOne(trx: Db, input: PingInput, at: number): Promise<{ outcome: PingOutcome; alerted: boolean }> {
     const check = await trx
       .selectFrom('heartbeat_checks')
-      .select(['status', 'n_pings', 'last_start_at', 'timeout_seconds', 'grace_seconds', 'schedule', 'tz', 'manual_resume', 'methods'])
-      .where('monitor_id', '=', input.monitorId)
+      .select(['monitor_id', 'status', 'n_pings', 'last_start_at', 'timeout_seconds', 'grace_seconds', 'schedule', 'tz', 'manual_resume', 'methods'])
+      .where('ping_uuid', '=', input.pingUuid)
       .executeTakeFirst();
     if (!check) return { outcome: 'not_found', alerted: false };
+    const monitorId = check.monitor_id;
     if (check.methods === 'POST' && input.method !== 'POST') return { outcome: 'ignored', alerted: false };
     const n = check.n_pings + 1;
     const schedule: HeartbeatSchedule = { timeoutSeconds: check.timeout_seconds, graceSeconds: check.grace_seconds, schedule: check.schedule, tz: check.tz };
@@ -69,7 +71,7 @@ export function createPingWriter({ db, clock, recorder, logger }: { db: Db; cloc
     let startedAt: number | null = null;
     if (input.kind !== 'start' && input.kind !== 'log') {
       if (input.rid !== null) {
-        const start = await trx.selectFrom('pings').select('at').where('monitor_id', '=', input.monitorId).where('rid', '=', input.rid).where('kind', '=', 'start').orderBy('n', 'desc').limit(1).executeTakeFirst();
+        const start = await trx.selectFrom('pings').select('at').where('monitor_id', '=', monitorId).where('rid', '=', input.rid).where('kind', '=', 'start').orderBy('n', 'desc').limit(1).executeTakeFirst();
         startedAt = start?.at ?? null;
       } else {
         startedAt = check.last_start_at;
@@ -83,14 +85,14 @@ export function createPingWriter({ db, clock, recorder, logger }: { db: Db; cloc
     if (!ignored && input.kind !== 'log') {
       if (check.status === 'paused') {
         // A ping resumes a paused check, as in Healthchecks (unless manual_resume).
-        await trx.updateTable('monitors').set({ is_active: 1 }).where('id', '=', input.monitorId).execute();
-        await recorder.setStateWithin(trx, input.monitorId, 'pending', 'resumed by a ping', at);
+        await trx.updateTable('monitors').set({ is_active: 1 }).where('id', '=', monitorId).execute();
+        await recorder.setStateWithin(trx, monitorId, 'pending', 'resumed by a ping', at);
       }
       if (input.kind === 'start') timing = afterStart(schedule, at);
       else {
         const failed = isFailure(input);
         timing = failed ? { ...AFTER_FAILURE } : afterSuccess(schedule, at);
-        const written = await recorder.recordWithin(trx, input.monitorId, { status: failed ? 'down' : 'up', message: failed ? failureReason(input) : 'ping received', latencyMs: durationMs }, at);
+        const written = await recorder.recordWithin(trx, monitorId, { status: failed ? 'down' : 'up', message: failed ? failureReason(input) : 'ping received', latencyMs: durationMs }, at);
         alerted = written?.alerted ?? false;
       }
     }
@@ -102,12 +104,12 @@ export function createPingWriter({ db, clock, recorder, logger }: { db: Db; cloc
         ...(timing && input.kind === 'start' && { last_start_at: at }),
         ...(timing && input.kind !== 'start' && { last_start_at: null, last_duration_ms: durationMs }),
       })
-      .where('monitor_id', '=', input.monitorId)
+      .where('monitor_id', '=', monitorId)
       .execute();
     await trx
       .insertInto('pings')
       .values({
-        monitor_id: input.monitorId,
+        monitor_id: monitorId,
         n,
         at,
         kind: input.kind,

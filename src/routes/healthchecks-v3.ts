@@ -70,14 +70,16 @@ function toV3(check: HeartbeatCheck, request: FastifyRequest, readOnly: boolean)
     methods: check.methods,
     ...(check.schedule === null ? { timeout: check.timeoutSeconds } : { schedule: check.schedule, tz: check.tz }),
   };
-  if (readOnly) return { ...shared, unique_key: uniqueKey(check.id) };
+  if (readOnly) return { ...shared, unique_key: uniqueKey(check.pingUuid) };
+  // As in Healthchecks, one UUID names the check in its ping URL and in this API.
+  const uuid = check.pingUuid;
   return {
     ...shared,
-    uuid: check.id,
-    ping_url: `${base}/ping/${check.id}`,
-    update_url: `${base}/api/v3/checks/${check.id}`,
-    pause_url: `${base}/api/v3/checks/${check.id}/pause`,
-    resume_url: `${base}/api/v3/checks/${check.id}/resume`,
+    uuid,
+    ping_url: `${base}/ping/${uuid}`,
+    update_url: `${base}/api/v3/checks/${uuid}`,
+    pause_url: `${base}/api/v3/checks/${uuid}/pause`,
+    resume_url: `${base}/api/v3/checks/${uuid}/resume`,
     channels: check.channelIds === null ? '*' : check.channelIds.join(','),
   };
 }
@@ -111,11 +113,11 @@ function channelIdsFrom(text: string | undefined): string[] | null | undefined {
 async function findForRequest(db: Db, services: Services, request: FastifyRequest, key: string): Promise<HeartbeatCheck> {
   const tenantId = actorOf(request).tenantId;
   if (/^[0-9a-f]{40}$/.test(key)) {
-    const match = (await listHeartbeats(db, tenantId)).find((c) => uniqueKey(c.id) === key);
+    const match = (await listHeartbeats(db, tenantId)).find((c) => uniqueKey(c.pingUuid) === key);
     if (!match) throw new NotFoundError('Check');
     return match;
   }
-  return services.heartbeats.get(tenantId, key);
+  return services.heartbeats.getByPingUuid(tenantId, key);
 }
 
 export function registerHealthchecksV3Routes(app: VigieApp, services: Services, db: Db): void {
@@ -185,7 +187,7 @@ export function registerHealthchecksV3Routes(app: VigieApp, services: Services, 
     { config: { access: 'write' }, schema: { tags, summary: 'Update a check (fields left out keep their value)', params: UuidParams, body: CheckBody, response: errorResponses(401, 403, 404, 409, 422) } },
     async (request) => {
       const tenantId = actorOf(request).tenantId;
-      const current = await services.heartbeats.get(tenantId, request.params.uuid);
+      const current = await services.heartbeats.getByPingUuid(tenantId, request.params.uuid);
       return toV3(await saveCheck(tenantId, request.body, current), request, false);
     },
   );
@@ -195,7 +197,7 @@ export function registerHealthchecksV3Routes(app: VigieApp, services: Services, 
     { config: { access: 'write' }, schema: { tags, summary: 'Delete a check; answers with it as it was', params: UuidParams, response: errorResponses(401, 403, 404, 422) } },
     async (request) => {
       const tenantId = actorOf(request).tenantId;
-      const check = await services.heartbeats.get(tenantId, request.params.uuid);
+      const check = await services.heartbeats.getByPingUuid(tenantId, request.params.uuid);
       await services.heartbeats.remove(tenantId, check.id);
       return toV3(check, request, false);
     },
@@ -205,7 +207,11 @@ export function registerHealthchecksV3Routes(app: VigieApp, services: Services, 
     app.post(
       `/api/v3/checks/:uuid/${action}`,
       { config: { access: 'write' }, schema: { tags, summary: action === 'pause' ? 'Pause: no alerts until resumed or pinged' : 'Resume a paused check (status new); 409 when it is not paused', params: UuidParams, response: errorResponses(401, 403, 404, 409, 422) } },
-      async (request) => toV3(await services.heartbeats[action](actorOf(request).tenantId, request.params.uuid), request, false),
+      async (request) => {
+        const tenantId = actorOf(request).tenantId;
+        const check = await services.heartbeats.getByPingUuid(tenantId, request.params.uuid);
+        return toV3(await services.heartbeats[action](tenantId, check.id), request, false);
+      },
     );
   }
 
@@ -213,7 +219,7 @@ export function registerHealthchecksV3Routes(app: VigieApp, services: Services, 
     '/api/v3/checks/:uuid/pings/',
     { config: { access: 'write' }, schema: { tags, summary: "A check's pings, newest first (up to 1,000)", params: UuidParams, response: errorResponses(401, 403, 404, 422) } },
     async (request) => {
-      const check = await services.heartbeats.get(actorOf(request).tenantId, request.params.uuid);
+      const check = await services.heartbeats.getByPingUuid(actorOf(request).tenantId, request.params.uuid);
       const rows = await db.selectFrom('pings').selectAll().where('monitor_id', '=', check.id).orderBy('n', 'desc').limit(1000).execute();
       const base = baseUrl(request);
       return {
@@ -228,7 +234,7 @@ export function registerHealthchecksV3Routes(app: VigieApp, services: Services, 
           rid: p.rid,
           duration: p.duration_ms === null ? undefined : p.duration_ms / 1000,
           exitstatus: p.exit_status,
-          ...(p.body_size > 0 && { body_url: `${base}/api/v3/checks/${check.id}/pings/${p.n}/body` }),
+          ...(p.body_size > 0 && { body_url: `${base}/api/v3/checks/${check.pingUuid}/pings/${p.n}/body` }),
         })),
       };
     },
@@ -241,7 +247,7 @@ export function registerHealthchecksV3Routes(app: VigieApp, services: Services, 
       schema: { tags, summary: "A ping's body as text", params: Type.Object({ uuid: Type.String({ format: 'uuid' }), n: Type.Integer({ minimum: 1 }) }), response: errorResponses(401, 403, 404, 422) },
     },
     async (request, reply) => {
-      const check = await services.heartbeats.get(actorOf(request).tenantId, request.params.uuid);
+      const check = await services.heartbeats.getByPingUuid(actorOf(request).tenantId, request.params.uuid);
       const ping = await db.selectFrom('pings').select('body').where('monitor_id', '=', check.id).where('n', '=', request.params.n).executeTakeFirst();
       if (!ping || ping.body === null) throw new NotFoundError('Ping body');
       return reply.header('content-type', 'text/plain; charset=utf-8').send(ping.body);

@@ -67,12 +67,12 @@ export function registerPingRoutes(app: VigieApp, services: Services, config: Co
       const query = request.query as { rid?: string };
       const rid = query.rid ?? null;
       if (!parsed || (rid !== null && !UUID.test(rid))) return answer(reply, 400, 'invalid url format');
-      const monitorId = await locate();
-      if (monitorId === 'bad') return answer(reply, 400, 'invalid url format');
-      if (monitorId === null) return answer(reply, 404, 'not found');
+      const pingUuid = await locate();
+      if (pingUuid === 'bad') return answer(reply, 400, 'invalid url format');
+      if (pingUuid === null) return answer(reply, 404, 'not found');
       const body = request.body as RawBody | undefined;
       const recorded = await services.pings.record({
-        monitorId,
+        pingUuid,
         kind: parsed.kind,
         exitStatus: parsed.exitStatus,
         rid,
@@ -87,8 +87,8 @@ export function registerPingRoutes(app: VigieApp, services: Services, config: Co
     }
 
     /**
-     * A UUID is its check's id as it stands: no lookup here, the ping writer finds (or misses) the
-     * check in the transaction that stores the ping — one query fewer on the hottest path.
+     * A UUID is taken as it stands: no lookup here, the ping writer finds (or misses) the check by
+     * its ping UUID in the transaction that stores the ping — one query fewer on the hottest path.
      */
     const byUuid = async (uuid: string): Promise<Located> => (UUID.test(uuid) ? uuid : 'bad');
 
@@ -152,5 +152,5 @@ function wholeCharacters(bytes: Buffer): Buffer {
   return bytes.length - start < length ? bytes.subarray(0, start) : bytes;
 }
 
-/** The check a ping URL names: its id, unknown (null), or a malformed URL. */
+/** The check a ping URL names: its ping UUID, unknown (null), or a malformed URL. */
 type Located = string | null | 'bad';

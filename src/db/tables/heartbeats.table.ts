@@ -4,6 +4,8 @@ import type { Generated } from 'kysely';
 export interface HeartbeatChecksTable {
   monitor_id: string;
   tenant_id: string;
+  /** The secret in the check's ping URL (/ping/{ping_uuid}); never the monitor id, which readers see. Set on every row; nullable only because SQLite cannot add a NOT NULL column. */
+  ping_uuid: string | null;
   slug: string | null;
   description: Generated<string>;
   /** Simple schedule: a ping is expected every timeout_seconds. */
