@@ -86,6 +86,7 @@ describe.each(TEST_DIALECTS)('Healthchecks API v3 on %s', (dialect) => {
       next_ping: null,
       manual_resume: false,
       methods: '',
+      badge_url: expect.stringMatching(new RegExp(`^${BASE}/b/2/[0-9a-f-]{36}\\.svg$`)),
       timeout: 3600,
       ...urls(backups.uuid),
     });
@@ -106,12 +107,16 @@ describe.each(TEST_DIALECTS)('Healthchecks API v3 on %s', (dialect) => {
       next_ping: null,
       manual_resume: false,
       methods: '',
+      badge_url: expect.stringMatching(new RegExp(`^${BASE}/b/2/[0-9a-f-]{36}\\.svg$`)),
       schedule: '0 2 * * *',
       tz: 'Europe/Paris',
       ...urls(nightly.uuid),
     });
     expect(nightly).not.toHaveProperty('timeout');
     expect(nightly.uuid).not.toBe(backups.uuid);
+    // The badge names the check by a key of its own: nothing in it leads to the ping URL.
+    expect(backups.badge_url).not.toContain(backups.uuid);
+    expect(nightly.badge_url).not.toBe(backups.badge_url);
   });
 
   it('upserts by tags whatever order the tags are given in', async () => {

@@ -67,7 +67,7 @@ describe.each(TEST_DIALECTS)('migrations on %s', (dialect) => {
     expect(Number(left.rows[0]?.n)).toBe(0);
   });
 
-  it('gives heartbeat checks made before 0005 a ping UUID of their own, unique', async () => {
+  it('gives heartbeat checks made before 0005 a ping UUID and a badge key of their own, unique', async () => {
     await open();
     await createMigrator(database.db).migrateTo('2026_11_22_0004_heartbeats');
     const now = Date.now();
@@ -81,9 +81,14 @@ describe.each(TEST_DIALECTS)('migrations on %s', (dialect) => {
       await db.insertInto('heartbeat_checks').values({ monitor_id: id, tenant_id: 't1', timeout_seconds: 60, grace_seconds: 60 }).execute();
     }
     await migrateToLatest(database.db);
-    const rows = await database.db.selectFrom('heartbeat_checks').select(['monitor_id', 'ping_uuid']).orderBy('monitor_id').execute();
+    const rows = await database.db.selectFrom('heartbeat_checks').select(['monitor_id', 'ping_uuid', 'badge_key']).orderBy('monitor_id').execute();
     expect(rows.map((r) => r.monitor_id)).toEqual(['m1', 'm2']);
-    for (const row of rows) expect(row.ping_uuid).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    const v4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+    for (const row of rows) {
+      expect(row.ping_uuid).toMatch(v4);
+      expect(row.badge_key).toMatch(v4);
+      expect(row.badge_key).not.toBe(row.ping_uuid);
+    }
     expect(rows[0]!.ping_uuid).not.toBe(rows[1]!.ping_uuid);
     await expect(database.db.updateTable('heartbeat_checks').set({ ping_uuid: rows[0]!.ping_uuid }).where('monitor_id', '=', 'm2').execute()).rejects.toThrow();
   });

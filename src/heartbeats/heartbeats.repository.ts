@@ -8,6 +8,8 @@ export interface HeartbeatCheck extends HeartbeatSchedule {
   tenantId: string;
   /** The secret of the check's ping URL; shown only to keys that may write. */
   pingUuid: string;
+  /** Names the check in its public badge URL. */
+  badgeKey: string;
   name: string;
   tags: string[];
   slug: string | null;
@@ -30,6 +32,7 @@ const COLUMNS = [
   'heartbeat_checks.monitor_id',
   'heartbeat_checks.tenant_id',
   'heartbeat_checks.ping_uuid',
+  'heartbeat_checks.badge_key',
   'heartbeat_checks.slug',
   'heartbeat_checks.description',
   'heartbeat_checks.timeout_seconds',
@@ -64,6 +67,7 @@ async function hydrate(db: Db, tenantId: string, rows: Row[]): Promise<Heartbeat
     id: row.monitor_id,
     tenantId: row.tenant_id,
     pingUuid: row.ping_uuid!,
+    badgeKey: row.badge_key!,
     name: row.name,
     tags: tags.get(row.monitor_id) ?? [],
     slug: row.slug,

@@ -150,6 +150,7 @@ export function createHeartbeatsService({ db, clock, monitors }: { db: Db; clock
               monitor_id: id,
               tenant_id: tenantId,
               ping_uuid: randomUUID(),
+              badge_key: randomUUID(),
               ...settingsColumns(input),
               status: 'new',
               last_ping_at: null,

@@ -68,6 +68,7 @@ function toV3(check: HeartbeatCheck, request: FastifyRequest, readOnly: boolean)
     next_ping: (check.status === 'up' || check.status === 'grace') && check.alertAfter !== null ? iso(check.alertAfter - check.graceSeconds * 1000) : null,
     manual_resume: check.manualResume,
     methods: check.methods,
+    badge_url: `${base}/b/2/${check.badgeKey}.svg`,
     ...(check.schedule === null ? { timeout: check.timeoutSeconds } : { schedule: check.schedule, tz: check.tz }),
   };
   if (readOnly) return { ...shared, unique_key: uniqueKey(check.pingUuid) };
@@ -262,6 +263,15 @@ export function registerHealthchecksV3Routes(app: VigieApp, services: Services, 
       const rows = await db.selectFrom('monitor_flips').select(['at', 'to_state']).where('monitor_id', '=', check.id).where('to_state', 'in', ['up', 'down']).orderBy('at', 'desc').execute();
       return rows.map((f) => ({ timestamp: iso(f.at), up: f.to_state === 'up' ? 1 : 0 }));
     },
+  );
+
+  app.get(
+    '/api/v3/badges/',
+    {
+      config: { access: 'read' },
+      schema: { tags, summary: 'Badge URLs of every tag, and of "*" (all checks): svg, json, shields (two states) and svg3, json3, shields3 (up, late, down)', response: errorResponses(401, 403) },
+    },
+    async (request) => ({ badges: await services.badges.links(actorOf(request).tenantId, baseUrl(request)) }),
   );
 
   app.get(

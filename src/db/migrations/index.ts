@@ -8,7 +8,7 @@ import * as foundation from './2026_11_21_0001_foundation.js';
 import * as monitors from './2026_11_21_0002_monitors.js';
 import * as alerting from './2026_11_22_0003_alerting.js';
 import * as heartbeats from './2026_11_22_0004_heartbeats.js';
-import * as pingUuid from './2026_11_23_0005_ping_uuid.js';
+import * as checkKeys from './2026_11_23_0005_check_keys.js';
 import * as selfChecks from './2026_11_23_0006_self_checks.js';
 
 export const migrations: Record<string, Migration> = {
@@ -16,6 +16,6 @@ export const migrations: Record<string, Migration> = {
   '2026_11_21_0002_monitors': monitors,
   '2026_11_22_0003_alerting': alerting,
   '2026_11_22_0004_heartbeats': heartbeats,
-  '2026_11_23_0005_ping_uuid': pingUuid,
+  '2026_11_23_0005_check_keys': checkKeys,
   '2026_11_23_0006_self_checks': selfChecks,
 };

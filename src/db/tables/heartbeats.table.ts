@@ -6,6 +6,8 @@ export interface HeartbeatChecksTable {
   tenant_id: string;
   /** The secret in the check's ping URL (/ping/{ping_uuid}); never the monitor id, which readers see. Set on every row; nullable only because SQLite cannot add a NOT NULL column. */
   ping_uuid: string | null;
+  /** Names the check in its public badge URL (`/b/{2|3}/{badge_key}.svg`); set on every row. */
+  badge_key: string | null;
   slug: string | null;
   description: Generated<string>;
   /** Simple schedule: a ping is expected every timeout_seconds. */

@@ -14,5 +14,7 @@ export interface TenantSettingsTable {
   repeat_interval_seconds: Generated<number>;
   /** The key of `/ping/{ping_key}/{slug}` URLs (Healthchecks' project ping key); null until made. */
   ping_key: string | null;
+  /** The project part of public tag badge URLs (`/badge/{badge_key}/…`); null until made. */
+  badge_key: string | null;
   updated_at: number;
 }
