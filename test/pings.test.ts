@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { HeartbeatInput } from '../src/heartbeats/heartbeats.service.js';
+import { PINGS_KEPT } from '../src/heartbeats/pings.js';
 import { createTenantWithKey, createTestApp, type TenantFixture, type TestContext } from './helpers/app.js';
 import { TEST_DIALECTS } from './helpers/databases.js';
 import { StandIn } from './helpers/receivers.js';
@@ -561,6 +562,38 @@ describe.each(TEST_DIALECTS)('heartbeat pings on %s', (dialect) => {
       expect(await check(id)).toMatchObject({ nPings: 200, status: 'up' });
       expect((await pingRows(other.id)).map((r) => r.n)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
       expect(await check(other.id)).toMatchObject({ nPings: 50 });
+    });
+
+    it(`keeps the last ${PINGS_KEPT} pings of a check, and its count`, async () => {
+      await start();
+      const { id, pingUuid } = await createCheck();
+      const input = { pingUuid, kind: 'success', exitStatus: null, rid: null, method: 'GET', remoteAddr: null, userAgent: null, body: null, bodySize: 0 } as const;
+      const total = PINGS_KEPT + 150;
+      const outcomes = await Promise.all(Array.from({ length: total }, () => ctx.services.pings.record(input)));
+      expect(new Set(outcomes)).toEqual(new Set(['recorded']));
+      const ns = (await pingRows(id)).map((r) => r.n);
+      // Pruned when n reached the last multiple of 100: at most 99 more than PINGS_KEPT are kept.
+      const prunedAt = Math.floor(total / 100) * 100;
+      expect(ns[0]).toBe(prunedAt - PINGS_KEPT + 1);
+      expect(ns.at(-1)).toBe(total);
+      expect(ns).toEqual(Array.from({ length: total - prunedAt + PINGS_KEPT }, (_, i) => prunedAt - PINGS_KEPT + 1 + i));
+      expect(await check(id)).toMatchObject({ nPings: total });
+    });
+
+    it('a success on a check that is up writes no result row; changes of state still do', async () => {
+      await start();
+      const { id, pingUuid } = await createCheck();
+      const results = async () => (await api(`/api/v1/monitors/${id}/results`)) as Record<string, any>[];
+      expectOk(await ping(`/ping/${pingUuid}`)); // pending → up: a result and a flip
+      expect((await results()).map((r) => r.status)).toEqual(['up']);
+      for (let i = 0; i < 3; i++) expectOk(await ping(`/ping/${pingUuid}`));
+      expect(await results()).toHaveLength(1);
+      const monitor = await api(`/api/v1/monitors/${id}`);
+      expect(monitor).toMatchObject({ state: 'up', last_checked_at: iso(ctx.clock.now()) });
+      expectOk(await ping(`/ping/${pingUuid}/fail`)); // up → down
+      expectOk(await ping(`/ping/${pingUuid}`)); // down → up
+      expect((await results()).map((r) => r.status)).toEqual(['up', 'down', 'up']);
+      expect((await pingRows(id)).map((r) => r.kind)).toEqual(['success', 'success', 'success', 'success', 'fail', 'success']);
     });
   });
 });

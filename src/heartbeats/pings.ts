@@ -10,6 +10,7 @@
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/database.js';
 import type { Logger } from '../logger.js';
+import type { MonitorState } from '../monitors/kinds.js';
 import type { ResultRecorder } from '../monitors/results.service.js';
 import { AFTER_FAILURE, afterStart, afterSuccess, type HeartbeatSchedule, type Timing } from './schedule.js';
 
@@ -34,6 +35,10 @@ export interface PingInput {
 /** `ignored`: a check limited to POST got another method; nothing is stored. */
 export type PingOutcome = 'recorded' | 'not_found' | 'ignored';
 
+/** Pings kept per check, newest first: what `/api/v3/checks/{uuid}/pings/` can show. */
+export const PINGS_KEPT = 1000;
+const PRUNE_EVERY = 100;
+
 /** Pings written per transaction at most. */
 const MAX_BATCH = 1000;
 /** How much of a failure ping's body goes into the reason of the down state. */
@@ -56,10 +61,27 @@ export function createPingWriter({ db, clock, recorder, logger }: { db: Db; cloc
 
   /** Writes one ping inside the batch's transaction. */
   async function writeOne(trx: Db, input: PingInput, at: number): Promise<{ outcome: PingOutcome; alerted: boolean }> {
+    // The check and its monitor in one read: the common ping (a success on a check that is up)
+    // then needs only three writes — the monitor's counters, the check, the ping.
     const check = await trx
       .selectFrom('heartbeat_checks')
-      .select(['monitor_id', 'status', 'n_pings', 'last_start_at', 'timeout_seconds', 'grace_seconds', 'schedule', 'tz', 'manual_resume', 'methods'])
-      .where('ping_uuid', '=', input.pingUuid)
+      .innerJoin('monitors', 'monitors.id', 'heartbeat_checks.monitor_id')
+      .select([
+        'heartbeat_checks.monitor_id',
+        'heartbeat_checks.status',
+        'heartbeat_checks.n_pings',
+        'heartbeat_checks.last_start_at',
+        'heartbeat_checks.timeout_seconds',
+        'heartbeat_checks.grace_seconds',
+        'heartbeat_checks.schedule',
+        'heartbeat_checks.tz',
+        'heartbeat_checks.manual_resume',
+        'heartbeat_checks.methods',
+        'monitors.state as monitor_state',
+        'monitors.consecutive_successes',
+        'monitors.version',
+      ])
+      .where('heartbeat_checks.ping_uuid', '=', input.pingUuid)
       .executeTakeFirst();
     if (!check) return { outcome: 'not_found', alerted: false };
     const monitorId = check.monitor_id;
@@ -92,7 +114,10 @@ export function createPingWriter({ db, clock, recorder, logger }: { db: Db; cloc
       else {
         const failed = isFailure(input);
         timing = failed ? { ...AFTER_FAILURE } : afterSuccess(schedule, at);
-        const written = await recorder.recordWithin(trx, monitorId, { status: failed ? 'down' : 'up', message: failed ? failureReason(input) : 'ping received', latencyMs: durationMs }, at);
+        const seen = { id: monitorId, state: check.monitor_state as MonitorState, consecutiveSuccesses: check.consecutive_successes, version: check.version };
+        const outcome = { status: failed ? ('down' as const) : ('up' as const), message: failed ? failureReason(input) : 'ping received', latencyMs: durationMs };
+        // A resume above changed the monitor's row: what we read of it is stale.
+        const written = check.status === 'paused' ? await recorder.recordWithin(trx, monitorId, outcome, at) : await recorder.recordSeenWithin(trx, seen, outcome, at);
         alerted = written?.alerted ?? false;
       }
     }
@@ -124,6 +149,11 @@ export function createPingWriter({ db, clock, recorder, logger }: { db: Db; cloc
         duration_ms: durationMs,
       })
       .execute();
+    // Each check keeps its last PINGS_KEPT pings (Healthchecks keeps 100 or 1,000). Pruned every
+    // PRUNE_EVERY pings, so the table stays bounded at one extra statement per hundred pings.
+    if (n % PRUNE_EVERY === 0 && n > PINGS_KEPT) {
+      await trx.deleteFrom('pings').where('monitor_id', '=', monitorId).where('n', '<=', n - PINGS_KEPT).execute();
+    }
     return { outcome: 'recorded', alerted };
   }
 

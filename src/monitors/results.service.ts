@@ -43,6 +43,14 @@ export interface RecordedResult {
   flip?: Flip;
 }
 
+/** What recordSeenWithin needs of a monitor row its caller has read. */
+export interface SeenMonitor {
+  id: string;
+  state: MonitorState;
+  consecutiveSuccesses: number;
+  version: number;
+}
+
 const MAX_ATTEMPTS = 8;
 
 class VersionConflict extends Error {}
@@ -96,6 +104,12 @@ async function writeFlip(trx: Db, flip: Flip): Promise<boolean> {
   return recordFlipEvent(trx, flip, incident);
 }
 
+/** The tenant's default, read only for monitors without a threshold of their own. */
+async function tenantFailureThreshold(trx: Db, tenantId: string): Promise<number> {
+  const settings = await trx.selectFrom('tenant_settings').select('consecutive_failures_threshold').where('tenant_id', '=', tenantId).executeTakeFirstOrThrow();
+  return settings.consecutive_failures_threshold;
+}
+
 /** Takes the monitor's row for this transaction and returns it as it is now; undefined if deleted. */
 async function lockMonitor(trx: Db, monitorId: string) {
   return trx
@@ -121,12 +135,12 @@ export function createResultRecorder({ db, clock, onAlertEvent }: ResultRecorder
   async function recordWithin(trx: Db, monitorId: string, outcome: CheckOutcome, at: number): Promise<{ recorded: RecordedResult; alerted: boolean } | undefined> {
     const monitor = await lockMonitor(trx, monitorId);
     if (!monitor) return undefined; // deleted while its check ran
-    const settings = await trx.selectFrom('tenant_settings').select('consecutive_failures_threshold').where('tenant_id', '=', monitor.tenant_id).executeTakeFirstOrThrow();
+    const failures = monitor.failure_threshold ?? (await tenantFailureThreshold(trx, monitor.tenant_id));
     const fromState = monitor.state as MonitorState;
     const next = applyResult(
       { state: fromState, consecutiveFailures: monitor.consecutive_failures, consecutiveSuccesses: monitor.consecutive_successes },
       outcome.status,
-      { failures: monitor.failure_threshold ?? settings.consecutive_failures_threshold, recoveries: monitor.recovery_threshold },
+      { failures, recoveries: monitor.recovery_threshold },
     );
     const updated = await trx
       .updateTable('monitors')
@@ -165,7 +179,30 @@ export function createResultRecorder({ db, clock, onAlertEvent }: ResultRecorder
     return { recorded, alerted: false };
   }
 
-  /** setState inside the caller's transaction; the caller calls alertWritten() after commit when `alerted`. */
+  /**
+   * recordWithin for a caller that has already read the monitor's row in its own query (the ping
+   * path reads it joined with the check). A success on a monitor that is up moves no state: only
+   * the counters and last_checked_at change, by compare-and-set on the version read, and no
+   * result row is written — the ping is its own record, and a check pinged every second would
+   * otherwise store everything twice (a heartbeat's history is its pings; its flips and incidents
+   * are unchanged). Anything else, or a row changed since it was read, takes the full path.
+   */
+  async function recordSeenWithin(trx: Db, seen: SeenMonitor, outcome: CheckOutcome, at: number): Promise<{ recorded: RecordedResult; alerted: boolean } | undefined> {
+    if (outcome.status === 'up' && seen.state === 'up') {
+      const updated = await trx
+        .updateTable('monitors')
+        .set({ consecutive_failures: 0, consecutive_successes: seen.consecutiveSuccesses + 1, last_checked_at: at, version: seen.version + 1 })
+        .where('id', '=', seen.id)
+        .where('version', '=', seen.version)
+        .executeTakeFirst();
+      if (updated.numUpdatedRows === 1n) {
+        return { recorded: { monitorId: seen.id, at, status: 'up', latencyMs: outcome.latencyMs ?? null, value: outcome.value ?? null, message: outcome.message }, alerted: false };
+      }
+    }
+    return recordWithin(trx, seen.id, outcome, at);
+  }
+
+
   async function setStateWithin(
     trx: Db,
     monitorId: string,
@@ -197,6 +234,7 @@ export function createResultRecorder({ db, clock, onAlertEvent }: ResultRecorder
 
   return {
     recordWithin,
+    recordSeenWithin,
     /** To call after committing a transaction in which recordWithin wrote an alert event. */
     alertWritten: () => onAlertEvent?.(),
     /** Returns undefined when the monitor no longer exists. */
