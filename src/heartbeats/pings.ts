@@ -11,6 +11,7 @@ import type { Clock } from '../clock.js';
 import type { Db } from '../db/database.js';
 import type { Logger } from '../logger.js';
 import type { MonitorState } from '../monitors/kinds.js';
+import { createPingStatements } from './ping-statements.js';
 import type { ResultRecorder } from '../monitors/results.service.js';
 import { AFTER_FAILURE, afterStart, afterSuccess, type HeartbeatSchedule, type Timing } from './schedule.js';
 
@@ -59,30 +60,13 @@ export function createPingWriter({ db, clock, recorder, logger }: { db: Db; cloc
   let queue: Pending[] = [];
   let writing: Promise<void> | undefined;
 
+  const statements = createPingStatements(db);
+
   /** Writes one ping inside the batch's transaction. */
   async function writeOne(trx: Db, input: PingInput, at: number): Promise<{ outcome: PingOutcome; alerted: boolean }> {
     // The check and its monitor in one read: the common ping (a success on a check that is up)
     // then needs only three writes — the monitor's counters, the check, the ping.
-    const check = await trx
-      .selectFrom('heartbeat_checks')
-      .innerJoin('monitors', 'monitors.id', 'heartbeat_checks.monitor_id')
-      .select([
-        'heartbeat_checks.monitor_id',
-        'heartbeat_checks.status',
-        'heartbeat_checks.n_pings',
-        'heartbeat_checks.last_start_at',
-        'heartbeat_checks.timeout_seconds',
-        'heartbeat_checks.grace_seconds',
-        'heartbeat_checks.schedule',
-        'heartbeat_checks.tz',
-        'heartbeat_checks.manual_resume',
-        'heartbeat_checks.methods',
-        'monitors.state as monitor_state',
-        'monitors.consecutive_successes',
-        'monitors.version',
-      ])
-      .where('heartbeat_checks.ping_uuid', '=', input.pingUuid)
-      .executeTakeFirst();
+    const check = (await statements.findCheck.run(trx, { pingUuid: input.pingUuid })).rows[0];
     if (!check) return { outcome: 'not_found', alerted: false };
     const monitorId = check.monitor_id;
     if (check.methods === 'POST' && input.method !== 'POST') return { outcome: 'ignored', alerted: false };
@@ -92,12 +76,8 @@ export function createPingWriter({ db, clock, recorder, logger }: { db: Db; cloc
     // Run time: from the start with the same rid, or (no rid) from the last start.
     let startedAt: number | null = null;
     if (input.kind !== 'start' && input.kind !== 'log') {
-      if (input.rid !== null) {
-        const start = await trx.selectFrom('pings').select('at').where('monitor_id', '=', monitorId).where('rid', '=', input.rid).where('kind', '=', 'start').orderBy('n', 'desc').limit(1).executeTakeFirst();
-        startedAt = start?.at ?? null;
-      } else {
-        startedAt = check.last_start_at;
-      }
+      if (input.rid !== null) startedAt = (await statements.findStart.run(trx, { monitorId, rid: input.rid })).rows[0]?.at ?? null;
+      else startedAt = check.last_start_at;
     }
     const durationMs = startedAt === null ? null : Math.max(0, at - startedAt);
 
@@ -121,39 +101,30 @@ export function createPingWriter({ db, clock, recorder, logger }: { db: Db; cloc
         alerted = written?.alerted ?? false;
       }
     }
-    await trx
-      .updateTable('heartbeat_checks')
-      .set({
-        n_pings: n,
-        ...(timing && { status: timing.status, alert_after: timing.alertAfter, deadline_at: timing.deadlineAt, last_ping_at: at }),
-        ...(timing && input.kind === 'start' && { last_start_at: at }),
-        ...(timing && input.kind !== 'start' && { last_start_at: null, last_duration_ms: durationMs }),
-      })
-      .where('monitor_id', '=', monitorId)
-      .execute();
-    await trx
-      .insertInto('pings')
-      .values({
-        monitor_id: monitorId,
-        n,
-        at,
-        kind: input.kind,
-        exit_status: input.exitStatus,
-        rid: input.rid,
-        method: input.method,
-        remote_addr: input.remoteAddr,
-        user_agent: input.userAgent,
-        // PostgreSQL text cannot hold NUL; a binary body keeps its shape with U+FFFD in its place.
-        body: input.body === null ? null : input.body.replace(/\u0000/g, '\uFFFD'),
-        body_size: input.bodySize,
-        duration_ms: durationMs,
-      })
-      .execute();
+    if (timing === null) await statements.countPing.run(trx, { monitorId, n });
+    else {
+      const values = { monitorId, n, status: timing.status, alertAfter: timing.alertAfter, deadlineAt: timing.deadlineAt, at };
+      if (input.kind === 'start') await statements.startRun.run(trx, values);
+      else await statements.endRun.run(trx, { ...values, durationMs });
+    }
+    await statements.insertPing.run(trx, {
+      monitorId,
+      n,
+      at,
+      kind: input.kind,
+      exitStatus: input.exitStatus,
+      rid: input.rid,
+      method: input.method,
+      remoteAddr: input.remoteAddr,
+      userAgent: input.userAgent,
+      // PostgreSQL text cannot hold NUL; a binary body keeps its shape with U+FFFD in its place.
+      body: input.body === null ? null : input.body.replace(/\u0000/g, '\uFFFD'),
+      bodySize: input.bodySize,
+      durationMs,
+    });
     // Each check keeps its last PINGS_KEPT pings (Healthchecks keeps 100 or 1,000). Pruned every
     // PRUNE_EVERY pings, so the table stays bounded at one extra statement per hundred pings.
-    if (n % PRUNE_EVERY === 0 && n > PINGS_KEPT) {
-      await trx.deleteFrom('pings').where('monitor_id', '=', monitorId).where('n', '<=', n - PINGS_KEPT).execute();
-    }
+    if (n % PRUNE_EVERY === 0 && n > PINGS_KEPT) await statements.prunePings.run(trx, { monitorId, upTo: n - PINGS_KEPT });
     return { outcome: 'recorded', alerted };
   }
 

@@ -12,6 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/database.js';
+import { precompile, slot } from '../db/precompiled.js';
 import { recordFlipEvent, type IncidentForEvent } from '../alerting/events.js';
 import type { MonitorState, ResultStatus } from './kinds.js';
 import { applyResult } from './state-machine.js';
@@ -128,6 +129,14 @@ export interface ResultRecorderOptions {
 }
 
 export function createResultRecorder({ db, clock, onAlertEvent }: ResultRecorderOptions) {
+  // recordSeenWithin's one write, compiled once: it runs for nearly every ping.
+  const countSuccess = precompile(
+    db
+      .updateTable('monitors')
+      .set({ consecutive_failures: 0, consecutive_successes: slot<number>('successes'), last_checked_at: slot<number>('at'), version: slot<number>('nextVersion') })
+      .where('id', '=', slot<string>('id'))
+      .where('version', '=', slot<number>('version')),
+  );
   /**
    * Records a result inside the caller's transaction (e.g. a batch of pings); the caller calls
    * `alertWritten()` after its commit when this returned `alerted`.
@@ -189,13 +198,8 @@ export function createResultRecorder({ db, clock, onAlertEvent }: ResultRecorder
    */
   async function recordSeenWithin(trx: Db, seen: SeenMonitor, outcome: CheckOutcome, at: number): Promise<{ recorded: RecordedResult; alerted: boolean } | undefined> {
     if (outcome.status === 'up' && seen.state === 'up') {
-      const updated = await trx
-        .updateTable('monitors')
-        .set({ consecutive_failures: 0, consecutive_successes: seen.consecutiveSuccesses + 1, last_checked_at: at, version: seen.version + 1 })
-        .where('id', '=', seen.id)
-        .where('version', '=', seen.version)
-        .executeTakeFirst();
-      if (updated.numUpdatedRows === 1n) {
+      const updated = await countSuccess.run(trx, { id: seen.id, version: seen.version, nextVersion: seen.version + 1, successes: seen.consecutiveSuccesses + 1, at });
+      if (updated.numAffectedRows === 1n) {
         return { recorded: { monitorId: seen.id, at, status: 'up', latencyMs: outcome.latencyMs ?? null, value: outcome.value ?? null, message: outcome.message }, alerted: false };
       }
     }

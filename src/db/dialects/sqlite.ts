@@ -19,6 +19,36 @@ export const sqliteDialect: StorageDialect<{ dialect: 'sqlite'; path: string }> 
     database.pragma('synchronous = FULL');
     database.pragma('foreign_keys = ON');
     database.pragma('busy_timeout = 5000');
-    return new SqliteDialect({ database });
+    return new SqliteDialect({ database: withStatementCache(database) });
   },
 };
+
+/** Distinct SQL texts kept prepared; the app's queries number in the hundreds. */
+const STATEMENT_CACHE_SIZE = 500;
+
+/**
+ * Kysely prepares every query it runs; parsing the SQL costs several times what running a small
+ * statement does (~17 µs against ~4 µs here). Same text, same statement: keep the last few hundred
+ * prepared. A statement still being iterated (a streamed query) is busy and cannot be shared, so
+ * then a fresh one is prepared.
+ */
+function withStatementCache(database: SQLite.Database) {
+  const cache = new Map<string, SQLite.Statement>();
+  return {
+    close: () => database.close(),
+    prepare(sql: string) {
+      const cached = cache.get(sql);
+      if (cached && !cached.busy) {
+        cache.delete(sql); // re-inserted below: the Map's order is the LRU order
+        cache.set(sql, cached);
+        return cached;
+      }
+      const statement = database.prepare(sql);
+      if (!cached) {
+        cache.set(sql, statement);
+        if (cache.size > STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+      }
+      return statement;
+    },
+  };
+}

@@ -1,0 +1,59 @@
+/**
+ * The SQL of the ping path, compiled once per database (see db/precompiled.ts): a ping runs
+ * three to five of these, and building them with Kysely each time cost more than SQLite took to
+ * run them. Each returns plain rows; src/heartbeats/pings.ts holds the logic.
+ */
+import type { Db } from '../db/database.js';
+import { precompile, slot } from '../db/precompiled.js';
+
+export function createPingStatements(db: Db) {
+  const findCheck = precompile(
+    db
+      .selectFrom('heartbeat_checks')
+      .innerJoin('monitors', 'monitors.id', 'heartbeat_checks.monitor_id')
+      .select([
+        'heartbeat_checks.monitor_id',
+        'heartbeat_checks.status',
+        'heartbeat_checks.n_pings',
+        'heartbeat_checks.last_start_at',
+        'heartbeat_checks.timeout_seconds',
+        'heartbeat_checks.grace_seconds',
+        'heartbeat_checks.schedule',
+        'heartbeat_checks.tz',
+        'heartbeat_checks.manual_resume',
+        'heartbeat_checks.methods',
+        'monitors.state as monitor_state',
+        'monitors.consecutive_successes',
+        'monitors.version',
+      ])
+      .where('heartbeat_checks.ping_uuid', '=', slot<string>('pingUuid')),
+  );
+  const findStart = precompile(
+    db.selectFrom('pings').select('at').where('monitor_id', '=', slot<string>('monitorId')).where('rid', '=', slot<string>('rid')).where('kind', '=', 'start').orderBy('n', 'desc').limit(1),
+  );
+  const where = { monitorId: slot<string>('monitorId') };
+  const countPing = precompile(db.updateTable('heartbeat_checks').set({ n_pings: slot<number>('n') }).where('monitor_id', '=', where.monitorId));
+  const timing = { n_pings: slot<number>('n'), status: slot<string>('status'), alert_after: slot<number>('alertAfter'), deadline_at: slot<number>('deadlineAt'), last_ping_at: slot<number>('at') };
+  const startRun = precompile(db.updateTable('heartbeat_checks').set({ ...timing, last_start_at: slot<number>('at') }).where('monitor_id', '=', where.monitorId));
+  const endRun = precompile(db.updateTable('heartbeat_checks').set({ ...timing, last_start_at: null, last_duration_ms: slot<number | null>('durationMs') }).where('monitor_id', '=', where.monitorId));
+  const insertPing = precompile(
+    db.insertInto('pings').values({
+      monitor_id: slot<string>('monitorId'),
+      n: slot<number>('n'),
+      at: slot<number>('at'),
+      kind: slot<string>('kind'),
+      exit_status: slot<number | null>('exitStatus'),
+      rid: slot<string | null>('rid'),
+      method: slot<string>('method'),
+      remote_addr: slot<string | null>('remoteAddr'),
+      user_agent: slot<string | null>('userAgent'),
+      body: slot<string | null>('body'),
+      body_size: slot<number>('bodySize'),
+      duration_ms: slot<number | null>('durationMs'),
+    }),
+  );
+  const prunePings = precompile(db.deleteFrom('pings').where('monitor_id', '=', where.monitorId).where('n', '<=', slot<number>('upTo')));
+  return { findCheck, findStart, countPing, startRun, endRun, insertPing, prunePings };
+}
+
+export type PingStatements = ReturnType<typeof createPingStatements>;
