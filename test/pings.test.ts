@@ -424,6 +424,38 @@ describe.each(TEST_DIALECTS)('heartbeat pings on %s', (dialect) => {
       expect((await events(id))[0]!.reason).toContain('did not finish');
     });
 
+    it('a start never postpones an alert already due: down at min(expected + grace, start + grace)', async () => {
+      await start();
+      const { id, pingUuid } = await createCheck({ timeoutSeconds: 60, graceSeconds: 30 });
+      const t0 = ctx.clock.now();
+      expectOk(await ping(`/ping/${pingUuid}`)); // expected at t0 + 60 s, down at t0 + 90 s
+      ctx.clock.set(t0 + 50_000);
+      expectOk(await ping(`/ping/${pingUuid}/start`)); // must end by t0 + 80 s: sooner
+      expect(await check(id)).toMatchObject({ status: 'started', alertAfter: t0 + 80_000 });
+      ctx.clock.set(t0 + 70_000);
+      expectOk(await ping(`/ping/${pingUuid}/start`)); // a second start, late: t0 + 80 s still stands
+      expect(await check(id)).toMatchObject({ status: 'started', alertAfter: t0 + 80_000 });
+      ctx.clock.set(t0 + 79_999);
+      expect(await sweep()).toBe(0);
+      ctx.clock.set(t0 + 80_000);
+      expect(await sweep()).toBe(1);
+      expect(await check(id)).toMatchObject({ status: 'down' });
+
+      // A job that starts after it was expected (in grace) still alerts at expected + grace.
+      const late = await createCheck({ name: 'late job', timeoutSeconds: 60, graceSeconds: 30 });
+      const t1 = ctx.clock.now();
+      expectOk(await ping(`/ping/${late.pingUuid}`));
+      ctx.clock.set(t1 + 70_000);
+      await sweep();
+      expect(await check(late.id)).toMatchObject({ status: 'grace' });
+      expectOk(await ping(`/ping/${late.pingUuid}/start`));
+      expect(await check(late.id)).toMatchObject({ status: 'started', alertAfter: t1 + 90_000 });
+      // A new check has no deadline yet: its first start gives it start + grace.
+      const fresh = await createCheck({ name: 'fresh job', timeoutSeconds: 60, graceSeconds: 30 });
+      expectOk(await ping(`/ping/${fresh.pingUuid}/start`));
+      expect(await check(fresh.id)).toMatchObject({ status: 'started', alertAfter: ctx.clock.now() + 30_000 });
+    });
+
     it('cron in Europe/Paris follows the spring-forward and fall-back days', async () => {
       await start();
       const { id, pingUuid } = await createCheck({ schedule: '0 9 * * *', tz: 'Europe/Paris', graceSeconds: 3600 });

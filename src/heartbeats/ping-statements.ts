@@ -16,6 +16,7 @@ export function createPingStatements(db: Db) {
         'heartbeat_checks.status',
         'heartbeat_checks.n_pings',
         'heartbeat_checks.last_start_at',
+        'heartbeat_checks.alert_after',
         'heartbeat_checks.timeout_seconds',
         'heartbeat_checks.grace_seconds',
         'heartbeat_checks.schedule',

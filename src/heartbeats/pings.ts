@@ -90,7 +90,7 @@ export function createPingWriter({ db, clock, recorder, logger }: { db: Db; cloc
         await trx.updateTable('monitors').set({ is_active: 1 }).where('id', '=', monitorId).execute();
         await recorder.setStateWithin(trx, monitorId, 'pending', 'resumed by a ping', at);
       }
-      if (input.kind === 'start') timing = afterStart(schedule, at);
+      if (input.kind === 'start') timing = afterStart(schedule, at, check.status === 'paused' ? null : check.alert_after);
       else {
         const failed = isFailure(input);
         timing = failed ? { ...AFTER_FAILURE } : afterSuccess(schedule, at);

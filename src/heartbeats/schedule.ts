@@ -50,9 +50,15 @@ export function afterSuccess(schedule: HeartbeatSchedule, at: number): Timing {
   return { status: 'up', alertAfter: Math.min(Number.MAX_SAFE_INTEGER, expected + schedule.graceSeconds * 1000), deadlineAt: expected };
 }
 
-export function afterStart(schedule: HeartbeatSchedule, at: number): Timing {
+/**
+ * A run has started: it must end within grace. As in Healthchecks, a start never postpones an
+ * alert already due — a job that starts late still alerts at expected + grace (`alertAfter`, the
+ * deadline the check had), whichever comes first.
+ */
+export function afterStart(schedule: HeartbeatSchedule, at: number, alertAfter: number | null): Timing {
   const end = at + schedule.graceSeconds * 1000;
-  return { status: 'started', alertAfter: end, deadlineAt: end };
+  const due = alertAfter === null ? end : Math.min(alertAfter, end);
+  return { status: 'started', alertAfter: due, deadlineAt: due };
 }
 
 export const AFTER_FAILURE: Timing = Object.freeze({ status: 'down', alertAfter: null, deadlineAt: null });
