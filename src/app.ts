@@ -22,12 +22,14 @@ import { registerAlertEventRoutes } from './routes/alert-events.js';
 import { registerApiKeyRoutes } from './routes/api-keys.js';
 import { registerChannelRoutes } from './routes/channels.js';
 import { registerAuthRoutes } from './routes/auth.js';
+import { registerBadgeRoutes } from './routes/badges.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerHttpTargetRoutes } from './routes/http-targets.js';
 import { registerIncidentRoutes } from './routes/incidents.js';
 import { registerMaintenanceRoutes } from './routes/maintenance.js';
 import { registerHealthchecksV3Routes } from './routes/healthchecks-v3.js';
 import { registerMonitorRoutes } from './routes/monitors.js';
+import { registerMonitoringRoutes } from './routes/monitoring.js';
 import { registerPingRoutes } from './routes/pings.js';
 import { registerSettingsRoutes } from './routes/settings.js';
 import { registerSilenceRoutes } from './routes/silences.js';
@@ -138,6 +140,8 @@ export async function buildApp(deps: AppDependencies): Promise<VigieApp> {
   registerAlertEventRoutes(app, services);
   registerPingRoutes(app, services, config);
   registerHealthchecksV3Routes(app, services, database.db);
+  registerMonitoringRoutes(app, services, { config, probes, clock });
+  registerBadgeRoutes(app, services);
 
   await app.ready();
   return app;

@@ -37,6 +37,8 @@ export interface Config {
   readonly telegramApiBaseUrl: string;
   readonly pagerdutyEventsUrl: string;
   readonly notifyTimeoutSeconds: number;
+  /** Tenant (id or exact name) that owns Vigie's self checks; undefined: the oldest superuser's tenant. */
+  readonly selfMonitoringTenant: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -150,6 +152,7 @@ export const ENV_VARIABLES = {
   telegramApiBaseUrl: variable('TELEGRAM_API_BASE_URL', 'https://api.telegram.org', httpUrl),
   pagerdutyEventsUrl: variable('PAGERDUTY_EVENTS_URL', 'https://events.pagerduty.com/v2/enqueue', httpUrl),
   notifyTimeoutSeconds: variable('NOTIFY_TIMEOUT_SECONDS', '10', integer(1, 300)),
+  selfMonitoringTenant: variable('SELF_MONITORING_TENANT', undefined, nonEmpty),
 } satisfies { [K in keyof Config]: Variable<Config[K]> };
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {

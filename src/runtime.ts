@@ -14,6 +14,7 @@ import type { Logger } from './logger.js';
 import { createHousekeeping } from './monitors/housekeeping.js';
 import type { LagStats } from './monitors/lag-stats.js';
 import { CHECK_JOB, createScheduler, type CheckJob } from './monitors/scheduler.js';
+import { watchCheckQueue } from './self-monitoring/queue-watch.js';
 import type { Services } from './services.js';
 
 export interface BackgroundWork {
@@ -40,9 +41,11 @@ export function createBackgroundWork({ db, clock, config, services, logger, lagS
   let statsTimer: NodeJS.Timeout | undefined;
   let sweepTimer: NodeJS.Timeout | undefined;
   let sweeping: Promise<unknown> | undefined;
-  const jobs = createInProcessJobRunner(logger);
+  const maxQueued = config.checkConcurrency * 2;
+  // Watched so that self-monitoring sees how long checks wait to be claimed and to start.
+  const jobs = watchCheckQueue(createInProcessJobRunner(logger), { clock, capacity: maxQueued });
   jobs.define<CheckJob>(CHECK_JOB, (job) => services.checks.runScheduled(job), { concurrency: config.checkConcurrency });
-  const scheduler = createScheduler({ db, clock, jobs, maxQueued: config.checkConcurrency * 2, logger });
+  const scheduler = createScheduler({ db, clock, jobs, maxQueued, logger });
   const housekeeping = createHousekeeping({
     db,
     clock,
@@ -63,6 +66,11 @@ export function createBackgroundWork({ db, clock, config, services, logger, lagS
     async start() {
       const spread = await scheduler.spreadOverdue();
       if (spread > 0) logger.info({ monitors: spread }, 'spread monitors that fell due while Vigie was stopped');
+      // After the spread, so that new self checks run at once.
+      services.selfMonitoring.attachRuntime({ startedAt: clock.now(), checkQueue: jobs.checkQueue, alerting });
+      await services.selfMonitoring
+        .provision(config.selfMonitoringTenant, logger)
+        .catch((error: unknown) => logger.warn({ err: error }, 'self-monitoring: could not create the self checks; retried at the next start'));
       scheduler.start();
       housekeeping.start();
       alerting.start();

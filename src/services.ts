@@ -18,6 +18,7 @@ import { createSettingsService, createTenantsService } from './auth/tenants.serv
 import { createUsersService } from './auth/users.service.js';
 import { createHttpTargetsService } from './checks/http/http-targets.service.js';
 import { createCheckers } from './checks/index.js';
+import { createBadgeLinks } from './heartbeats/badge-links.js';
 import { createHeartbeatsService } from './heartbeats/heartbeats.service.js';
 import { createPingWriter } from './heartbeats/pings.js';
 import { createHeartbeatSweep } from './heartbeats/sweep.js';
@@ -26,6 +27,8 @@ import { createIncidentsService } from './monitors/incidents.service.js';
 import { createMonitorsService } from './monitors/monitors.service.js';
 import { createResultRecorder } from './monitors/results.service.js';
 import { DEFAULT_PROVIDER_SETTINGS, type ProviderSettings } from './notify/provider.js';
+import { createSelfMonitoring } from './self-monitoring/self-monitoring.service.js';
+import { createWatchedChecks } from './self-monitoring/watched-checks.service.js';
 
 export interface ServiceOptions extends ServiceContext {
   readonly secretKey: string;
@@ -43,8 +46,10 @@ export function createServices(options: ServiceOptions) {
   // Rung by result recording when it writes an alert event; the alerting loop answers it.
   const alertSignal = createWakeSignal();
   const recorder = createResultRecorder({ ...context, onAlertEvent: alertSignal.wake });
-  const checks = createCheckRunner({ ...context, checkers: createCheckers(context), recorder, onLag: options.onCheckLag });
+  const selfMonitoring = createSelfMonitoring(context);
+  const checks = createCheckRunner({ ...context, checkers: createCheckers(context, { selfProbes: selfMonitoring.probes }), recorder, onLag: options.onCheckLag });
   const monitors = createMonitorsService({ ...context, recorder });
+  const heartbeats = createHeartbeatsService({ ...context, monitors });
   return {
     recorder,
     checks,
@@ -57,8 +62,9 @@ export function createServices(options: ServiceOptions) {
     alertRouter: createAlertRouter(context),
     delivery: createDelivery({ ...context, providerSettings }),
     reminders: createReminders(context),
-    heartbeats: createHeartbeatsService({ ...context, monitors }),
+    heartbeats,
     pings: createPingWriter({ ...context, recorder }),
+    badges: createBadgeLinks({ db: options.db, secretKey: options.secretKey }),
     heartbeatSweep: createHeartbeatSweep({ ...context, recorder }),
     incidents: createIncidentsService(context),
     httpTargets: createHttpTargetsService({ ...context, monitors, checks }),
@@ -68,6 +74,9 @@ export function createServices(options: ServiceOptions) {
     settings: createSettingsService(context),
     users: createUsersService(context),
     apiKeys: createApiKeysService(context),
+    selfMonitoring,
+    /** Seed 002's "checks": heartbeat and self checks in one list, the dashboard over them. */
+    watchedChecks: createWatchedChecks({ ...context, heartbeats, monitors }),
   };
 }
 

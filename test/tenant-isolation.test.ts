@@ -153,6 +153,22 @@ const TENANT_RESOURCES: readonly TenantResource[] = [
       return { uuid, n: '1' };
     },
   },
+  {
+    name: 'watched check (seed 002 monitoring API)',
+    routes: [{ route: 'GET /api/v1/monitors/:id' }, { route: 'POST /api/monitoring/checks/:id/pause' }, { route: 'POST /api/monitoring/checks/:id/resume' }],
+    create: async (ctx, owner) => {
+      // A heartbeat check that failed (down), found by name in the seed's list of checks.
+      const name = `tenant-a watched job ${randomUUID()}`;
+      const response = await ctx.app.inject({ method: 'POST', url: '/api/v3/checks/', headers: owner.headers, payload: { name, tags: 'tenant-a' } });
+      if (response.statusCode !== 201) throw new Error(`POST /api/v3/checks/ answered ${response.statusCode}: ${response.body}`);
+      const ping = await ctx.app.inject({ method: 'POST', url: `${new URL(response.json().ping_url as string).pathname}/fail` });
+      if (ping.statusCode !== 200) throw new Error(`ping answered ${ping.statusCode}: ${ping.body}`);
+      const list = await ctx.app.inject({ method: 'GET', url: '/api/monitoring/checks', headers: owner.headers });
+      const check = (list.json().checks as { id: string; name: string }[]).find((c) => c.name === name);
+      if (!check) throw new Error(`the check is not in /api/monitoring/checks: ${list.body}`);
+      return check.id;
+    },
+  },
 ];
 
 /** An HTTP target whose check fails at once (nothing listens on port 9), down after one failure. */
@@ -179,6 +195,24 @@ const TENANT_LISTS: readonly RoutePattern[] = [
   'GET /api/v1/alerts/notifications',
   'GET /api/v3/checks/',
   'GET /api/v3/channels/',
+  'GET /api/v3/badges/',
+  'GET /api/monitoring/checks',
+  'GET /api/monitoring/dashboard',
+];
+
+/**
+ * GET routes without a `:param` that answer with one tenant's figures (counts), which hold no id
+ * to look for: B's answer must not move when A's resources are created, and A's must differ.
+ */
+const TENANT_SUMMARIES: readonly RoutePattern[] = ['GET /api/monitoring/status'];
+
+/**
+ * Routes, with their params, that read no tenant's rows: they check Vigie's own parts
+ * (self-monitoring) and answer every tenant alike. B's answers hold nothing of A's.
+ */
+const NOT_TENANT_DATA: readonly { route: RoutePattern; params?: Record<string, string> }[] = [
+  { route: 'GET /api/monitoring/check/all' },
+  { route: 'GET /api/monitoring/check/:service', params: { service: 'database' } },
 ];
 
 /** Routes that reach across tenants; a tenant's full credential gets 403 from each. */
@@ -271,15 +305,20 @@ describe.each(TEST_DIALECTS)('tenant isolation on %s', (dialect) => {
     const covered = new Set(TENANT_RESOURCES.flatMap((r) => r.routes.map((c) => c.route)));
     const superuser = new Set(SUPERUSER_ROUTES.map((c) => c.route));
     const lists = new Set(TENANT_LISTS);
+    const summaries = new Set(TENANT_SUMMARIES);
+    const notTenantData = new Set(NOT_TENANT_DATA.map((c) => c.route));
 
-    const idRoutes = catalog.filter((e) => paramNames(e.url).length > 0 && e.access !== 'superuser' && e.access !== 'public').map(catalogRoute);
+    const idRoutes = catalog
+      .filter((e) => paramNames(e.url).length > 0 && e.access !== 'superuser' && e.access !== 'public')
+      .map(catalogRoute)
+      .filter((route) => !notTenantData.has(route));
     expect(idRoutes.length).toBeGreaterThan(0);
     expect(idRoutes.filter((route) => !covered.has(route)), 'id-taking routes missing from TENANT_RESOURCES').toEqual([]);
 
     const listRoutes = catalog
       .filter((e) => e.method === 'GET' && paramNames(e.url).length === 0 && e.access !== 'superuser' && e.access !== 'public')
       .map(catalogRoute);
-    expect(listRoutes.filter((route) => !lists.has(route)), 'tenant GET routes missing from TENANT_LISTS').toEqual([]);
+    expect(listRoutes.filter((route) => !lists.has(route) && !summaries.has(route) && !notTenantData.has(route)), 'tenant GET routes missing from TENANT_LISTS').toEqual([]);
 
     const superuserRoutes = catalog.filter((e) => e.access === 'superuser').map(catalogRoute);
     expect(superuserRoutes.filter((route) => !superuser.has(route)), 'superuser routes missing from SUPERUSER_ROUTES').toEqual([]);
@@ -289,6 +328,7 @@ describe.each(TEST_DIALECTS)('tenant isolation on %s', (dialect) => {
     for (const route of covered) expect(byRoute.get(route), route).toBeDefined();
     for (const route of covered) expect(['public', 'superuser'], route).not.toContain(byRoute.get(route));
     for (const route of lists) expect(byRoute.get(route), route).toBeDefined();
+    for (const route of [...summaries, ...notTenantData]) expect(['public', 'superuser'], route).not.toContain(byRoute.get(route) ?? 'public');
     for (const route of superuser) expect(byRoute.get(route), route).toBe('superuser');
   });
 
@@ -349,6 +389,31 @@ describe.each(TEST_DIALECTS)('tenant isolation on %s', (dialect) => {
       const own = await ctx.app.inject({ method, url, headers: owner.headers });
       expect(own.statusCode, route).toBe(200);
       expect(aIds.some((id) => own.body.includes(id)) || own.body.includes('tenant-a'), `${route} read by A`).toBe(true);
+    }
+  });
+
+  it.each(B_CREDENTIALS)("B's %s gets summaries of B's data only, and nothing of A's from the routes about Vigie itself", async (credential) => {
+    const { ctx, a, owner, bHeaders } = await setUp();
+    const read = async (route: RoutePattern, headers: Record<string, string>, params: Record<string, string> = {}) => {
+      const [method, url] = splitRoute(route);
+      const response = await ctx.app.inject({ method, url: fillUrl(url, params), headers });
+      expect(response.statusCode, `${route}: ${response.body}`).toBe(200);
+      return response.body;
+    };
+    const before = await Promise.all(TENANT_SUMMARIES.map((route) => read(route, bHeaders[credential])));
+    const aIds = [a.tenantId, a.apiKeyId];
+    for (const resource of TENANT_RESOURCES) {
+      const params = await resource.create(ctx, owner);
+      aIds.push(...(typeof params === 'string' ? [params] : Object.values(params)).filter((value) => value.length >= 16));
+    }
+    for (const [i, route] of TENANT_SUMMARIES.entries()) {
+      expect(await read(route, bHeaders[credential]), `${route} read by B after A's resources were made`).toBe(before[i]);
+      expect(await read(route, owner.headers), `${route} read by A`).not.toBe(before[i]);
+    }
+    for (const { route, params } of NOT_TENANT_DATA) {
+      const body = await read(route, bHeaders[credential], params);
+      for (const id of aIds) expect(body, `${route} shows an id of A`).not.toContain(id);
+      expect(body, `${route} shows a value of A`).not.toContain('tenant-a');
     }
   });
 

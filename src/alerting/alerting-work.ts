@@ -48,6 +48,8 @@ export function createAlertingWork(options: AlertingWorkOptions) {
   let again = false;
   let running: Promise<void> | undefined;
   let lastPassAt = 0;
+  /** When a pass last finished without error (wall-clock ms, like the pacing above); null before the first. */
+  let lastCompletedPassAt: number | null = null;
 
   function startSend(row: ClaimedNotification): void {
     const sending = delivery
@@ -93,6 +95,7 @@ export function createAlertingWork(options: AlertingWorkOptions) {
         lastPassAt = Date.now();
         try {
           await pass();
+          lastCompletedPassAt = Date.now();
         } catch (error) {
           // e.g. the database is briefly unreachable: the next poll tries again.
           logger.warn({ err: error }, 'alerting pass failed');
@@ -115,6 +118,11 @@ export function createAlertingWork(options: AlertingWorkOptions) {
 
   return {
     wake,
+    /**
+     * Read-only, for the delivery self check: how long ago the loop last completed a pass; null
+     * before the first. A duration, so that it means the same whatever clock the reader keeps.
+     */
+    msSinceLastPass: (): number | null => (lastCompletedPassAt === null ? null : Math.max(0, Date.now() - lastCompletedPassAt)),
     start(): void {
       stopped = false;
       signal.listen(wake);

@@ -20,6 +20,7 @@ import type { HeartbeatChecksTable, PingsTable } from './tables/heartbeats.table
 import type { HttpTargetsTable } from './tables/http-targets.table.js';
 import type { IncidentsTable, MonitorFlipsTable } from './tables/incidents.table.js';
 import type { MonitorsTable, MonitorTagsTable } from './tables/monitors.table.js';
+import type { SelfChecksTable } from './tables/self-checks.table.js';
 import type { TenantSettingsTable } from './tables/tenant-settings.table.js';
 import type { TenantsTable } from './tables/tenants.table.js';
 import type { UsersTable } from './tables/users.table.js';
@@ -48,4 +49,5 @@ export interface Database {
   maintenance_windows: MaintenanceWindowsTable;
   heartbeat_checks: HeartbeatChecksTable;
   pings: PingsTable;
+  self_checks: SelfChecksTable;
 }

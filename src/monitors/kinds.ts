@@ -2,7 +2,8 @@
  * Kind, state and result-status names, defined once and reused by the database, the API schemas
  * and (later) the dashboard. Add a kind here, then its checker (active kinds) in checks/index.ts.
  */
-export const MONITOR_KINDS = ['http', 'heartbeat', 'backup', 'prometheus', 'container', 'metric', 'machine'] as const;
+/** `self`: a part of Vigie itself (its database, Redis, job runner, scheduler, delivery); see self-monitoring/. */
+export const MONITOR_KINDS = ['http', 'heartbeat', 'backup', 'prometheus', 'container', 'metric', 'machine', 'self'] as const;
 export type MonitorKind = (typeof MONITOR_KINDS)[number];
 
 /** `maintenance`: inside a maintenance window, not checked, no alerts, no downtime counted. */

@@ -6,6 +6,7 @@
  * so a wrong guess learns nothing.
  */
 import type { FastifyReply } from 'fastify';
+import { Type } from 'typebox';
 import { ALL_CHECKS, BADGE_FORMATS, type BadgeFormat, type BadgeTarget } from '../heartbeats/badge-links.js';
 import { badgeJson, badgeStatusOf, renderBadgeSvg, shieldsJson } from '../heartbeats/badges.js';
 import type { VigieApp } from '../http/types.js';
@@ -37,6 +38,10 @@ export function registerBadgeRoutes(app: VigieApp, services: Services): void {
       tags: ['badges'],
       summary,
       description: 'Formats: .svg (image/svg+xml), .json ({status, total, grace, down}), .shields (shields.io endpoint). A signature ending in -2 (or /b/2/) gives two states (up, down: a check in grace counts as up); otherwise three (up, late, down).',
+      response: {
+        200: Type.Unknown({ description: 'The badge: an SVG document, or JSON by the format asked' }),
+        404: Type.String({ description: 'not found: unknown key, wrong signature or format' }),
+      },
     },
   });
 
