@@ -19,6 +19,7 @@ import type { CheckResultsTable, RollupsTable } from './tables/check-results.tab
 import type { HeartbeatChecksTable, PingsTable } from './tables/heartbeats.table.js';
 import type { HttpTargetsTable } from './tables/http-targets.table.js';
 import type { IncidentsTable, MonitorFlipsTable } from './tables/incidents.table.js';
+import type { IngestBatchesTable, MachinesTable, SamplesTable, SeriesChangesTable, SeriesRollupsTable, SeriesTable } from './tables/metrics.table.js';
 import type { MonitorsTable, MonitorTagsTable } from './tables/monitors.table.js';
 import type { SelfChecksTable } from './tables/self-checks.table.js';
 import type { TenantSettingsTable } from './tables/tenant-settings.table.js';
@@ -50,4 +51,11 @@ export interface Database {
   heartbeat_checks: HeartbeatChecksTable;
   pings: PingsTable;
   self_checks: SelfChecksTable;
+  ingest_batches: IngestBatchesTable;
+  machines: MachinesTable;
+  series: SeriesTable;
+  samples: SamplesTable;
+  series_changes: SeriesChangesTable;
+  series_rollups_minute: SeriesRollupsTable;
+  series_rollups_hour: SeriesRollupsTable;
 }

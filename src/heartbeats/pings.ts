@@ -165,13 +165,28 @@ export function createPingWriter({ db, clock, recorder, logger }: { db: Db; cloc
     }
   }
 
+  /**
+   * The next batch starts from setImmediate, once the event loop has read every request that is
+   * waiting: on SQLite a transaction runs synchronously to its commit (an fsync of a few ms), so
+   * starting it from the first ping's handler gave nearly every ping a commit of its own — the
+   * requests that arrived meanwhile were only read after it.
+   */
+  let scheduled: NodeJS.Immediate | undefined;
+  function schedule(): void {
+    if (scheduled || writing || queue.length === 0) return;
+    scheduled = setImmediate(() => {
+      scheduled = undefined;
+      drain();
+    });
+  }
+
   function drain(): void {
     if (writing || queue.length === 0) return;
     const batch = queue.slice(0, MAX_BATCH);
     queue = queue.slice(MAX_BATCH);
     writing = writeBatch(batch).finally(() => {
       writing = undefined;
-      drain();
+      schedule();
     });
   }
 
@@ -180,12 +195,19 @@ export function createPingWriter({ db, clock, recorder, logger }: { db: Db; cloc
     record(input: PingInput): Promise<PingOutcome> {
       return new Promise((resolve, reject) => {
         queue.push({ input, at: clock.now(), resolve, reject });
-        drain();
+        schedule();
       });
     },
-    /** Waits for what is queued (shutdown). */
+    /** Writes what is queued now, without waiting for the next turn of the loop (shutdown). */
     async flush(): Promise<void> {
-      while (writing || queue.length) await (writing ?? Promise.resolve());
+      while (writing || queue.length) {
+        if (!writing) {
+          clearImmediate(scheduled);
+          scheduled = undefined;
+          drain();
+        }
+        await writing;
+      }
     },
   };
 }

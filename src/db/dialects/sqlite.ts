@@ -19,6 +19,8 @@ export const sqliteDialect: StorageDialect<{ dialect: 'sqlite'; path: string }> 
     database.pragma('synchronous = FULL');
     database.pragma('foreign_keys = ON');
     database.pragma('busy_timeout = 5000');
+    database.pragma('wal_autocheckpoint = 10000');
+    database.pragma('cache_size = -65536');
     return new SqliteDialect({ database: withStatementCache(database) });
   },
 };
