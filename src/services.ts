@@ -19,6 +19,7 @@ import { createUsersService } from './auth/users.service.js';
 import { createHttpTargetsService } from './checks/http/http-targets.service.js';
 import { createCheckers } from './checks/index.js';
 import { createBadgeLinks } from './heartbeats/badge-links.js';
+import { createSampleEvents } from './metrics/sample-events.js';
 import { createHeartbeatsService } from './heartbeats/heartbeats.service.js';
 import { createPingWriter } from './heartbeats/pings.js';
 import { createHeartbeatSweep } from './heartbeats/sweep.js';
@@ -51,6 +52,8 @@ export function createServices(options: ServiceOptions) {
   const monitors = createMonitorsService({ ...context, recorder });
   const heartbeats = createHeartbeatsService({ ...context, monitors });
   return {
+    /** Agent metrics: ingestion says here what it stored; rules and counters listen. */
+    sampleEvents: createSampleEvents(),
     recorder,
     checks,
     monitors,
