@@ -3,32 +3,32 @@
  * three to five of these, and building them with Kysely each time cost more than SQLite took to
  * run them. Each returns plain rows; src/heartbeats/pings.ts holds the logic.
  */
-import type { Db } from '../db/database.js';
+import { isPostgres, type Db } from '../db/database.js';
 import { precompile, slot } from '../db/precompiled.js';
 
 export function createPingStatements(db: Db) {
-  const findCheck = precompile(
-    db
-      .selectFrom('heartbeat_checks')
-      .innerJoin('monitors', 'monitors.id', 'heartbeat_checks.monitor_id')
-      .select([
-        'heartbeat_checks.monitor_id',
-        'heartbeat_checks.status',
-        'heartbeat_checks.n_pings',
-        'heartbeat_checks.last_start_at',
-        'heartbeat_checks.alert_after',
-        'heartbeat_checks.timeout_seconds',
-        'heartbeat_checks.grace_seconds',
-        'heartbeat_checks.schedule',
-        'heartbeat_checks.tz',
-        'heartbeat_checks.manual_resume',
-        'heartbeat_checks.methods',
-        'monitors.state as monitor_state',
-        'monitors.consecutive_successes',
-        'monitors.version',
-      ])
-      .where('heartbeat_checks.ping_uuid', '=', slot<string>('pingUuid')),
-  );
+  // The monitor's row is read FOR SHARE on PostgreSQL: recordSeenWithin may write nothing on
+  // the strength of its state, which must not change before the batch commits (SQLite has one
+  // writer, so nothing can change it meanwhile).
+  const checkWithMonitor = db
+    .selectFrom('heartbeat_checks')
+    .innerJoin('monitors', 'monitors.id', 'heartbeat_checks.monitor_id')
+    .select([
+      'heartbeat_checks.monitor_id',
+      'heartbeat_checks.status',
+      'heartbeat_checks.n_pings',
+      'heartbeat_checks.last_start_at',
+      'heartbeat_checks.alert_after',
+      'heartbeat_checks.timeout_seconds',
+      'heartbeat_checks.grace_seconds',
+      'heartbeat_checks.schedule',
+      'heartbeat_checks.tz',
+      'heartbeat_checks.manual_resume',
+      'heartbeat_checks.methods',
+      'monitors.state as monitor_state',
+    ])
+    .where('heartbeat_checks.ping_uuid', '=', slot<string>('pingUuid'));
+  const findCheck = precompile(isPostgres(db) ? checkWithMonitor.forShare('monitors') : checkWithMonitor);
   const findStart = precompile(
     db.selectFrom('pings').select('at').where('monitor_id', '=', slot<string>('monitorId')).where('rid', '=', slot<string>('rid')).where('kind', '=', 'start').orderBy('n', 'desc').limit(1),
   );

@@ -65,7 +65,7 @@ export function createPingWriter({ db, clock, recorder, logger }: { db: Db; cloc
   /** Writes one ping inside the batch's transaction. */
   async function writeOne(trx: Db, input: PingInput, at: number): Promise<{ outcome: PingOutcome; alerted: boolean }> {
     // The check and its monitor in one read: the common ping (a success on a check that is up)
-    // then needs only three writes — the monitor's counters, the check, the ping.
+    // then needs two writes — the check and the ping.
     const check = (await statements.findCheck.run(trx, { pingUuid: input.pingUuid })).rows[0];
     if (!check) return { outcome: 'not_found', alerted: false };
     const monitorId = check.monitor_id;
@@ -94,7 +94,7 @@ export function createPingWriter({ db, clock, recorder, logger }: { db: Db; cloc
       else {
         const failed = isFailure(input);
         timing = failed ? { ...AFTER_FAILURE } : afterSuccess(schedule, at);
-        const seen = { id: monitorId, state: check.monitor_state as MonitorState, consecutiveSuccesses: check.consecutive_successes, version: check.version };
+        const seen = { id: monitorId, state: check.monitor_state as MonitorState };
         const outcome = { status: failed ? ('down' as const) : ('up' as const), message: failed ? failureReason(input) : 'ping received', latencyMs: durationMs };
         // A resume above changed the monitor's row: what we read of it is stale.
         const written = check.status === 'paused' ? await recorder.recordWithin(trx, monitorId, outcome, at) : await recorder.recordSeenWithin(trx, seen, outcome, at);

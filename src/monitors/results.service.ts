@@ -12,7 +12,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/database.js';
-import { precompile, slot } from '../db/precompiled.js';
 import { recordFlipEvent, type IncidentForEvent } from '../alerting/events.js';
 import type { MonitorState, ResultStatus } from './kinds.js';
 import { applyResult } from './state-machine.js';
@@ -48,8 +47,6 @@ export interface RecordedResult {
 export interface SeenMonitor {
   id: string;
   state: MonitorState;
-  consecutiveSuccesses: number;
-  version: number;
 }
 
 const MAX_ATTEMPTS = 8;
@@ -129,14 +126,6 @@ export interface ResultRecorderOptions {
 }
 
 export function createResultRecorder({ db, clock, onAlertEvent }: ResultRecorderOptions) {
-  // recordSeenWithin's one write, compiled once: it runs for nearly every ping.
-  const countSuccess = precompile(
-    db
-      .updateTable('monitors')
-      .set({ consecutive_failures: 0, consecutive_successes: slot<number>('successes'), last_checked_at: slot<number>('at'), version: slot<number>('nextVersion') })
-      .where('id', '=', slot<string>('id'))
-      .where('version', '=', slot<number>('version')),
-  );
   /**
    * Records a result inside the caller's transaction (e.g. a batch of pings); the caller calls
    * `alertWritten()` after its commit when this returned `alerted`.
@@ -189,24 +178,22 @@ export function createResultRecorder({ db, clock, onAlertEvent }: ResultRecorder
   }
 
   /**
-   * recordWithin for a caller that has already read the monitor's row in its own query (the ping
-   * path reads it joined with the check). A success on a monitor that is up moves no state: only
-   * the counters and last_checked_at change, by compare-and-set on the version read, and no
-   * result row is written — the ping is its own record, and a check pinged every second would
-   * otherwise store everything twice (a heartbeat's history is its pings; its flips and incidents
-   * are unchanged). Anything else, or a row changed since it was read, takes the full path.
+   * recordWithin for a caller that has read the monitor's row in its own query, under a lock that
+   * holds until its commit (FOR SHARE on PostgreSQL; SQLite has one writer). A success on a
+   * monitor that is up changes nothing the state machine needs, so nothing is written: no result
+   * row, no counters — the ping path's commonest case, where a check pinged every second would
+   * otherwise store everything twice and rewrite its monitor's page each time (a heartbeat's
+   * history is its pings; its last check time is its last ping, see monitors.repository). Any
+   * other outcome takes the full path.
    */
   async function recordSeenWithin(trx: Db, seen: SeenMonitor, outcome: CheckOutcome, at: number): Promise<{ recorded: RecordedResult; alerted: boolean } | undefined> {
     if (outcome.status === 'up' && seen.state === 'up') {
-      const updated = await countSuccess.run(trx, { id: seen.id, version: seen.version, nextVersion: seen.version + 1, successes: seen.consecutiveSuccesses + 1, at });
-      if (updated.numAffectedRows === 1n) {
-        return { recorded: { monitorId: seen.id, at, status: 'up', latencyMs: outcome.latencyMs ?? null, value: outcome.value ?? null, message: outcome.message }, alerted: false };
-      }
+      return { recorded: { monitorId: seen.id, at, status: 'up', latencyMs: outcome.latencyMs ?? null, value: outcome.value ?? null, message: outcome.message }, alerted: false };
     }
     return recordWithin(trx, seen.id, outcome, at);
   }
 
-
+  /** setState inside the caller's transaction; the caller calls alertWritten() after commit when `alerted`. */
   async function setStateWithin(
     trx: Db,
     monitorId: string,
