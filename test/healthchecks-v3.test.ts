@@ -147,6 +147,8 @@ describe.each(TEST_DIALECTS)('Healthchecks API v3 on %s', (dialect) => {
     const badTz = await call('POST', '/api/v3/checks/', { name: 'Other', schedule: '0 2 * * *', tz: 'Mars/Olympus_Mons' });
     expect(badTz.statusCode).toBe(422);
     expect(badTz.json().detail).toEqual([expect.objectContaining({ loc: ['body', 'tz'] })]);
+    // Healthchecks' clients print `error`: the same complaint, as one line.
+    expect(badTz.json().error).toBe('tz: Unknown time zone "Mars/Olympus_Mons"');
     const badCron = await call('POST', '/api/v3/checks/', { name: 'Other', schedule: '61 * * * *', tz: 'UTC' });
     expect(badCron.statusCode).toBe(422);
     expect(badCron.json().detail).toEqual([expect.objectContaining({ loc: ['body', 'schedule'] })]);
@@ -156,6 +158,7 @@ describe.each(TEST_DIALECTS)('Healthchecks API v3 on %s', (dialect) => {
     const dup = await call('POST', '/api/v3/checks/', { name: 'Other', slug: 'backups' });
     expect(dup.statusCode).toBe(409);
     expect(dup.json().detail).toContain('backups');
+    expect(dup.json().error).toBe(dup.json().detail);
     const other = await create({ name: 'Other' });
     expect(await status('POST', `/api/v3/checks/${other.uuid}`, { slug: 'backups' })).toBe(409);
 

@@ -1,5 +1,6 @@
 /**
- * The one place where errors become HTTP responses, all of the shape `{"detail": …}`.
+ * The one place where errors become HTTP responses, all of the shape `{"detail": …}` (plus
+ * `error` under `/api/v3/`, where Healthchecks' clients look for it).
  * A client's mistake maps to its 4xx; anything else is a 500 that is logged with its stack and
  * answered with only the request id.
  */
@@ -69,9 +70,17 @@ export function validationProblems(issues: AjvIssue[], context: string | undefin
   return [...byField.values()];
 }
 
+/** Healthchecks' own clients print `error`: its API (`/api/v3/`) answers with both fields. */
+function healthchecksError(detail: unknown): string {
+  if (typeof detail === 'string') return detail;
+  if (Array.isArray(detail)) return (detail as FieldProblem[]).map((p) => `${p.loc.slice(1).join('.') || p.loc.join('.')}: ${p.msg}`).join('; ');
+  return 'invalid request';
+}
+
 function send(reply: FastifyReply, status: number, detail: unknown) {
   if (status === 401) reply.header('WWW-Authenticate', 'Bearer');
-  return reply.status(status).send({ detail });
+  const healthchecks = reply.request.url.startsWith('/api/v3/');
+  return reply.status(status).send(healthchecks ? { detail, error: healthchecksError(detail) } : { detail });
 }
 
 export function installErrorHandling(app: VigieApp): void {

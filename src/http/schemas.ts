@@ -40,6 +40,7 @@ export const ErrorResponse = Type.Object(
       Type.Object({}, { additionalProperties: true }),
     ]),
     request_id: Type.Optional(Type.String()),
+    error: Type.Optional(Type.String({ description: 'Healthchecks API v3 routes only: the message where Healthchecks clients read it' })),
   },
   { $id: 'ErrorResponse', description: 'Every error has this shape.' },
 );
