@@ -20,6 +20,8 @@ const BASE = `http://${HOST}`;
 const START = Date.UTC(2026, 10, 21, 12, 0, 0); // the test app's clock starts here
 /** Healthchecks' timestamps: ISO 8601, seconds, explicit +00:00. */
 const hcTime = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, '+00:00');
+/** Ping dates keep the fraction of a second, as Healthchecks' pings list does. */
+const pingTime = (ms: number) => new Date(ms).toISOString().replace(/Z$/, '+00:00');
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 type Json = Record<string, any>;
@@ -232,17 +234,17 @@ describe.each(TEST_DIALECTS)('Healthchecks API v3 on %s', (dialect) => {
     await pinged(`/ping/${uuid}/start?rid=${rid}`);
     expect(await getCheck(uuid)).toMatchObject({ status: 'started', started: true, n_pings: 2 });
 
-    ctx.clock.advance(3_000);
+    ctx.clock.advance(3_250);
     await pinged(`/ping/${uuid}?rid=${rid}`, 'backup done\n12 files\n');
     check = await getCheck(uuid);
-    expect(check).toMatchObject({ status: 'up', started: false, n_pings: 3, last_ping: hcTime(START + 13_000), next_ping: hcTime(START + 13_000 + 3600_000) });
+    expect(check).toMatchObject({ status: 'up', started: false, n_pings: 3, last_ping: hcTime(START + 13_250), next_ping: hcTime(START + 13_250 + 3600_000) });
 
     const common = { scheme: 'http', remote_addr: '127.0.0.1', ua: 'curl/8.5.0', exitstatus: null };
     const { pings } = await ok('GET', `/api/v3/checks/${uuid}/pings/`);
     expect(pings).toEqual([
-      { ...common, type: 'success', date: hcTime(START + 13_000), n: 3, method: 'POST', rid, duration: 3, body_url: `${BASE}/api/v3/checks/${uuid}/pings/3/body` },
-      { ...common, type: 'start', date: hcTime(START + 10_000), n: 2, method: 'GET', rid },
-      { ...common, type: 'success', date: hcTime(START), n: 1, method: 'GET', rid: null },
+      { ...common, type: 'success', date: pingTime(START + 13_250), n: 3, method: 'POST', rid, duration: 3.25, body_url: `${BASE}/api/v3/checks/${uuid}/pings/3/body` },
+      { ...common, type: 'start', date: pingTime(START + 10_000), n: 2, method: 'GET', rid },
+      { ...common, type: 'success', date: pingTime(START), n: 1, method: 'GET', rid: null },
     ]);
 
     const body = await call('GET', `/api/v3/checks/${uuid}/pings/3/body`);

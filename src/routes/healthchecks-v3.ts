@@ -42,6 +42,8 @@ type CheckBody = Static<typeof CheckBody>;
 
 const tagsOf = (text: string | undefined) => (text ?? '').split(/\s+/).filter(Boolean);
 const iso = (ms: number | null) => (ms === null ? null : toIsoOrNull(ms)!.replace(/\.\d{3}Z$/, '+00:00'));
+/** Ping dates keep their fraction of a second, as in Healthchecks' pings list (run times are read from them). */
+const isoWithFraction = (ms: number) => new Date(ms).toISOString().replace(/Z$/, '+00:00');
 
 /** Healthchecks' `unique_key`: a stable id for read-only keys that does not reveal the ping UUID. */
 export function uniqueKey(uuid: string): string {
@@ -226,7 +228,7 @@ export function registerHealthchecksV3Routes(app: VigieApp, services: Services, 
       return {
         pings: rows.map((p) => ({
           type: p.kind === 'exit' ? (p.exit_status === 0 ? 'success' : 'fail') : p.kind,
-          date: iso(p.at),
+          date: isoWithFraction(p.at),
           n: p.n,
           scheme: request.protocol,
           remote_addr: p.remote_addr ?? '',
