@@ -405,7 +405,8 @@ describe.each(TEST_DIALECTS)('alert routing on %s', (dialect) => {
     expect(await queueAt(200)).toBe(0);
 
     await t.record(id, 'up', 'HTTP 200');
-    await t.json('PATCH', `/api/v1/monitors/${id}`, { repeat_interval_seconds: null }); // back to the tenant's hour
+    // Back to the tenant's hour: null is kept as null (not coerced to 0, which means "never").
+    expect((await t.json('PATCH', `/api/v1/monitors/${id}`, { repeat_interval_seconds: null })).repeat_interval_seconds).toBeNull();
     expect(await queueAt(400)).toBe(0);
     expect((await t.json('GET', '/api/v1/alerts/events?kind=reminder')).total).toBe(3);
   });

@@ -1,5 +1,5 @@
 /** Schemas shared by many routes. Route-specific schemas live beside their route. */
-import { Type, type TSchema } from 'typebox';
+import { Type, type Static, type TSchema, type TUnsafe } from 'typebox';
 
 export const Uuid = Type.String({ format: 'uuid', description: 'A UUID' });
 
@@ -9,7 +9,19 @@ export const Timestamp = Type.String({ format: 'date-time', description: 'ISO 86
 
 export const NullableTimestamp = Type.Union([Timestamp, Type.Null()]);
 
-export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+/**
+ * `schema` or null. Written as a type list (`type: ["integer", "null"]`), not `anyOf`: the app's
+ * validator coerces types, and with `anyOf` it tried the first branch first, coercing a `null`
+ * sent by the client into 0, "" or false before the null branch could match (a PATCH setting a
+ * field back to "inherit" stored 0 instead). A type list is coerced only when no type matches.
+ * Schemas without a single `type` (enums, unions, references) keep the `anyOf` form.
+ */
+export const Nullable = <T extends TSchema>(schema: T): TUnsafe<Static<T> | null> => {
+  const plain = schema as unknown as { type?: unknown; enum?: unknown[] };
+  if (typeof plain.type === 'string') return Type.Unsafe<Static<T> | null>({ ...schema, type: [plain.type, 'null'], ...(plain.enum && { enum: [...plain.enum, null] }) });
+  if (plain.enum) return Type.Unsafe<Static<T> | null>({ ...schema, enum: [...plain.enum, null] });
+  return Type.Unsafe<Static<T> | null>(Type.Union([schema, Type.Null()]));
+};
 
 export const toIso = (ms: number): string => new Date(ms).toISOString();
 export const toIsoOrNull = (ms: number | null): string | null => (ms === null ? null : toIso(ms));
