@@ -2,7 +2,7 @@
 # Installs (when missing) and starts the real services the test suite runs against, then prints
 # the environment that points the tests at them. Meant to be sourced by .ci/run, or run by a
 # developer as:   eval "$(bash scripts/test-services.sh)"
-# Later issues extend it (Prometheus, Chromium, dockerd). Needs root, as on these machines.
+# Later issues extend it (Chromium, dockerd). Needs root, as on these machines.
 set -euo pipefail
 
 log() { echo "test-services: $*" >&2; }
@@ -60,5 +60,16 @@ if ! redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1; then
   for _ in $(seq 1 30); do redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break; sleep 0.2; done
 fi
 
+# --- Prometheus (the binary only) -------------------------------------------------------------
+# The /metrics test starts its own Prometheus on a free port with a temporary config and storage,
+# so no system service is wanted: where the package's install would start one (no policy-rc.d
+# forbidding it), it is stopped at once. Recommends (node exporter) are not needed.
+if ! command -v prometheus >/dev/null 2>&1; then
+  ensure_package prometheus --no-install-recommends prometheus
+  invoke-rc.d prometheus stop >/dev/null 2>&1 || true
+fi
+PROMETHEUS_BIN="$(command -v prometheus)"
+
 echo "export TEST_DATABASE_URL=postgres://$PG_USER:$PG_PASSWORD@127.0.0.1:$PG_PORT/$PG_DB"
 echo "export TEST_REDIS_URL=redis://127.0.0.1:$REDIS_PORT"
+echo "export TEST_PROMETHEUS_BIN=$PROMETHEUS_BIN"

@@ -23,14 +23,20 @@ import { registerApiKeyRoutes } from './routes/api-keys.js';
 import { registerChannelRoutes } from './routes/channels.js';
 import { registerAuthRoutes } from './routes/auth.js';
 import { registerBadgeRoutes } from './routes/badges.js';
+import { registerIngestRoutes } from './routes/ingest.js';
+import { registerMachineRoutes } from './routes/machines.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerHttpTargetRoutes } from './routes/http-targets.js';
 import { registerIncidentRoutes } from './routes/incidents.js';
 import { registerMaintenanceRoutes } from './routes/maintenance.js';
+import { registerMetricRuleRoutes } from './routes/metric-rules.js';
 import { registerHealthchecksV3Routes } from './routes/healthchecks-v3.js';
 import { registerMonitorRoutes } from './routes/monitors.js';
 import { registerMonitoringRoutes } from './routes/monitoring.js';
 import { registerPingRoutes } from './routes/pings.js';
+import { registerSeriesRoutes } from './routes/series.js';
+import { registerPrometheusMetricsRoutes } from './routes/prometheus-metrics.js';
+import { installHttpMetrics } from './observability/http-metrics.js';
 import { registerSettingsRoutes } from './routes/settings.js';
 import { registerSilenceRoutes } from './routes/silences.js';
 import { registerTenantRoutes } from './routes/tenants.js';
@@ -94,6 +100,7 @@ export async function buildApp(deps: AppDependencies): Promise<VigieApp> {
   app.addSchema({ $id: 'WebhookBody', ...WebhookBody });
   installErrorHandling(app);
   installAccessControl(app, services.authenticator);
+  installHttpMetrics(app, services.observability);
   app.addHook('onSend', async (request, reply) => {
     reply.header('X-Request-Id', request.id);
   });
@@ -142,6 +149,11 @@ export async function buildApp(deps: AppDependencies): Promise<VigieApp> {
   registerHealthchecksV3Routes(app, services, database.db);
   registerMonitoringRoutes(app, services, { config, probes, clock });
   registerBadgeRoutes(app, services);
+  registerIngestRoutes(app, services, { config, clock });
+  registerMachineRoutes(app, services);
+  registerSeriesRoutes(app, services);
+  registerMetricRuleRoutes(app, services);
+  registerPrometheusMetricsRoutes(app, services, config);
 
   await app.ready();
   return app;

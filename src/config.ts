@@ -28,6 +28,10 @@ export interface Config {
   readonly resultsRetentionDays: number;
   readonly minuteRollupsRetentionDays: number;
   readonly hourRollupsRetentionDays: number;
+  /** Agent metrics (series store): raw samples and bool/string changes, minute rollups, hour rollups. */
+  readonly metricsRawRetentionDays: number;
+  readonly metricsMinuteRollupsRetentionDays: number;
+  readonly metricsHourRollupsRetentionDays: number;
   readonly smtpHost: string | undefined;
   readonly smtpPort: number;
   readonly smtpSecure: boolean;
@@ -39,6 +43,14 @@ export interface Config {
   readonly notifyTimeoutSeconds: number;
   /** Tenant (id or exact name) that owns Vigie's self checks; undefined: the oldest superuser's tenant. */
   readonly selfMonitoringTenant: string | undefined;
+  /** How often every threshold rule is evaluated (seed 000's evaluation job); `last` rules also react to each ingest. */
+  readonly metricRulesEvaluationSeconds: number;
+  /** When set, GET /metrics wants `Authorization: Bearer <token>`; undefined: /metrics is public. */
+  readonly metricsToken: string | undefined;
+  /** Agent ingestion (POST /api/v1/ingest/metrics): metrics per request, body size, how long an X-Ingest-Id is remembered. */
+  readonly ingestMaxMetrics: number;
+  readonly ingestBodyLimitBytes: number;
+  readonly metricsIngestIdTtlHours: number;
 }
 
 export class ConfigError extends Error {
@@ -82,6 +94,12 @@ const boolean: Parser<boolean> = (raw) => {
 const nonEmpty: Parser<string> = (raw) => {
   if (raw.trim() === '') throw new Error('must not be empty');
   return raw.trim();
+};
+
+const metricsToken: Parser<string> = (raw) => {
+  if (!/^[\x21-\x7e]+$/.test(raw)) throw new Error('must be printable ASCII without spaces (it is sent in an Authorization header)');
+  if (raw.length < 16) throw new Error(`must be at least 16 characters long (got ${raw.length}); generate one with: openssl rand -hex 32`);
+  return raw;
 };
 
 const secretKey: Parser<string> = (raw) => {
@@ -143,6 +161,9 @@ export const ENV_VARIABLES = {
   resultsRetentionDays: variable('RESULTS_RETENTION_DAYS', '7', integer(1, 3650)),
   minuteRollupsRetentionDays: variable('MINUTE_ROLLUPS_RETENTION_DAYS', '3', integer(1, 3650)),
   hourRollupsRetentionDays: variable('HOUR_ROLLUPS_RETENTION_DAYS', '400', integer(1, 36500)),
+  metricsRawRetentionDays: variable('METRICS_RAW_RETENTION_DAYS', '7', integer(1, 3650)),
+  metricsMinuteRollupsRetentionDays: variable('METRICS_MINUTE_ROLLUPS_RETENTION_DAYS', '30', integer(1, 3650)),
+  metricsHourRollupsRetentionDays: variable('METRICS_HOUR_ROLLUPS_RETENTION_DAYS', '400', integer(1, 36500)),
   smtpHost: variable('SMTP_HOST', undefined, nonEmpty),
   smtpPort: variable('SMTP_PORT', '587', integer(1, 65535)),
   smtpSecure: variable('SMTP_SECURE', 'false', boolean),
@@ -153,6 +174,11 @@ export const ENV_VARIABLES = {
   pagerdutyEventsUrl: variable('PAGERDUTY_EVENTS_URL', 'https://events.pagerduty.com/v2/enqueue', httpUrl),
   notifyTimeoutSeconds: variable('NOTIFY_TIMEOUT_SECONDS', '10', integer(1, 300)),
   selfMonitoringTenant: variable('SELF_MONITORING_TENANT', undefined, nonEmpty),
+  metricRulesEvaluationSeconds: variable('METRIC_RULES_EVALUATION_SECONDS', '60', integer(5, 3600)),
+  metricsToken: variable('METRICS_TOKEN', undefined, metricsToken),
+  ingestMaxMetrics: variable('INGEST_MAX_METRICS', '10000', integer(1, 1_000_000)),
+  ingestBodyLimitBytes: variable('INGEST_BODY_LIMIT_BYTES', String(8 * 1024 * 1024), integer(1024, 512 * 1024 * 1024)),
+  metricsIngestIdTtlHours: variable('METRICS_INGEST_ID_TTL_HOURS', '24', integer(1, 24 * 90)),
 } satisfies { [K in keyof Config]: Variable<Config[K]> };
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {

@@ -20,6 +20,13 @@ import { createHttpTargetsService } from './checks/http/http-targets.service.js'
 import { createCheckers } from './checks/index.js';
 import { createBadgeLinks } from './heartbeats/badge-links.js';
 import { createSampleEvents } from './metrics/sample-events.js';
+import { createIngestWriter } from './metrics/ingest/ingest-writer.js';
+import { createMachineLiveness } from './metrics/liveness.js';
+import { createMachinesService } from './metrics/machines.service.js';
+import { createSeriesService } from './metrics/series.service.js';
+import { createRuleEvaluator } from './metrics/rules/evaluator.js';
+import { createMetricRulesService } from './metrics/rules/rules.service.js';
+import { createObservability } from './observability/observability.js';
 import { createHeartbeatsService } from './heartbeats/heartbeats.service.js';
 import { createPingWriter } from './heartbeats/pings.js';
 import { createHeartbeatSweep } from './heartbeats/sweep.js';
@@ -46,14 +53,20 @@ export function createServices(options: ServiceOptions) {
   const providerSettings = options.providerSettings ?? DEFAULT_PROVIDER_SETTINGS;
   // Rung by result recording when it writes an alert event; the alerting loop answers it.
   const alertSignal = createWakeSignal();
-  const recorder = createResultRecorder({ ...context, onAlertEvent: alertSignal.wake });
+  const sampleEvents = createSampleEvents();
+  /** Vigie's own metrics for GET /metrics; the services below report to it. */
+  const observability = createObservability({ ...context, sampleEvents });
+  const recorder = createResultRecorder({ ...context, onAlertEvent: alertSignal.wake, onFlip: observability.flipWritten });
   const selfMonitoring = createSelfMonitoring(context);
-  const checks = createCheckRunner({ ...context, checkers: createCheckers(context, { selfProbes: selfMonitoring.probes }), recorder, onLag: options.onCheckLag });
+  const checks = createCheckRunner({ ...context, checkers: createCheckers(context, { selfProbes: selfMonitoring.probes }), recorder, onRun: observability.checkRan, onLag: (lagMs) => { observability.checkLagged(lagMs); options.onCheckLag?.(lagMs); } });
   const monitors = createMonitorsService({ ...context, recorder });
   const heartbeats = createHeartbeatsService({ ...context, monitors });
   return {
     /** Agent metrics: ingestion says here what it stored; rules and counters listen. */
-    sampleEvents: createSampleEvents(),
+    sampleEvents,
+    /** The series store's read side: series, points (raw or rollups), exports. */
+    series: createSeriesService(context),
+    observability,
     recorder,
     checks,
     monitors,
@@ -63,12 +76,17 @@ export function createServices(options: ServiceOptions) {
     maintenance: createMaintenanceService({ ...context, recorder }),
     alertEvents: createAlertEventsService(context),
     alertRouter: createAlertRouter(context),
-    delivery: createDelivery({ ...context, providerSettings }),
+    delivery: createDelivery({ ...context, providerSettings, onOutcome: observability.notificationAttempted }),
     reminders: createReminders(context),
     heartbeats,
     pings: createPingWriter({ ...context, recorder }),
     badges: createBadgeLinks({ db: options.db, secretKey: options.secretKey }),
     heartbeatSweep: createHeartbeatSweep({ ...context, recorder }),
+    /** Agent ingestion: batches committed in groups, answered once stored. */
+    ingest: createIngestWriter({ ...context, recorder, sampleEvents }),
+    machines: createMachinesService(context),
+    /** Machines silent past their tenant's heartbeat threshold go down (runtime, every 30 s). */
+    machineLiveness: createMachineLiveness({ ...context, recorder }),
     incidents: createIncidentsService(context),
     httpTargets: createHttpTargetsService({ ...context, monitors, checks }),
     tokens,
@@ -80,6 +98,10 @@ export function createServices(options: ServiceOptions) {
     selfMonitoring,
     /** Seed 002's "checks": heartbeat and self checks in one list, the dashboard over them. */
     watchedChecks: createWatchedChecks({ ...context, heartbeats, monitors }),
+    /** Threshold rules on agent metrics (monitors of kind metric). */
+    metricRules: createMetricRulesService({ ...context, monitors }),
+    /** Evaluates them: `runOnce()` on the tick (runtime), and at once on stored samples it listens to. */
+    ruleEvaluator: createRuleEvaluator({ ...context, recorder, sampleEvents }),
   };
 }
 

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createTenantWithKey, createTestApp, createUser, login, type TestContext } from './helpers/app.js';
 import { TEST_DIALECTS } from './helpers/databases.js';
+import { insertMachine, insertSamples, insertSeries } from './helpers/metrics-fixtures.js';
 
 type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 /** `METHOD /url/:param` exactly as in `app.routeCatalog`. */
@@ -169,7 +170,48 @@ const TENANT_RESOURCES: readonly TenantResource[] = [
       return check.id;
     },
   },
+  {
+    name: 'metric series',
+    routes: [{ route: 'GET /api/v1/series/:id' }, { route: 'GET /api/v1/series/:id/points' }],
+    create: (ctx, owner) => createSeries(ctx, owner),
+  },
+  {
+    name: 'metric rule (and its monitor)',
+    routes: [
+      { route: 'GET /api/v1/metric-rules/:id' },
+      { route: 'PATCH /api/v1/metric-rules/:id', body: { critical_threshold: 95, name: 'tenant-a cpu, changed by its owner' } },
+      { route: 'DELETE /api/v1/metric-rules/:id' },
+      { route: 'GET /api/v1/monitors/:id' },
+    ],
+    create: (ctx, owner) => created(ctx, owner, 'POST /api/v1/metric-rules', { name: 'tenant-a cpu', metric: 'cpu_percent', machine_tag: 'tenant-a', warning_threshold: 70, critical_threshold: 90 }),
+  },
+  {
+    name: 'machine (registered by an ingest, and its monitor)',
+    routes: [{ route: 'GET /api/v1/machines/:id' }, { route: 'GET /api/v1/monitors/:id' }],
+    create: async (ctx, owner) => {
+      const response = await ctx.app.inject({
+        method: 'POST',
+        url: '/api/v1/ingest/metrics',
+        headers: { ...owner.headers, 'x-ingest-id': randomUUID() },
+        payload: { machine: { hostname: `tenant-a-web-${randomUUID()}`, os: 'linux' }, metrics: [{ name: 'cpu_load', type: 'numeric', value: 0.42 }] },
+      });
+      if (response.statusCode !== 200) throw new Error(`POST /api/v1/ingest/metrics answered ${response.statusCode}: ${response.body}`);
+      return response.json().machine_id as string;
+    },
+  },
 ];
+
+/**
+ * A machine with a numeric series and a sample a minute old, written straight into the tables as
+ * ingestion would leave them (the series routes only read). Returns the series id.
+ */
+async function createSeries(ctx: TestContext, owner: Owner): Promise<string> {
+  const now = ctx.clock.now();
+  const machineId = await insertMachine(ctx.database.db, { tenantId: owner.tenantId, hostname: `tenant-a-web-${randomUUID()}`, now });
+  const series = await insertSeries(ctx.database.db, { tenantId: owner.tenantId, machineId, name: 'tenant-a cpu', now });
+  await insertSamples(ctx.database.db, series, [{ at: now - 60_000, value: 0.5 }]);
+  return String(series.id);
+}
 
 /** An HTTP target whose check fails at once (nothing listens on port 9), down after one failure. */
 function createRefusedTarget(ctx: TestContext, owner: Owner): Promise<string> {
@@ -198,6 +240,10 @@ const TENANT_LISTS: readonly RoutePattern[] = [
   'GET /api/v3/badges/',
   'GET /api/monitoring/checks',
   'GET /api/monitoring/dashboard',
+  'GET /api/v1/series',
+  'GET /api/v1/series/export',
+  'GET /api/v1/metric-rules',
+  'GET /api/v1/machines',
 ];
 
 /**

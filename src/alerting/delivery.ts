@@ -41,9 +41,11 @@ export interface DeliveryOptions {
   clock: Clock;
   providerSettings: ProviderSettings;
   logger?: Logger;
+  /** Told what became of each recorded attempt (sent, retry, failed), for /metrics. */
+  onOutcome?: (outcome: 'sent' | 'retry' | 'failed') => void;
 }
 
-export function createDelivery({ db, clock, providerSettings, logger }: DeliveryOptions) {
+export function createDelivery({ db, clock, providerSettings, logger, onOutcome }: DeliveryOptions) {
   /** Longer than any one send can take (the provider's timeout), with room to record the result. */
   const leaseMs = Math.max(60_000, providerSettings.timeoutMs * 3);
 
@@ -159,6 +161,7 @@ export function createDelivery({ db, clock, providerSettings, logger }: Delivery
       .where('attempts', '=', row.attempts)
       .executeTakeFirst();
     if (updated.numUpdatedRows === 0n) return;
+    onOutcome?.(result.ok ? 'sent' : retryAt !== null ? 'retry' : 'failed');
     await trx
       .insertInto('notification_attempts')
       .values({

@@ -20,6 +20,7 @@ import type { HeartbeatChecksTable, PingsTable } from './tables/heartbeats.table
 import type { HttpTargetsTable } from './tables/http-targets.table.js';
 import type { IncidentsTable, MonitorFlipsTable } from './tables/incidents.table.js';
 import type { IngestBatchesTable, MachinesTable, SamplesTable, SeriesChangesTable, SeriesRollupsTable, SeriesTable } from './tables/metrics.table.js';
+import type { MetricRulesTable } from './tables/metric-rules.table.js';
 import type { MonitorsTable, MonitorTagsTable } from './tables/monitors.table.js';
 import type { SelfChecksTable } from './tables/self-checks.table.js';
 import type { TenantSettingsTable } from './tables/tenant-settings.table.js';
@@ -58,4 +59,5 @@ export interface Database {
   series_changes: SeriesChangesTable;
   series_rollups_minute: SeriesRollupsTable;
   series_rollups_hour: SeriesRollupsTable;
+  metric_rules: MetricRulesTable;
 }

@@ -16,14 +16,17 @@ export interface CheckRunnerOptions {
   recorder: ResultRecorder;
   /** Told how late each scheduled check started (ms), for benchmarks and /metrics. */
   onLag?: (lagMs: number) => void;
+  /** Told of each check that produced a result, with its monitor's kind, for /metrics. */
+  onRun?: (kind: string, status: string) => void;
 }
 
-export function createCheckRunner({ db, clock, checkers, recorder, onLag }: CheckRunnerOptions) {
+export function createCheckRunner({ db, clock, checkers, recorder, onLag, onRun }: CheckRunnerOptions) {
   async function runNow(monitorId: string): Promise<RecordedResult | undefined> {
     const monitor = await db.selectFrom('monitors').select('kind').where('id', '=', monitorId).executeTakeFirst();
     const checker = monitor && checkers[monitor.kind as MonitorKind];
     if (!checker) return undefined;
     const outcome = await checker.check(monitorId);
+    if (outcome) onRun?.(monitor.kind, outcome.status);
     return outcome && recorder.record(monitorId, outcome);
   }
 

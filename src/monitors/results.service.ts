@@ -123,9 +123,14 @@ export interface ResultRecorderOptions {
   clock: Clock;
   /** Called after a transaction that wrote an alert event commits: wakes the alert router. */
   onAlertEvent?: () => void;
+  /**
+   * Told of each flip once written, inside its transaction, for /metrics' flip counter (a flip
+   * whose transaction then rolls back is counted too; that is rare and only skews a counter).
+   */
+  onFlip?: (flip: Flip) => void;
 }
 
-export function createResultRecorder({ db, clock, onAlertEvent }: ResultRecorderOptions) {
+export function createResultRecorder({ db, clock, onAlertEvent, onFlip }: ResultRecorderOptions) {
   /**
    * Records a result inside the caller's transaction (e.g. a batch of pings); the caller calls
    * `alertWritten()` after its commit when this returned `alerted`.
@@ -172,7 +177,9 @@ export function createResultRecorder({ db, clock, onAlertEvent }: ResultRecorder
     }
     if (next.flipTo) {
       recorded.flip = { id: randomUUID(), tenantId: monitor.tenant_id, monitorId, fromState, toState: next.flipTo, at, reason: outcome.message };
-      return { recorded, alerted: await writeFlip(trx, recorded.flip) };
+      const alerted = await writeFlip(trx, recorded.flip);
+      onFlip?.(recorded.flip);
+      return { recorded, alerted };
     }
     return { recorded, alerted: false };
   }
@@ -220,7 +227,9 @@ export function createResultRecorder({ db, clock, onAlertEvent }: ResultRecorder
       .where('id', '=', monitorId)
       .execute();
     const flip: Flip = { id: randomUUID(), tenantId: monitor.tenant_id, monitorId, fromState: monitor.state as MonitorState, toState, at, reason };
-    return { flip, alerted: await writeFlip(trx, flip) };
+    const alerted = await writeFlip(trx, flip);
+    onFlip?.(flip);
+    return { flip, alerted };
   }
 
   return {

@@ -82,6 +82,7 @@ export function registerPingRoutes(app: VigieApp, services: Services, config: Co
         body: body && body.size > 0 ? body.text : null,
         bodySize: body?.size ?? 0,
       });
+      if (recorded === 'recorded') services.observability.pingReceived(parsed.kind);
       // A check limited to POST ignores HEAD and GET pings: Healthchecks answers them, records nothing.
       return recorded === 'not_found' ? answer(reply, 404, 'not found') : answer(reply, 200, 'OK');
     }

@@ -50,6 +50,24 @@ export async function createTestDatabase(dialect: DialectName): Promise<TestData
   return {
     target: { dialect: 'postgres', url: url.toString() },
     url: url.toString(),
-    drop: () => withAdminClient((client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined),
+    drop: () => dropDatabase(name),
   };
+}
+
+/**
+ * DROP … WITH (FORCE) ends the sessions still on the database, but not a session of another role
+ * (an autovacuum worker that picked the database during a busy run): PostgreSQL then refuses with
+ * "must be a member of the role whose process is being terminated". Such a worker is gone
+ * moments later, so try again a few times before failing the suite.
+ */
+async function dropDatabase(name: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await withAdminClient((client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+      return;
+    } catch (error) {
+      if (attempt >= 10 || !/must be a member of the role/.test((error as Error).message)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    }
+  }
 }

@@ -1,0 +1,154 @@
+/**
+ * The SQL of the ingest path. The per-batch statements (the ingest id, the machine, a change of
+ * a bool or string series) are compiled once (db/precompiled.ts). The per-sample ones — numeric
+ * samples and the series' latest values — write many rows per statement: one statement per row
+ * cost more in the query layer than the database took to store the row. Their best form
+ * differs by dialect: SQLite takes a multi-row VALUES list (in chunks of fixed sizes, so the
+ * statement cache holds a handful of texts); PostgreSQL takes three arrays through `unnest`, one
+ * statement whatever the count.
+ */
+import { CompiledQuery, sql, type QueryResult } from 'kysely';
+import { isPostgres, type Db } from '../../db/database.js';
+import { precompile, slot } from '../../db/precompiled.js';
+
+/** Rows of (series id, time, number): samples, or a series' latest numeric value. */
+export interface NumericRows {
+  ids: number[];
+  ats: number[];
+  nums: number[];
+}
+
+/** SQLite chunk sizes, largest first: a batch is cut into these. */
+const SQLITE_CHUNKS = [256, 64, 16, 4, 1];
+
+function sqliteValues(rows: number): string {
+  return Array.from({ length: rows }, () => '(?, ?, ?)').join(', ');
+}
+
+/** Runs `sqlFor(n)` over the rows in chunks of SQLITE_CHUNKS sizes. */
+async function inSqliteChunks(trx: Db, rows: NumericRows, sqlFor: (chunk: number) => string): Promise<void> {
+  const count = rows.ids.length;
+  let start = 0;
+  for (const chunk of SQLITE_CHUNKS) {
+    const text = sqlFor(chunk);
+    while (count - start >= chunk) {
+      const parameters = new Array<number>(chunk * 3);
+      for (let i = 0; i < chunk; i++) {
+        parameters[3 * i] = rows.ids[start + i]!;
+        parameters[3 * i + 1] = rows.ats[start + i]!;
+        parameters[3 * i + 2] = rows.nums[start + i]!;
+      }
+      await trx.executeQuery(CompiledQuery.raw(text, parameters));
+      start += chunk;
+    }
+  }
+}
+
+function memo(build: (n: number) => string): (n: number) => string {
+  const texts = new Map<number, string>();
+  return (n) => {
+    let text = texts.get(n);
+    if (text === undefined) texts.set(n, (text = build(n)));
+    return text;
+  };
+}
+
+export function createIngestStatements(db: Db) {
+  const postgres = isPostgres(db);
+
+  const findBatch = precompile(
+    db.selectFrom('ingest_batches').select('response').where('tenant_id', '=', slot<string>('tenantId')).where('ingest_id', '=', slot<string>('ingestId')),
+  );
+  const insertBatch = precompile(
+    db.insertInto('ingest_batches').values({
+      tenant_id: slot<string>('tenantId'),
+      ingest_id: slot<string>('ingestId'),
+      received_at: slot<number>('receivedAt'),
+      expires_at: slot<number>('expiresAt'),
+      machine_id: slot<string>('machineId'),
+      response: slot<string>('response'),
+    }),
+  );
+  const findMachine = precompile(db.selectFrom('machines').select('monitor_id').where('tenant_id', '=', slot<string>('tenantId')).where('hostname', '=', slot<string>('hostname')));
+  /** Null os or info keeps the stored one (an agent that sends only its hostname changes nothing). */
+  const touchMachine = precompile(
+    db
+      .updateTable('machines')
+      .set({
+        last_seen_at: slot<number>('at'),
+        os: sql<string | null>`coalesce(${slot<string | null>('os')}, os)`,
+        info: sql<string>`coalesce(${slot<string | null>('info')}, info)`,
+      })
+      .where('monitor_id', '=', slot<string>('machineId')),
+  );
+  const monitorState = precompile(db.selectFrom('monitors').select('state').where('id', '=', slot<string>('machineId')));
+  const machineTags = precompile(db.selectFrom('monitor_tags').select('tag').where('monitor_id', '=', slot<string>('machineId')).orderBy('tag'));
+  const loadSeries = precompile(db.selectFrom('series').select(['id', 'name', 'labels', 'type', 'unit']).where('machine_id', '=', slot<string>('machineId')));
+  const setUnit = precompile(db.updateTable('series').set({ unit: slot<string | null>('unit') }).where('id', '=', slot<number>('id')));
+  const setLast = precompile(
+    db
+      .updateTable('series')
+      .set({ last_at: slot<number>('at'), last_num: slot<number | null>('num'), last_text: slot<string | null>('text') })
+      .where('id', '=', slot<number>('id')),
+  );
+  const changeAt = precompile(
+    db.selectFrom('series_changes').select('value').where('series_id', '=', slot<number>('id')).where('at', '<=', slot<number>('at')).orderBy('at', 'desc').limit(1),
+  );
+  const upsertChange = precompile(
+    db
+      .insertInto('series_changes')
+      .values({ series_id: slot<number>('id'), at: slot<number>('at'), value: slot<string>('value') })
+      .onConflict((oc) => oc.columns(['series_id', 'at']).doUpdateSet({ value: (eb) => eb.ref('excluded.value') })),
+  );
+
+  const sqliteSamples = memo((n) => `insert into "samples" ("series_id", "at", "value") values ${sqliteValues(n)} on conflict ("series_id", "at") do update set "value" = excluded."value"`);
+  // The latest value moves forward only: a late sample (older than the stored latest) is kept in
+  // `samples` but does not become the series' current value.
+  const sqliteLast = memo(
+    (n) =>
+      `update "series" set "last_at" = v.column2, "last_num" = v.column3 from (values ${sqliteValues(n)}) as v ` +
+      `where "series"."id" = v.column1 and ("series"."last_at" is null or "series"."last_at" <= v.column2)`,
+  );
+  const pgSamples =
+    'insert into samples (series_id, at, value) select * from unnest($1::bigint[], $2::bigint[], $3::float8[]) ' +
+    'on conflict (series_id, at) do update set value = excluded.value';
+  const pgLast =
+    'update series set last_at = v.at, last_num = v.num from unnest($1::bigint[], $2::bigint[], $3::float8[]) as v(id, at, num) ' +
+    'where series.id = v.id and (series.last_at is null or series.last_at <= v.at)';
+
+  async function writeRows(trx: Db, rows: NumericRows, sqliteText: (n: number) => string, pgText: string): Promise<void> {
+    if (rows.ids.length === 0) return;
+    if (postgres) await trx.executeQuery(CompiledQuery.raw(pgText, [rows.ids, rows.ats, rows.nums]));
+    else await inSqliteChunks(trx, rows, sqliteText);
+  }
+
+  return {
+    findBatch,
+    insertBatch,
+    findMachine,
+    touchMachine,
+    monitorState,
+    machineTags,
+    loadSeries,
+    setUnit,
+    setLast,
+    changeAt,
+    upsertChange,
+    /** Upserts numeric samples: the same series and time again keeps the last value written. */
+    insertSamples: (trx: Db, rows: NumericRows) => writeRows(trx, rows, sqliteSamples, pgSamples),
+    /** Moves each series' latest numeric value forward (rows: at most one per series). */
+    updateLatest: (trx: Db, rows: NumericRows) => writeRows(trx, rows, sqliteLast, pgLast),
+    /**
+     * The stored latest value of bool and string series, to compare new values with. On
+     * PostgreSQL the rows are locked, so two writers (two replicas) cannot both see the old value
+     * and both record the same change.
+     */
+    async readLatest(trx: Db, ids: number[]): Promise<QueryResult<{ id: number; last_at: number | null; last_num: number | null; last_text: string | null }>> {
+      const sorted = [...ids].sort((a, b) => a - b); // one lock order for every writer
+      const query = trx.selectFrom('series').select(['id', 'last_at', 'last_num', 'last_text']).where('id', 'in', sorted);
+      return { rows: await (postgres ? query.forUpdate() : query).execute() };
+    },
+  };
+}
+
+export type IngestStatements = ReturnType<typeof createIngestStatements>;

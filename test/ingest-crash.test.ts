@@ -1,0 +1,185 @@
+/**
+ * No acknowledged ingest batch is lost, and none is half stored, when the server dies mid-flood
+ * (issue 6). A real `vigie serve` on SQLite takes batches from 16 agents (each its own hostname
+ * and keep-alive connection, each batch a new X-Ingest-Id and a new `ts`: 200 numeric metrics and
+ * a string metric whose value changes every batch). Once some hundreds of batches are answered
+ * it is killed with SIGKILL (no shutdown, no flush), then restarted on the same data directory.
+ *
+ * Asserted after the restart:
+ * - every acknowledged batch is answered as a duplicate when posted again (its ingest id was
+ *   kept), with the answer it first got, and the restarted server stores nothing for it;
+ * - in the database (read once the server has stopped cleanly): every acknowledged batch has its
+ *   ingest id, its 200 samples at its time and its string change; every batch sent but never
+ *   answered is all there or not there at all (ingest id and rows are one transaction).
+ * The test checks that the kill really cut the flood (requests were in flight and failed on their
+ * connections), otherwise it would prove nothing.
+ *
+ * SIGKILL leaves the operating system's page cache intact, so this does not test fsync
+ * (synchronous=FULL does that against power loss, which a test cannot simulate).
+ */
+import { randomUUID } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli, startServe, tempWorkDir, type ServeProcess } from './helpers/cli.js';
+
+const AGENTS = 16;
+const METRICS = 200;
+/** Kill once this many batches are acknowledged: well into the flood, whatever the machine's speed. */
+const KILL_AFTER_ACKS = 300;
+
+interface Answer {
+  status: number;
+  body: string;
+}
+
+/** One POST on a keep-alive connection; rejects on any connection error. */
+function post(agent: Agent, url: string, ingestId: string, body: string): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      url,
+      { method: 'POST', agent, timeout: 60_000, headers: { 'content-type': 'application/json', 'x-api-key': 'dev-apikey-123', 'x-ingest-id': ingestId } },
+      (response) => {
+        let text = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => (text += chunk));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, body: text }));
+        response.on('error', reject);
+        response.on('aborted', () => reject(new Error('response aborted')));
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error('post timed out')));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+interface Batch {
+  hostname: string;
+  ingestId: string;
+  ts: number;
+  body: string;
+  answer?: { ingest_id: string; machine_id: string; accepted: number; received_at: string; duplicate: boolean };
+}
+
+function makeBatch(hostname: string, n: number, ts: number): Batch {
+  const metrics = [
+    ...Array.from({ length: METRICS }, (_, k) => ({ name: `metric_${k}`, type: 'numeric', value: n + k / 1000, labels: { shard: String(k % 4) }, ts })),
+    { name: 'batch_no', type: 'string', value: String(n), ts },
+  ];
+  return { hostname, ingestId: randomUUID(), ts, body: JSON.stringify({ machine: { hostname, os: 'linux' }, metrics, sent_at: new Date(ts).toISOString() }) };
+}
+
+describe('ingestion across a SIGKILL', () => {
+  const cwd = tempWorkDir();
+  const env = { DATABASE_URL: 'sqlite:./data/vigie.db', SECRET_KEY: 'ingest-crash-secret-ingest-crash-secret-0123' };
+  let server: ServeProcess | undefined;
+
+  beforeAll(async () => {
+    expect((await runCli(['bootstrap', '--dev'], { cwd, env })).code).toBe(0);
+  });
+
+  afterAll(async () => {
+    if (server?.child.exitCode === null) await server.stop('SIGKILL');
+    rmSync(cwd, { recursive: true, force: true });
+  });
+
+  it('every acknowledged batch is stored whole, and every other batch whole or not at all', { timeout: 240_000 }, async () => {
+    server = await startServe({ cwd, env, timeoutMs: 60_000 });
+    const url = () => `${server!.url}/api/v1/ingest/metrics`;
+    const sent: Batch[] = [];
+    const failuresBeforeKill: string[] = [];
+    const failuresAfterKill: string[] = [];
+    let acks = 0;
+    let inFlight = 0;
+    let inFlightAtKill = 0;
+    let killed: Promise<number | null> | undefined;
+
+    const connections = new Agent({ keepAlive: true, maxSockets: AGENTS });
+    const agentLoop = async (i: number) => {
+      const hostname = `crash-agent-${String(i).padStart(2, '0')}`;
+      let ts = Date.now() - 60_000;
+      for (let n = 0; !killed; n++) {
+        ts += 1000;
+        const batch = makeBatch(hostname, n, ts);
+        sent.push(batch);
+        inFlight++;
+        try {
+          const answer = await post(connections, url(), batch.ingestId, batch.body);
+          expect(answer.status, answer.body).toBe(200);
+          batch.answer = JSON.parse(answer.body);
+          expect(batch.answer).toMatchObject({ ingest_id: batch.ingestId, accepted: METRICS + 1, duplicate: false });
+          if (++acks >= KILL_AFTER_ACKS && !killed) {
+            inFlightAtKill = inFlight - 1;
+            killed = server!.stop('SIGKILL');
+          }
+        } catch (error) {
+          (killed ? failuresAfterKill : failuresBeforeKill).push(String(error));
+        } finally {
+          inFlight--;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: AGENTS }, (_, i) => agentLoop(i)));
+    connections.destroy();
+
+    expect(failuresBeforeKill).toEqual([]);
+    expect(await killed).toBe(null); // died of the signal
+    expect(inFlightAtKill).toBeGreaterThan(0);
+    expect(failuresAfterKill.length).toBeGreaterThan(0);
+    for (const failure of failuresAfterKill) expect(failure).toMatch(/ECONNRESET|socket hang up|ECONNREFUSED|aborted|EPIPE/);
+
+    const acknowledged = sent.filter((b) => b.answer);
+    const unanswered = sent.filter((b) => !b.answer);
+    expect(acknowledged.length).toBeGreaterThanOrEqual(KILL_AFTER_ACKS);
+
+    // Restarted: each acknowledged batch again is a duplicate, answered as the first time.
+    server = await startServe({ cwd, env, timeoutMs: 60_000 });
+    const again = new Agent({ keepAlive: true, maxSockets: 8 });
+    for (const batch of acknowledged) {
+      const answer = await post(again, url(), batch.ingestId, batch.body);
+      expect(answer.status, answer.body).toBe(200);
+      expect(JSON.parse(answer.body), batch.ingestId).toEqual({ ...batch.answer, duplicate: true });
+    }
+    // And the restarted server takes new batches.
+    const fresh = makeBatch('crash-agent-00', 1_000_000, Date.now());
+    const freshAnswer = await post(again, url(), fresh.ingestId, fresh.body);
+    expect(freshAnswer.status, freshAnswer.body).toBe(200);
+    expect(JSON.parse(freshAnswer.body)).toMatchObject({ accepted: METRICS + 1, duplicate: false });
+    again.destroy();
+    expect(await server.stop()).toBe(0);
+
+    const db = new Database(join(cwd, 'data/vigie.db'), { readonly: true });
+    try {
+      const ingestIds = new Set((db.prepare('select ingest_id from ingest_batches').all() as { ingest_id: string }[]).map((r) => r.ingest_id));
+      const samplesAt = db.prepare(
+        'select count(*) as n from samples join series on series.id = samples.series_id join machines on machines.monitor_id = series.machine_id where machines.hostname = ? and samples.at = ?',
+      );
+      const changeAt = db.prepare(
+        "select value from series_changes join series on series.id = series_changes.series_id join machines on machines.monitor_id = series.machine_id where machines.hostname = ? and series.name = 'batch_no' and series_changes.at = ?",
+      );
+      const stored = (batch: Batch) => ({
+        ingestId: ingestIds.has(batch.ingestId),
+        samples: (samplesAt.get(batch.hostname, batch.ts) as { n: number }).n,
+        change: (changeAt.get(batch.hostname, batch.ts) as { value: string } | undefined)?.value ?? null,
+      });
+      for (const batch of acknowledged) {
+        const n = JSON.parse(batch.body).metrics.at(-1).value as string;
+        expect(stored(batch), `${batch.hostname} at ${batch.ts}`).toEqual({ ingestId: true, samples: METRICS, change: n });
+      }
+      let storedUnanswered = 0;
+      for (const batch of unanswered) {
+        const found = stored(batch);
+        const n = JSON.parse(batch.body).metrics.at(-1).value as string;
+        if (found.ingestId) storedUnanswered++;
+        expect([{ ingestId: false, samples: 0, change: null }, { ingestId: true, samples: METRICS, change: n }], `${batch.hostname} at ${batch.ts}`).toContainEqual(found);
+      }
+      // Nothing was stored twice: one ingest id per stored batch, the fresh one included.
+      expect(ingestIds.size).toBe(acknowledged.length + storedUnanswered + 1);
+    } finally {
+      db.close();
+    }
+  });
+});
