@@ -9,6 +9,7 @@
  */
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/database.js';
+import { createGroupCommit, upTo } from '../db/group-commit.js';
 import type { Logger } from '../logger.js';
 import type { MonitorState } from '../monitors/kinds.js';
 import { createPingStatements } from './ping-statements.js';
@@ -57,8 +58,6 @@ function failureReason(input: PingInput): string {
 
 export function createPingWriter({ db, clock, recorder, logger }: { db: Db; clock: Clock; recorder: ResultRecorder; logger?: Logger }) {
   type Pending = { input: PingInput; at: number; resolve: (outcome: PingOutcome) => void; reject: (error: unknown) => void };
-  let queue: Pending[] = [];
-  let writing: Promise<void> | undefined;
 
   const statements = createPingStatements(db);
 
@@ -165,50 +164,15 @@ export function createPingWriter({ db, clock, recorder, logger }: { db: Db; cloc
     }
   }
 
-  /**
-   * The next batch starts from setImmediate, once the event loop has read every request that is
-   * waiting: on SQLite a transaction runs synchronously to its commit (an fsync of a few ms), so
-   * starting it from the first ping's handler gave nearly every ping a commit of its own — the
-   * requests that arrived meanwhile were only read after it.
-   */
-  let scheduled: NodeJS.Immediate | undefined;
-  function schedule(): void {
-    if (scheduled || writing || queue.length === 0) return;
-    scheduled = setImmediate(() => {
-      scheduled = undefined;
-      drain();
-    });
-  }
-
-  function drain(): void {
-    if (writing || queue.length === 0) return;
-    const batch = queue.slice(0, MAX_BATCH);
-    queue = queue.slice(MAX_BATCH);
-    writing = writeBatch(batch).finally(() => {
-      writing = undefined;
-      schedule();
-    });
-  }
+  const commits = createGroupCommit<Pending>({ write: writeBatch, take: upTo(MAX_BATCH) });
 
   return {
     /** Resolves once the ping is committed (or known not to be stored). */
     record(input: PingInput): Promise<PingOutcome> {
-      return new Promise((resolve, reject) => {
-        queue.push({ input, at: clock.now(), resolve, reject });
-        schedule();
-      });
+      return new Promise((resolve, reject) => commits.push({ input, at: clock.now(), resolve, reject }));
     },
-    /** Writes what is queued now, without waiting for the next turn of the loop (shutdown). */
-    async flush(): Promise<void> {
-      while (writing || queue.length) {
-        if (!writing) {
-          clearImmediate(scheduled);
-          scheduled = undefined;
-          drain();
-        }
-        await writing;
-      }
-    },
+    /** Writes what is queued now (shutdown). */
+    flush: () => commits.flush(),
   };
 }
 

@@ -15,6 +15,7 @@
  * with it. After each commit, `sampleEvents.stored` tells rules and counters what was stored.
  */
 import type { Db } from '../../db/database.js';
+import { createGroupCommit } from '../../db/group-commit.js';
 import type { Logger } from '../../logger.js';
 import type { ResultRecorder } from '../../monitors/results.service.js';
 import type { SampleEvents } from '../sample-events.js';
@@ -44,9 +45,6 @@ interface Pending {
 export function createIngestWriter({ db, recorder, sampleEvents, logger, maxCachedSeries }: IngestWriterOptions) {
   const statements = createIngestStatements(db);
   const cache = createSeriesCache(maxCachedSeries);
-  let queue: Pending[] = [];
-  let writing: Promise<void> | undefined;
-  let scheduled: NodeJS.Immediate | undefined;
 
   /** Writes the batches in one transaction and settles them; when it fails, rejects them if `last`, and throws. */
   async function writeAll(batch: Pending[], last: boolean): Promise<void> {
@@ -91,8 +89,8 @@ export function createIngestWriter({ db, recorder, sampleEvents, logger, maxCach
     }
   }
 
-  /** Takes the next transaction's batches off the queue: up to MAX_METRICS_PER_TRANSACTION metrics, at least one batch. */
-  function take(): Pending[] {
+  /** The next transaction's batches: up to MAX_METRICS_PER_TRANSACTION metrics, at least one batch. */
+  function take(queue: readonly Pending[]): number {
     let metrics = 0;
     let n = 0;
     while (n < queue.length) {
@@ -100,51 +98,18 @@ export function createIngestWriter({ db, recorder, sampleEvents, logger, maxCach
       if (n > 0 && metrics > MAX_METRICS_PER_TRANSACTION) break;
       n++;
     }
-    const taken = queue.slice(0, n);
-    queue = queue.slice(n);
-    return taken;
+    return n;
   }
 
-  function drain(): void {
-    if (writing || queue.length === 0) return;
-    writing = writeBatches(take()).finally(() => {
-      writing = undefined;
-      schedule();
-    });
-  }
-
-  /**
-   * The next transaction starts from setImmediate, once the event loop has read every request
-   * waiting: on SQLite a transaction runs synchronously to its commit, so starting it from the
-   * first request's handler would give nearly every batch a commit of its own.
-   */
-  function schedule(): void {
-    if (scheduled || writing || queue.length === 0) return;
-    scheduled = setImmediate(() => {
-      scheduled = undefined;
-      drain();
-    });
-  }
+  const commits = createGroupCommit<Pending>({ write: writeBatches, take });
 
   return {
     /** Resolves once the batch is committed (or found to be a duplicate); rejects with a ValidationError for a refused batch. */
     submit(request: IngestRequest): Promise<IngestResponse> {
-      return new Promise((resolve, reject) => {
-        queue.push({ request, resolve, reject });
-        schedule();
-      });
+      return new Promise((resolve, reject) => commits.push({ request, resolve, reject }));
     },
     /** Writes what is queued now (shutdown). */
-    async flush(): Promise<void> {
-      while (writing || queue.length) {
-        if (!writing) {
-          clearImmediate(scheduled);
-          scheduled = undefined;
-          drain();
-        }
-        await writing;
-      }
-    },
+    flush: () => commits.flush(),
     /** Series ids held in memory (for tests and diagnostics). */
     cachedSeries: () => cache.size(),
   };
