@@ -101,10 +101,14 @@ export function exportRows(result: PointsResult): ExportRow[] {
   return rows;
 }
 
-/** One CSV field (RFC 4180); null is an empty field. */
+/**
+ * One CSV field (RFC 4180); null is an empty field. Text that a spreadsheet would run as a
+ * formula (starting with = + - @, a tab or a CR: hostnames, labels and string values come from
+ * agents) gets a leading apostrophe, as OWASP advises; numbers are written as they are.
+ */
 export function csvField(value: string | number | boolean | null): string {
   if (value === null) return '';
-  const text = String(value);
+  const text = typeof value === 'string' && /^[=+\-@\t\r]/.test(value) ? `'${value}` : String(value);
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 

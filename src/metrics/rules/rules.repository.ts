@@ -5,7 +5,7 @@
  */
 import type { Db } from '../../db/database.js';
 import type { MetricRulesTable } from '../../db/tables/metric-rules.table.js';
-import { findMonitor, type Monitor } from '../../monitors/monitors.repository.js';
+import { findMonitor, findMonitors, type Monitor } from '../../monitors/monitors.repository.js';
 import type { Aggregation, BreachLevel, Comparison, ObservedLevel, RuleDefinition, StringCondition, ValueType } from './definition.js';
 import { canonicalLabels } from './definition.js';
 
@@ -138,11 +138,10 @@ export async function listRules(db: Db, tenantId: string, filters: RuleFilters):
     .limit(filters.limit)
     .offset(filters.offset)
     .execute();
-  // One findMonitor per rule of the page (its tags and channels included): the monitors
-  // repository maps monitor rows in one place, and a page is at most a few hundred rules.
-  const monitors = await Promise.all(ruleRows.map((row) => findMonitor(db, tenantId, row.monitor_id)));
-  const items = ruleRows.flatMap((row, i) => {
-    const monitor = monitors[i];
+  // The page's monitors (tags and channels included) in one go, mapped by the monitors repository.
+  const monitors = await findMonitors(db, tenantId, ruleRows.map((row) => row.monitor_id));
+  const items = ruleRows.flatMap((row) => {
+    const monitor = monitors.get(row.monitor_id);
     return monitor ? [{ monitor, definition: toDefinition(row), evaluation: toEvaluationState(row) }] : [];
   });
   return { items, total: Number(total.n) };
