@@ -14,7 +14,7 @@ import { providerFor } from '../notify/index.js';
 import type { Notification, NotificationItem } from '../notify/notification.js';
 import type { ProviderSettings, SendResult } from '../notify/provider.js';
 import { nextAttemptAt } from './backoff.js';
-import { toChannel } from './channels.repository.js';
+import { findChannel } from './channels.repository.js';
 import { tenantForMessages } from './tenant-info.js';
 import type { MonitorKind, MonitorState } from '../monitors/kinds.js';
 
@@ -124,9 +124,8 @@ export function createDelivery({ db, clock, providerSettings, logger, onOutcome 
   }
 
   async function send(row: ClaimedNotification): Promise<SendResult> {
-    const channelRow = await db.selectFrom('channels').selectAll().where('id', '=', row.channel_id).executeTakeFirst();
-    if (!channelRow) return { ok: false, retryable: false, detail: 'The channel was deleted before delivery' };
-    const channel = toChannel(channelRow);
+    const channel = await findChannel(db, row.tenant_id, row.channel_id);
+    if (!channel) return { ok: false, retryable: false, detail: 'The channel was deleted before delivery' };
     if (!channel.isActive) return { ok: false, retryable: false, detail: 'The channel was deactivated before delivery' };
     const notification = await buildNotification(row);
     if (!notification) return { ok: false, retryable: false, detail: 'Nothing left to send: the monitors were deleted' };
@@ -196,7 +195,7 @@ export function createDelivery({ db, clock, providerSettings, logger, onOutcome 
     attempt,
     recordOutcome,
     deliver,
-    /** Claims what is due and sends it all, waiting for every send (tests, and the CLI). */
+    /** Claims what is due and sends it all, waiting for every send (tests; the server's loop, alerting-work.ts, uses claim / attempt / recordOutcome). */
     async deliverDue(limit = 100): Promise<number> {
       const rows = await claim(limit);
       await Promise.all(rows.map(deliver));

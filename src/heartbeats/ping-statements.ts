@@ -15,6 +15,7 @@ export function createPingStatements(db: Db) {
     .innerJoin('monitors', 'monitors.id', 'heartbeat_checks.monitor_id')
     .select([
       'heartbeat_checks.monitor_id',
+      'heartbeat_checks.tenant_id',
       'heartbeat_checks.status',
       'heartbeat_checks.n_pings',
       'heartbeat_checks.last_start_at',

@@ -12,6 +12,7 @@ import type { Db } from '../db/database.js';
 import { createGroupCommit, upTo } from '../db/group-commit.js';
 import type { Logger } from '../logger.js';
 import type { MonitorState } from '../monitors/kinds.js';
+import { updateMonitor } from '../monitors/monitors.repository.js';
 import { createPingStatements } from './ping-statements.js';
 import type { ResultRecorder } from '../monitors/results.service.js';
 import { AFTER_FAILURE, afterStart, afterSuccess, type HeartbeatSchedule, type Timing } from './schedule.js';
@@ -86,7 +87,7 @@ export function createPingWriter({ db, clock, recorder, logger }: { db: Db; cloc
     if (!ignored && input.kind !== 'log') {
       if (check.status === 'paused') {
         // A ping resumes a paused check, as in Healthchecks (unless manual_resume).
-        await trx.updateTable('monitors').set({ is_active: 1 }).where('id', '=', monitorId).execute();
+        await updateMonitor(trx, check.tenant_id, monitorId, { isActive: true }, at);
         await recorder.setStateWithin(trx, monitorId, 'pending', 'resumed by a ping', at);
       }
       if (input.kind === 'start') timing = afterStart(schedule, at, check.status === 'paused' ? null : check.alert_after);

@@ -7,6 +7,7 @@
  * Encoders yield text piece by piece (one row, or one series in JSON), so a large export is
  * streamed and never held in memory as one string.
  */
+import { toIso } from '../http/schemas.js';
 import { lastValueOf, type Point, type PointsResult, type SeriesValue, type ValuePoint } from './series.service.js';
 import type { SeriesRecord } from './series.repository.js';
 
@@ -41,7 +42,7 @@ export const EXPORT_COLUMNS = [
 
 export type ExportRow = Record<(typeof EXPORT_COLUMNS)[number], string | number | boolean | null>;
 
-const iso = (ms: number) => new Date(ms).toISOString();
+const iso = toIso;
 
 /** A series as the API shows it (without its latest value). */
 export function seriesIdentity(series: SeriesRecord) {

@@ -17,9 +17,9 @@ import { sql } from 'kysely';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/database.js';
 import type { ResultRecorder } from '../monitors/results.service.js';
+import { MINUTE_MS } from './buckets.js';
 
 const SWEEP_BATCH = 500;
-const MINUTE_MS = 60_000;
 /** States in which silence means nothing: already down, or nobody watching. */
 const NOT_SWEPT = ['down', 'paused', 'maintenance'];
 

@@ -5,5 +5,3 @@
  */
 export const SERIES_TYPES = ['numeric', 'bool', 'string'] as const;
 export type SeriesType = (typeof SERIES_TYPES)[number];
-
-export const isSeriesType = (value: string): value is SeriesType => (SERIES_TYPES as readonly string[]).includes(value);

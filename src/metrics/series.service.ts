@@ -11,7 +11,7 @@
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/database.js';
 import { NotFoundError, ValidationError } from '../errors.js';
-import { HOUR_MS, bucketOf, type BucketRow, type BucketSource } from './buckets.js';
+import { HOUR_MS, MINUTE_MS, bucketOf, type BucketRow, type BucketSource } from './buckets.js';
 import { MAX_POINTS, autoPlan, bucketPlan, parseStep, type Plan, type Resolution, type StepChoice } from './points-plan.js';
 import {
   bucketsOf,
@@ -123,7 +123,7 @@ export function createSeriesService({ db, clock }: { db: Db; clock: Clock }) {
     if (step.kind === 'raw') {
       throw ValidationError.field(['query', 'step'], `series ${series.id} has more than ${MAX_POINTS} raw samples in this range: use a shorter range or a step such as 1m`);
     }
-    return { series, plan: bucketPlan(60_000, from, to) };
+    return { series, plan: bucketPlan(MINUTE_MS, from, to) };
   }
 
   /**

@@ -30,12 +30,6 @@ export async function readStoreMarks(db: Db): Promise<StoreMarks> {
   return { minuteWatermark: read('minuteWatermark'), hourWatermark: read('hourWatermark'), rawPrunedBefore: read('rawPrunedBefore'), minutePrunedBefore: read('minutePrunedBefore') };
 }
 
-/** Whether the mark was ever written (a first rollup run has none). */
-export async function hasStoreMark(db: Db, name: StoreMarkName): Promise<boolean> {
-  const row = await db.selectFrom('app_meta').select('key').where('key', '=', STORE_MARK_KEYS[name]).executeTakeFirst();
-  return row !== undefined;
-}
-
 export async function writeStoreMark(db: Db, name: StoreMarkName, value: number): Promise<void> {
   const key = STORE_MARK_KEYS[name];
   await db

@@ -12,7 +12,7 @@ import type { HeartbeatCheck } from '../heartbeats/heartbeats.repository.js';
 import { HEARTBEAT_DEFAULTS, slugify, type HeartbeatInput } from '../heartbeats/heartbeats.service.js';
 import { listHeartbeats } from '../heartbeats/heartbeats.repository.js';
 import { actorOf } from '../http/access.js';
-import { errorResponses, toIsoOrNull } from '../http/schemas.js';
+import { errorResponses, toIso, toIsoOrNull } from '../http/schemas.js';
 import type { VigieApp } from '../http/types.js';
 import type { Services } from '../services.js';
 import type { Db } from '../db/database.js';
@@ -41,9 +41,9 @@ const CheckBody = Type.Object(
 type CheckBody = Static<typeof CheckBody>;
 
 const tagsOf = (text: string | undefined) => (text ?? '').split(/\s+/).filter(Boolean);
-const iso = (ms: number | null) => (ms === null ? null : toIsoOrNull(ms)!.replace(/\.\d{3}Z$/, '+00:00'));
+const iso = (ms: number | null) => toIsoOrNull(ms)?.replace(/\.\d{3}Z$/, '+00:00') ?? null;
 /** Ping dates keep their fraction of a second, as in Healthchecks' pings list (run times are read from them). */
-const isoWithFraction = (ms: number) => new Date(ms).toISOString().replace(/Z$/, '+00:00');
+const isoWithFraction = (ms: number) => toIso(ms).replace(/Z$/, '+00:00');
 
 /** Healthchecks' `unique_key`: a stable id for read-only keys that does not reveal the ping UUID. */
 export function uniqueKey(uuid: string): string {
@@ -116,11 +116,18 @@ function channelIdsFrom(text: string | undefined): string[] | null | undefined {
 async function findForRequest(db: Db, services: Services, request: FastifyRequest, key: string): Promise<HeartbeatCheck> {
   const tenantId = actorOf(request).tenantId;
   if (/^[0-9a-f]{40}$/.test(key)) {
-    const match = (await listHeartbeats(db, tenantId)).find((c) => uniqueKey(c.pingUuid) === key);
+    // Only the ping UUIDs are read to find the one whose hash this is; then that check alone.
+    const rows = await db.selectFrom('heartbeat_checks').select('ping_uuid').where('tenant_id', '=', tenantId).execute();
+    const match = rows.find((row) => uniqueKey(row.ping_uuid!) === key);
     if (!match) throw new NotFoundError('Check');
-    return match;
+    key = match.ping_uuid!;
   }
   return services.heartbeats.getByPingUuid(tenantId, key);
+}
+
+async function slugTaken(db: Db, tenantId: string, slug: string): Promise<boolean> {
+  const row = await db.selectFrom('heartbeat_checks').select('monitor_id').where('tenant_id', '=', tenantId).where('slug', '=', slug).executeTakeFirst();
+  return row !== undefined;
 }
 
 export function registerHealthchecksV3Routes(app: VigieApp, services: Services, db: Db): void {
@@ -174,7 +181,7 @@ export function registerHealthchecksV3Routes(app: VigieApp, services: Services, 
         if (existing) return reply.status(200).send(toV3(await saveCheck(tenantId, body, existing), request, false));
       }
       // A slug derived from the name is only a convenience: a second check of the same name gets none.
-      if (body.slug === undefined && input.slug !== null && (await listHeartbeats(db, tenantId, { slug: input.slug })).length) input.slug = null;
+      if (body.slug === undefined && input.slug !== null && (await slugTaken(db, tenantId, input.slug))) input.slug = null;
       return reply.status(201).send(toV3(await saveCheck(tenantId, body, undefined, input), request, false));
     },
   );

@@ -24,9 +24,9 @@ import type { VigieApp } from '../http/types.js';
 import { checkIngestBody, LABEL_KEY, MAX_LABELS, MAX_STRING_VALUE_CHARS, MAX_UNIT_CHARS, METRIC_NAME, type IngestBatch } from '../metrics/ingest/ingest-body.js';
 import { SERIES_TYPES } from '../metrics/series-types.js';
 import type { Services } from '../services.js';
+import { HOUR_MS } from '../metrics/buckets.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const HOUR_MS = 3_600_000;
 
 const IngestHeaders = Type.Object({
   'x-ingest-id': Type.String({ format: 'uuid', description: 'Names the batch; the same id again is answered as a duplicate and stores nothing' }),

@@ -18,6 +18,7 @@
 import type { Clock } from '../../clock.js';
 import type { Db } from '../../db/database.js';
 import { UNWATCHED_STATES, type MonitorState, type ResultStatus } from '../../monitors/kinds.js';
+import { tagsOf } from '../../monitors/monitors.repository.js';
 import type { ResultRecorder } from '../../monitors/results.service.js';
 import type { SampleEvents, StoredSamples } from '../sample-events.js';
 import { labelsMatch, type Level } from './definition.js';
@@ -137,36 +138,22 @@ export function createRuleEvaluator({ db, clock, recorder, sampleEvents }: RuleE
   async function evaluateTouched(batch: Touched): Promise<number> {
     let evaluated = 0;
     for (const [tenantId, machines] of batch) {
-      // An ingest may carry thousands of names and its tenant a handful of rules: ask first which
-      // metrics have latest-value rules at all (one small query, usually answered "none").
-      const ruled = await db
-        .selectFrom('metric_rules')
-        .select('metric')
-        .distinct()
-        .where('tenant_id', '=', tenantId)
-        .where((eb) => eb.or([eb('value_type', '!=', 'numeric'), eb('aggregation', '=', 'last')]))
-        .execute();
+      // A tenant has a handful of latest-value rules: read them all once, keep those on a stored name.
       const stored = new Set([...machines.values()].flatMap((byName) => [...byName.keys()]));
-      const names = ruled.map((r) => r.metric).filter((name) => stored.has(name));
-      const candidates: EvaluationRow[] = [];
-      for (let i = 0; i < names.length; i += BATCH) {
-        const rows = await evaluationRows(db)
+      const candidates = (
+        await evaluationRows(db)
           .where('metric_rules.tenant_id', '=', tenantId)
-          .where('metric_rules.metric', 'in', names.slice(i, i + BATCH))
           .where((eb) => eb.or([eb('metric_rules.value_type', '!=', 'numeric'), eb('metric_rules.aggregation', '=', 'last')]))
-          .execute();
-        candidates.push(...rows);
-      }
+          .execute()
+      ).filter((row) => stored.has(row.metric));
       if (candidates.length === 0) continue;
-      const tagRows = candidates.some((r) => r.machine_tag !== null)
-        ? await db.selectFrom('monitor_tags').select(['monitor_id', 'tag']).where('tenant_id', '=', tenantId).where('monitor_id', 'in', [...machines.keys()]).execute()
-        : [];
+      const tags = candidates.some((r) => r.machine_tag !== null) ? await tagsOf(db, tenantId, [...machines.keys()]) : new Map<string, string[]>();
       const matching = candidates.filter((row) => {
         const ruleLabels = JSON.parse(row.labels) as Record<string, string>;
         return [...machines].some(
           ([machineId, byName]) =>
             (row.machine_id === null || row.machine_id === machineId) &&
-            (row.machine_tag === null || tagRows.some((t) => t.monitor_id === machineId && t.tag === row.machine_tag)) &&
+            (row.machine_tag === null || (tags.get(machineId) ?? []).includes(row.machine_tag)) &&
             (byName.get(row.metric) ?? []).some((labels) => labelsMatch(ruleLabels, labels)),
         );
       });
