@@ -219,7 +219,11 @@ function storedRows(Database, path) {
   const db = new Database(path, { readonly: true });
   try {
     const count = (sql) => db.prepare(sql).get().n;
-    return { ingest_ids: count('select count(*) n from ingest_batches'), samples: count('select count(*) n from samples') };
+    // A sample is in samples or, not yet moved, in samples_recent (migration 0009).
+    return {
+      ingest_ids: count('select count(*) n from ingest_batches'),
+      samples: count('select count(*) n from (select series_id, at from samples union select series_id, at from samples_recent)'),
+    };
   } finally {
     db.close();
   }

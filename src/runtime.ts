@@ -1,6 +1,6 @@
 /**
  * The embedded mode's background work, in this process: the job runner, the scheduler that feeds
- * it due checks, housekeeping, the heartbeat deadline sweep, and the alerting loop (routing,
+ * it due checks, housekeeping, the sample mover, the heartbeat deadline sweep, and the alerting loop (routing,
  * delivery, reminders, maintenance). The scale-out issue swaps the job runner for BullMQ and runs
  * this in `vigie worker`; the pieces stay the same.
  */
@@ -13,6 +13,7 @@ import type { JobRunner } from './jobs/job-runner.js';
 import type { Logger } from './logger.js';
 import { createRuleEvaluationLoop } from './metrics/rules/loop.js';
 import { createMetricsHousekeeping } from './metrics/housekeeping.js';
+import { createSampleMover } from './metrics/sample-mover.js';
 import { createHousekeeping } from './monitors/housekeeping.js';
 import type { LagStats } from './monitors/lag-stats.js';
 import { CHECK_JOB, createScheduler, type CheckJob } from './monitors/scheduler.js';
@@ -66,6 +67,8 @@ export function createBackgroundWork({ db, clock, config, services, logger, lagS
     sampleEvents: services.sampleEvents,
     retention: { raw: config.metricsRawRetentionDays, minuteRollups: config.metricsMinuteRollupsRetentionDays, hourRollups: config.metricsHourRollupsRetentionDays },
   });
+  // Numeric samples from samples_recent into samples, a slice of series every 100 ms.
+  const sampleMover = createSampleMover({ db, logger });
   const ruleEvaluation = createRuleEvaluationLoop({ evaluator: services.ruleEvaluator, intervalSeconds: config.metricRulesEvaluationSeconds, logger });
   const alerting = createAlertingWork({
     db,
@@ -90,6 +93,7 @@ export function createBackgroundWork({ db, clock, config, services, logger, lagS
       scheduler.start();
       housekeeping.start();
       metricsHousekeeping.start();
+      sampleMover.start();
       ruleEvaluation.start();
       alerting.start();
       sweepTimer = setInterval(() => {
@@ -123,6 +127,7 @@ export function createBackgroundWork({ db, clock, config, services, logger, lagS
       await scheduler.stop();
       await housekeeping.stop();
       await metricsHousekeeping.stop();
+      await sampleMover.stop();
       await ruleEvaluation.stop();
       await jobs.stop();
       // Last: checks that finished above may have written alert events.

@@ -154,8 +154,11 @@ describe('ingestion across a SIGKILL', () => {
     const db = new Database(join(cwd, 'data/vigie.db'), { readonly: true });
     try {
       const ingestIds = new Set((db.prepare('select ingest_id from ingest_batches').all() as { ingest_id: string }[]).map((r) => r.ingest_id));
+      // A sample is in samples, or in samples_recent when the mover had not taken it yet (a
+      // time is never in both here: each batch has its own).
       const samplesAt = db.prepare(
-        'select count(*) as n from samples join series on series.id = samples.series_id join machines on machines.monitor_id = series.machine_id where machines.hostname = ? and samples.at = ?',
+        'select count(*) as n from (select series_id, at from samples union all select series_id, at from samples_recent) s ' +
+          'join series on series.id = s.series_id join machines on machines.monitor_id = series.machine_id where machines.hostname = ? and s.at = ?',
       );
       const changeAt = db.prepare(
         "select value from series_changes join series on series.id = series_changes.series_id join machines on machines.monitor_id = series.machine_id where machines.hostname = ? and series.name = 'batch_no' and series_changes.at = ?",

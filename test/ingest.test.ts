@@ -11,6 +11,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { StoredSamples } from '../src/metrics/sample-events.js';
 import { createTenantWithKey, createTestApp, type TestAppOptions, type TestContext } from './helpers/app.js';
 import { TEST_DIALECTS } from './helpers/databases.js';
+import { storedSamples } from './helpers/metrics-fixtures.js';
 
 type Json = any;
 
@@ -66,14 +67,16 @@ describe.each(TEST_DIALECTS)('ingestion on %s', (dialect) => {
     };
     /** Rows of this tenant. */
     const count = async (table: 'samples' | 'series' | 'series_changes' | 'ingest_batches' | 'machines') => {
+      if (table === 'samples') return (await storedSamples(db, tenant.tenantId)).length;
       const n = sql<number>`count(*)`.as('n');
       const row =
-        table === 'samples' || table === 'series_changes'
+        table === 'series_changes'
           ? await db.selectFrom(table).innerJoin('series', 'series.id', `${table}.series_id`).where('series.tenant_id', '=', tenant.tenantId).select(n).executeTakeFirstOrThrow()
           : await db.selectFrom(table).where('tenant_id', '=', tenant.tenantId).select(n).executeTakeFirstOrThrow();
       return Number(row.n);
     };
-    const samples = () => db.selectFrom('samples').innerJoin('series', 'series.id', 'samples.series_id').select(['series.name', 'series.labels', 'samples.at', 'samples.value']).where('series.tenant_id', '=', tenant.tenantId).orderBy('series.name').orderBy('samples.at').execute();
+    /** What readers see: samples and samples_recent as one table. */
+    const samples = () => storedSamples(db, tenant.tenantId);
     const changes = (name: string) =>
       db.selectFrom('series_changes').innerJoin('series', 'series.id', 'series_changes.series_id').select(['series_changes.at', 'series_changes.value']).where('series.name', '=', name).where('series.tenant_id', '=', tenant.tenantId).orderBy('series_changes.at').execute();
     return { c, tenant, key, db, post, ingest, get, count, samples, changes };

@@ -56,6 +56,8 @@ export interface Database {
   machines: MachinesTable;
   series: SeriesTable;
   samples: SamplesTable;
+  /** Numeric samples not yet moved into `samples` (migration 0009, metrics/sample-mover.ts). */
+  samples_recent: SamplesTable;
   series_changes: SeriesChangesTable;
   series_rollups_minute: SeriesRollupsTable;
   series_rollups_hour: SeriesRollupsTable;

@@ -7,15 +7,19 @@
  *   literal (SQLite binds JavaScript numbers as REAL, and `at / 60000.0` is not a bucket; on
  *   PostgreSQL two parameters could not be recognised as the same GROUP BY expression);
  * - "last" is the value at the greatest time of the bucket. SQLite's bare column beside `max()`
- *   does not exist on PostgreSQL, so the query groups first and joins back to the row of that
- *   greatest time, a primary-key lookup: samples by (series_id, at), rollups by
- *   (series_id, bucket_start) where the rollup holding `last_at` is the one whose bucket contains it.
+ *   does not exist on PostgreSQL, so the query groups first and looks up the row of that
+ *   greatest time by primary key: raw samples by (series_id, at) in both sample tables
+ *   (sample-rows.ts), rollups by (series_id, bucket_start) where the rollup holding `last_at` is
+ *   the one whose bucket contains it.
+ *
+ * Raw samples are read through sample-rows.ts: `samples` and `samples_recent` as one table.
  *
  * Every query names its series and a time range, so that both databases read the primary key
  * (series_id, time) range by range; there is no index on time alone, on purpose (write cost).
  */
 import { sql, type RawBuilder } from 'kysely';
 import type { Db } from '../db/database.js';
+import { sampleRows, sampleValueAt } from './sample-rows.js';
 
 export const MINUTE_MS = 60_000;
 export const HOUR_MS = 3_600_000;
@@ -60,17 +64,16 @@ function literalStep(stepMs: number) {
  */
 export function bucketsQuery(source: BucketSource, filter: BucketFilter, stepMs: number): RawBuilder<BucketRow> {
   const step = literalStep(stepMs);
-  const ids = sql.join(filter.seriesIds.map((id) => sql`${id}`));
   if (source === 'samples') {
-    return sql<BucketRow>`select g.series_id, g.b as bucket_start, g.n as "count", g.lo as "min", g.hi as "max", g.total as "sum", s.value as "last", g.last_at
+    return sql<BucketRow>`select g.series_id, g.b as bucket_start, g.n as "count", g.lo as "min", g.hi as "max", g.total as "sum",
+        ${sampleValueAt(sql.ref('g.series_id'), sql.ref('g.last_at'))} as "last", g.last_at
       from (
         select series_id, (at / ${step}) * ${step} as b, count(*) as n, min(value) as lo, max(value) as hi, sum(value) as total, max(at) as last_at
-        from samples
-        where series_id in (${ids}) and at >= ${filter.from} and at < ${filter.to}
+        from (${sampleRows({ seriesIds: filter.seriesIds, from: filter.from, to: filter.to })}) as v
         group by series_id, (at / ${step}) * ${step}
-      ) g
-      join samples s on s.series_id = g.series_id and s.at = g.last_at`;
+      ) g`;
   }
+  const ids = sql.join(filter.seriesIds.map((id) => sql`${id}`));
   const table = sql.table(source);
   const size = sql.lit(LEVEL_SIZE[source]);
   return sql<BucketRow>`select g.series_id, g.b as bucket_start, g.n as "count", g.lo as "min", g.hi as "max", g.total as "sum", r."last" as "last", g.last_at

@@ -6,6 +6,7 @@ import { sql } from 'kysely';
 import type { Db } from '../db/database.js';
 import type { MonitorState } from '../monitors/kinds.js';
 import { tagsOf } from '../monitors/monitors.repository.js';
+import { withRecentLatest } from './sample-rows.js';
 import type { SeriesType } from './series-types.js';
 
 export interface Machine {
@@ -141,16 +142,20 @@ export async function latestValues(db: Db, tenantId: string, machineId: string):
     .orderBy('name')
     .orderBy('labels')
     .execute();
-  return rows.map((row) => {
+  const series = await withRecentLatest(
+    db,
+    rows.map((row) => ({ ...row, id: Number(row.id), lastAt: row.last_at === null ? null : Number(row.last_at), lastNum: row.last_num })),
+  );
+  return series.map((row) => {
     const type = row.type as SeriesType;
     return {
-      seriesId: Number(row.id),
+      seriesId: row.id,
       name: row.name,
       type,
       unit: row.unit,
       labels: parseObject(row.labels) as Record<string, string>,
-      value: latestValue(type, row.last_num, row.last_text),
-      at: row.last_at,
+      value: latestValue(type, row.lastNum, row.last_text),
+      at: row.lastAt,
     };
   });
 }

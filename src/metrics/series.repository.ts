@@ -6,6 +6,7 @@
 import { sql, type Expression, type SqlBool } from 'kysely';
 import { isPostgres, type Db } from '../db/database.js';
 import { bucketsQuery, toBucket, type BucketRow, type BucketSource } from './buckets.js';
+import { sampleRows, withRecentLatest, type SampleRow } from './sample-rows.js';
 import type { SeriesType } from './series-types.js';
 
 export interface SeriesRecord {
@@ -118,9 +119,12 @@ function filtered(db: Db, tenantId: string, filter: SeriesFilter) {
   return query;
 }
 
+/** Records with their latest values, the recent samples' included (sample-rows.ts). */
+const toRecords = (db: Db, rows: Parameters<typeof toRecord>[0][]) => withRecentLatest(db, rows.map(toRecord));
+
 export async function findSeries(db: Db, tenantId: string, id: number): Promise<SeriesRecord | undefined> {
   const row = await tenantSeries(db, tenantId).select(COLUMNS).where('series.id', '=', id).executeTakeFirst();
-  return row ? toRecord(row) : undefined;
+  return row ? (await toRecords(db, [row]))[0] : undefined;
 }
 
 /** Ordered by hostname, name, then id (the order series appeared in): the order a reader scans a list in. */
@@ -128,28 +132,25 @@ export async function listSeries(db: Db, tenantId: string, filter: SeriesFilter,
   const query = filtered(db, tenantId, filter);
   const total = await query.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
   const rows = await query.select(COLUMNS).orderBy('machines.hostname').orderBy('series.name').orderBy('series.id').limit(page.limit).offset(page.offset).execute();
-  return { items: rows.map(toRecord), total: Number(total.n) };
+  return { items: await toRecords(db, rows), total: Number(total.n) };
 }
 
 /** Up to `max` matching series, same order as the list. */
 export async function selectSeries(db: Db, tenantId: string, filter: SeriesFilter, max: number): Promise<SeriesRecord[]> {
   const rows = await filtered(db, tenantId, filter).select(COLUMNS).orderBy('machines.hostname').orderBy('series.name').orderBy('series.id').limit(max).execute();
-  return rows.map(toRecord);
+  return toRecords(db, rows);
 }
 
 /** Raw samples at times [from, to), oldest first, at most `limit`. */
 export async function rawSamples(db: Db, seriesId: number, from: number, to: number, limit: number): Promise<{ at: number; value: number }[]> {
-  const rows = await db.selectFrom('samples').select(['at', 'value']).where('series_id', '=', seriesId).where('at', '>=', from).where('at', '<', to).orderBy('at').limit(limit).execute();
+  const { rows } = await sql<SampleRow>`select at, value from (${sampleRows({ seriesIds: [seriesId], from, to })}) as v order by at limit ${sql.lit(limit)}`.execute(db);
   return rows.map((row) => ({ at: Number(row.at), value: Number(row.value) }));
 }
 
-/** How many raw samples [from, to) holds, counting no further than `cap` (a bounded index read). */
+/** How many raw samples [from, to) holds, counting no further than `cap` (bounded primary-key reads). */
 export async function countRawSamples(db: Db, seriesId: number, from: number, to: number, cap: number): Promise<number> {
-  const row = await db
-    .selectFrom((eb) => eb.selectFrom('samples').select('at').where('series_id', '=', seriesId).where('at', '>=', from).where('at', '<', to).limit(cap).as('x'))
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .executeTakeFirstOrThrow();
-  return Number(row.n);
+  const { rows } = await sql<{ n: number }>`select count(*) as n from (select at from (${sampleRows({ seriesIds: [seriesId], from, to })}) as v limit ${sql.lit(cap)}) as x`.execute(db);
+  return Number(rows[0]!.n);
 }
 
 /** Changes at times (after, upTo], oldest first, at most `limit`. */

@@ -6,7 +6,9 @@
  * ingestion does after its commit.
  */
 import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
 import type { Db } from '../../src/db/database.js';
+import { sampleRows, type SampleRow } from '../../src/metrics/sample-rows.js';
 import type { SampleEvents } from '../../src/metrics/sample-events.js';
 import type { SeriesType } from '../../src/metrics/series-types.js';
 import { insertMonitor } from '../../src/monitors/monitors.repository.js';
@@ -147,4 +149,32 @@ export function seededRandom(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/**
+ * Every raw sample of a tenant as readers see them (samples and samples_recent as one table,
+ * src/metrics/sample-rows.ts), by series name then time: what "stored" means for ingestion.
+ */
+export async function storedSamples(db: Db, tenantId: string): Promise<{ name: string; labels: string; at: number; value: number }[]> {
+  const series = await db.selectFrom('series').select(['id', 'name', 'labels']).where('tenant_id', '=', tenantId).where('type', '=', 'numeric').execute();
+  if (series.length === 0) return [];
+  const byId = new Map(series.map((s) => [Number(s.id), s]));
+  const { rows } = await sql<SampleRow>`select series_id, at, value from (${sampleRows({ seriesIds: [...byId.keys()], from: 0 })}) as v`.execute(db);
+  return rows
+    .map((row) => {
+      const s = byId.get(Number(row.series_id))!;
+      return { name: s.name, labels: s.labels, at: Number(row.at), value: Number(row.value) };
+    })
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.at - b.at));
+}
+
+/** Raw samples as ingestion writes them, into samples_recent, before the sample mover takes them (series.last_* untouched). */
+export async function insertRecentSamples(db: Db, series: FixtureSeries, samples: readonly { at: number; value: number }[]): Promise<void> {
+  for (let i = 0; i < samples.length; i += 500) {
+    await db
+      .insertInto('samples_recent')
+      .values(samples.slice(i, i + 500).map((s) => ({ series_id: series.id, at: s.at, value: s.value })))
+      .onConflict((oc) => oc.columns(['series_id', 'at']).doUpdateSet((eb) => ({ value: eb.ref('excluded.value') })))
+      .execute();
+  }
 }

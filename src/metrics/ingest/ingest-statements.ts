@@ -1,17 +1,17 @@
 /**
  * The SQL of the ingest path. The per-batch statements (the ingest id, the machine, a change of
- * a bool or string series) are compiled once (db/precompiled.ts). The per-sample ones — numeric
- * samples and the series' latest values — write many rows per statement: one statement per row
- * cost more in the query layer than the database took to store the row. Their best form
- * differs by dialect: SQLite takes a multi-row VALUES list (in chunks of fixed sizes, so the
- * statement cache holds a handful of texts); PostgreSQL takes three arrays through `unnest`, one
- * statement whatever the count.
+ * a bool or string series) are compiled once (db/precompiled.ts). Numeric samples go into
+ * `samples_recent` (migration 0009; the sample mover takes them on to `samples` and moves each
+ * series' latest value forward), many rows per statement: one statement per row cost more in the
+ * query layer than the database took to store the row. The best form differs by dialect: SQLite
+ * takes a multi-row VALUES list (in chunks of fixed sizes, so the statement cache holds a handful
+ * of texts); PostgreSQL takes three arrays through `unnest`, one statement whatever the count.
  */
 import { CompiledQuery, sql, type QueryResult } from 'kysely';
 import { isPostgres, type Db } from '../../db/database.js';
 import { precompile, slot } from '../../db/precompiled.js';
 
-/** Rows of (series id, time, number): samples, or a series' latest numeric value. */
+/** Rows of (series id, time, number): numeric samples. */
 export interface NumericRows {
   ids: number[];
   ats: number[];
@@ -101,25 +101,17 @@ export function createIngestStatements(db: Db) {
       .onConflict((oc) => oc.columns(['series_id', 'at']).doUpdateSet({ value: (eb) => eb.ref('excluded.value') })),
   );
 
-  const sqliteSamples = memo((n) => `insert into "samples" ("series_id", "at", "value") values ${sqliteValues(n)} on conflict ("series_id", "at") do update set "value" = excluded."value"`);
-  // The latest value moves forward only: a late sample (older than the stored latest) is kept in
-  // `samples` but does not become the series' current value.
-  const sqliteLast = memo(
-    (n) =>
-      `update "series" set "last_at" = v.column2, "last_num" = v.column3 from (values ${sqliteValues(n)}) as v ` +
-      `where "series"."id" = v.column1 and ("series"."last_at" is null or "series"."last_at" <= v.column2)`,
+  const sqliteSamples = memo(
+    (n) => `insert into "samples_recent" ("series_id", "at", "value") values ${sqliteValues(n)} on conflict ("series_id", "at") do update set "value" = excluded."value"`,
   );
   const pgSamples =
-    'insert into samples (series_id, at, value) select * from unnest($1::bigint[], $2::bigint[], $3::float8[]) ' +
+    'insert into samples_recent (series_id, at, value) select * from unnest($1::bigint[], $2::bigint[], $3::float8[]) ' +
     'on conflict (series_id, at) do update set value = excluded.value';
-  const pgLast =
-    'update series set last_at = v.at, last_num = v.num from unnest($1::bigint[], $2::bigint[], $3::float8[]) as v(id, at, num) ' +
-    'where series.id = v.id and (series.last_at is null or series.last_at <= v.at)';
 
-  async function writeRows(trx: Db, rows: NumericRows, sqliteText: (n: number) => string, pgText: string): Promise<void> {
+  async function insertSamples(trx: Db, rows: NumericRows): Promise<void> {
     if (rows.ids.length === 0) return;
-    if (postgres) await trx.executeQuery(CompiledQuery.raw(pgText, [rows.ids, rows.ats, rows.nums]));
-    else await inSqliteChunks(trx, rows, sqliteText);
+    if (postgres) await trx.executeQuery(CompiledQuery.raw(pgSamples, [rows.ids, rows.ats, rows.nums]));
+    else await inSqliteChunks(trx, rows, sqliteSamples);
   }
 
   return {
@@ -134,10 +126,8 @@ export function createIngestStatements(db: Db) {
     setLast,
     changeAt,
     upsertChange,
-    /** Upserts numeric samples: the same series and time again keeps the last value written. */
-    insertSamples: (trx: Db, rows: NumericRows) => writeRows(trx, rows, sqliteSamples, pgSamples),
-    /** Moves each series' latest numeric value forward (rows: at most one per series). */
-    updateLatest: (trx: Db, rows: NumericRows) => writeRows(trx, rows, sqliteLast, pgLast),
+    /** Upserts numeric samples into samples_recent: the same series and time again keeps the last value written. */
+    insertSamples,
     /**
      * The stored latest value of bool and string series, to compare new values with. On
      * PostgreSQL the rows are locked, so two writers (two replicas) cannot both see the old value

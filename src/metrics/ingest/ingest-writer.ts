@@ -4,7 +4,8 @@
  * next one, so twenty agents posting at once cost a few commits, not twenty (on SQLite each
  * commit waits for the disk). Each transaction writes its batches one after the other (ingest
  * id, machine, series, bool/string changes), then every numeric sample of all of them in a few
- * multi-row statements, and each series' latest value once.
+ * multi-row statements into `samples_recent` (the sample mover moves them on to `samples` and
+ * moves the series' latest values forward: sample-mover.ts).
  *
  * The ingest id's row is written in the same transaction as the samples: after a crash, either
  * both are there or neither, and a batch whose answer was never received is stored at most once
@@ -55,7 +56,6 @@ export function createIngestWriter({ db, recorder, sampleEvents, logger, maxCach
         const out: BatchOutcome[] = [];
         for (const pending of batch) out.push(await writeBatch(trx, ctx, pending.request));
         await statements.insertSamples(trx, ctx.numeric.samples);
-        await statements.updateLatest(trx, ctx.numeric.latest());
         return out;
       });
     } catch (error) {

@@ -1,17 +1,15 @@
 /**
  * The numeric samples of one write transaction (several agents' batches), gathered so that they
- * are written in a few multi-row statements at the end, and each series' latest value updated
- * once. The same series and time twice keeps the value written last — what the table's upsert
- * does, done here too because PostgreSQL refuses to upsert one row twice in one statement.
+ * are written in a few multi-row statements at the end. The same series and time twice keeps the
+ * value written last — what the table's upsert does, done here too because PostgreSQL refuses to
+ * upsert one row twice in one statement.
  */
 import type { NumericRows } from './ingest-statements.js';
 
 interface SeriesEntry {
   /** Where the series' first sample of the transaction is. */
   index: number;
-  lastAt: number;
-  lastNum: number;
-  /** The series' other samples, by time, when it has several in the transaction (rare). */
+  /** The series' other samples (time → index), when it has several in the transaction (rare). */
   more?: Map<number, number>;
 }
 
@@ -23,27 +21,19 @@ export class NumericBuffer {
     const { ids, ats, nums } = this.samples;
     const entry = this.bySeries.get(seriesId);
     if (entry === undefined) {
-      this.bySeries.set(seriesId, { index: ids.length, lastAt: at, lastNum: value });
-      ids.push(seriesId);
-      ats.push(at);
-      nums.push(value);
-      return;
-    }
-    if (at >= entry.lastAt) {
-      entry.lastAt = at;
-      entry.lastNum = value;
-    }
-    if (ats[entry.index] === at) {
+      this.bySeries.set(seriesId, { index: ids.length });
+    } else if (ats[entry.index] === at) {
       nums[entry.index] = value;
       return;
+    } else {
+      entry.more ??= new Map();
+      const index = entry.more.get(at);
+      if (index !== undefined) {
+        nums[index] = value;
+        return;
+      }
+      entry.more.set(at, ids.length);
     }
-    entry.more ??= new Map();
-    const index = entry.more.get(at);
-    if (index !== undefined) {
-      nums[index] = value;
-      return;
-    }
-    entry.more.set(at, ids.length);
     ids.push(seriesId);
     ats.push(at);
     nums.push(value);
@@ -51,16 +41,5 @@ export class NumericBuffer {
 
   get size(): number {
     return this.samples.ids.length;
-  }
-
-  /** One row per series: its newest sample of the transaction. */
-  latest(): NumericRows {
-    const rows: NumericRows = { ids: [], ats: [], nums: [] };
-    for (const [id, entry] of this.bySeries) {
-      rows.ids.push(id);
-      rows.ats.push(entry.lastAt);
-      rows.nums.push(entry.lastNum);
-    }
-    return rows;
   }
 }

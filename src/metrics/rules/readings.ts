@@ -1,15 +1,17 @@
 /**
  * What a batch of rules needs from the series store: the series each selector matches, and for
  * each series the value the rule judges. Plain SQL that both dialects run alike:
- * - numeric `last`: the newest raw sample within the window (a correlated max(at) on the
- *   samples' primary key); `avg` / `min` / `max`: an aggregate of the raw samples within the
- *   window, grouped by series;
+ * - numeric `last`: the newest raw sample within the window (max(at), then the value there by
+ *   primary key); `avg` / `min` / `max`: an aggregate of the raw samples within the window,
+ *   grouped by series — raw samples from both sample tables (sample-rows.ts);
  * - bool, string `differs`: the series' latest value (series.last_num / last_text);
  * - string `changed`: the series' changes within the window and the one before it.
  * A sample belongs to the window when its time is after now − window; samples stamped ahead of
  * the server's clock count (an agent whose clock runs a little fast still alerts at once).
  */
+import { sql } from 'kysely';
 import type { Db } from '../../db/database.js';
+import { sampleRows, sampleValueAt } from '../sample-rows.js';
 import { labelsMatch, type RuleDefinition } from './definition.js';
 import type { SeriesReading, SeriesRef } from './evaluate.js';
 
@@ -101,30 +103,22 @@ export async function matchSeries(db: Db, rules: readonly RuleSelector[]): Promi
   );
 }
 
+/** The SQL of each windowed aggregation (a fixed set: no text from a request reaches the query). */
+const AGGREGATE = { avg: sql`avg(value)`, min: sql`min(value)`, max: sql`max(value)` } as const;
+
 /** Numeric rules: each series' aggregate over the window; series without samples there are left out. */
 async function numericReadings(db: Db, definition: RuleDefinition, series: readonly MatchedSeries[], now: number): Promise<SeriesReading[]> {
   const from = now - (definition.windowSeconds ?? 0) * 1000;
   const values = new Map<number, number>();
   for (const part of chunks(series.map((s) => s.id))) {
-    if (definition.aggregation === 'last') {
-      const rows = await db
-        .selectFrom('samples as s')
-        .select(['s.series_id', 's.value'])
-        .where('s.series_id', 'in', part)
-        .where('s.at', '=', (eb) => eb.selectFrom('samples as newest').select((e) => e.fn.max('newest.at').as('at')).whereRef('newest.series_id', '=', 's.series_id').where('newest.at', '>', from))
-        .execute();
-      for (const r of rows) values.set(Number(r.series_id), Number(r.value));
-    } else {
-      const aggregation = definition.aggregation ?? 'avg';
-      const rows = await db
-        .selectFrom('samples')
-        .select((eb) => ['series_id', eb.fn<number>(aggregation, ['value']).as('value')])
-        .where('series_id', 'in', part)
-        .where('at', '>', from)
-        .groupBy('series_id')
-        .execute();
-      for (const r of rows) if (r.value !== null) values.set(Number(r.series_id), Number(r.value));
-    }
+    // Integer milliseconds: "after from" is "from + 1 or later".
+    const rows = sampleRows({ seriesIds: part, from: from + 1 });
+    const query =
+      definition.aggregation === 'last'
+        ? sql<{ series_id: number; value: number | null }>`select g.series_id, ${sampleValueAt(sql.ref('g.series_id'), sql.ref('g.at'))} as value
+            from (select series_id, max(at) as at from (${rows}) as v group by series_id) g`
+        : sql<{ series_id: number; value: number | null }>`select series_id, ${AGGREGATE[definition.aggregation ?? 'avg']} as value from (${rows}) as v group by series_id`;
+    for (const r of (await query.execute(db)).rows) if (r.value !== null) values.set(Number(r.series_id), Number(r.value));
   }
   return series.flatMap((s) => {
     const value = values.get(s.id);
