@@ -1,8 +1,8 @@
 /**
  * The embedded mode's background work, in this process: the job runner, the scheduler that feeds
- * it due checks, housekeeping, the sample mover, the heartbeat deadline sweep, and the alerting loop (routing,
- * delivery, reminders, maintenance). The scale-out issue swaps the job runner for BullMQ and runs
- * this in `vigie worker`; the pieces stay the same.
+ * it due checks, housekeeping, the sample mover, the heartbeat deadline sweep, and the alerting
+ * loop (routing, delivery, reminders, maintenance). The scale-out issue swaps the job runner for
+ * BullMQ and runs this in `vigie worker`; the pieces stay the same.
  */
 import { createAlertingWork } from './alerting/alerting-work.js';
 import type { Clock } from './clock.js';

@@ -1,7 +1,8 @@
 /**
  * Series store fixtures written straight into the tables, as ingestion would leave them, so that
  * the series store's tests do not depend on the ingestion code: a machine (a monitor of kind
- * `machine` + its machines row), series, raw samples (keeping series.last_* on the latest) and
+ * `machine` + its machines row), series, raw samples (moved ones keeping series.last_* on the
+ * latest, or recent ones as ingestion leaves them before the sample mover runs) and
  * changes of bool/string series. `announce` tells the sample events what was "stored", as
  * ingestion does after its commit.
  */
@@ -70,14 +71,19 @@ function announce(events: SampleEvents | undefined, series: FixtureSeries, sampl
 }
 
 /** Raw samples of a numeric series (same time again: the last value wins, as in ingestion). */
-export async function insertSamples(db: Db, series: FixtureSeries, samples: readonly { at: number; value: number }[], events?: SampleEvents): Promise<void> {
+/** Upserts a series' samples into one of the two sample tables, 500 rows a statement. */
+async function upsertSamples(db: Db, table: 'samples' | 'samples_recent', series: FixtureSeries, samples: readonly { at: number; value: number }[]): Promise<void> {
   for (let i = 0; i < samples.length; i += 500) {
     await db
-      .insertInto('samples')
+      .insertInto(table)
       .values(samples.slice(i, i + 500).map((s) => ({ series_id: series.id, at: s.at, value: s.value })))
       .onConflict((oc) => oc.columns(['series_id', 'at']).doUpdateSet((eb) => ({ value: eb.ref('excluded.value') })))
       .execute();
   }
+}
+
+export async function insertSamples(db: Db, series: FixtureSeries, samples: readonly { at: number; value: number }[], events?: SampleEvents): Promise<void> {
+  await upsertSamples(db, 'samples', series, samples);
   if (samples.length === 0) return;
   const latest = samples.reduce((a, b) => (b.at >= a.at ? b : a));
   await db
@@ -169,12 +175,4 @@ export async function storedSamples(db: Db, tenantId: string): Promise<{ name: s
 }
 
 /** Raw samples as ingestion writes them, into samples_recent, before the sample mover takes them (series.last_* untouched). */
-export async function insertRecentSamples(db: Db, series: FixtureSeries, samples: readonly { at: number; value: number }[]): Promise<void> {
-  for (let i = 0; i < samples.length; i += 500) {
-    await db
-      .insertInto('samples_recent')
-      .values(samples.slice(i, i + 500).map((s) => ({ series_id: series.id, at: s.at, value: s.value })))
-      .onConflict((oc) => oc.columns(['series_id', 'at']).doUpdateSet((eb) => ({ value: eb.ref('excluded.value') })))
-      .execute();
-  }
-}
+export const insertRecentSamples = (db: Db, series: FixtureSeries, samples: readonly { at: number; value: number }[]): Promise<void> => upsertSamples(db, 'samples_recent', series, samples);
