@@ -93,6 +93,30 @@ describe.each(TEST_DIALECTS)('migrations on %s', (dialect) => {
     await expect(database.db.updateTable('heartbeat_checks').set({ ping_uuid: rows[0]!.ping_uuid }).where('monitor_id', '=', 'm2').execute()).rejects.toThrow();
   });
 
+  it('going back before 0009 keeps the samples not yet moved out of samples_recent', async () => {
+    await open();
+    await migrateToLatest(database.db);
+    const now = Date.now();
+    const db = database.db;
+    await db.insertInto('tenants').values({ id: 't1', name: 'A', created_at: now }).execute();
+    await db
+      .insertInto('monitors')
+      .values({ id: 'm1', tenant_id: 't1', kind: 'machine', name: 'web', is_active: 1, state: 'up', failure_threshold: 1, recovery_threshold: 1, state_changed_at: now, created_at: now, updated_at: now })
+      .execute();
+    await db.insertInto('machines').values({ monitor_id: 'm1', tenant_id: 't1', hostname: 'web', first_seen_at: now, last_seen_at: now }).execute();
+    const { id } = await db.insertInto('series').values({ tenant_id: 't1', machine_id: 'm1', name: 'load', labels: '{}', type: 'numeric', created_at: now }).returning('id').executeTakeFirstOrThrow();
+    await db.insertInto('samples').values([{ series_id: id, at: 1, value: 1 }, { series_id: id, at: 2, value: 2 }]).execute();
+    await db.insertInto('samples_recent').values([{ series_id: id, at: 2, value: 20 }, { series_id: id, at: 3, value: 3 }]).execute();
+
+    expect((await createMigrator(db).migrateTo('2026_11_23_0008_metric_rules')).error).toBeUndefined();
+    const rows = await db.selectFrom('samples').select(['at', 'value']).orderBy('at').execute();
+    expect(rows.map((r) => [Number(r.at), Number(r.value)])).toEqual([
+      [1, 1],
+      [2, 20],
+      [3, 3],
+    ]);
+  });
+
   it('keeps epoch-millisecond times as numbers on read', async () => {
     await open();
     await migrateToLatest(database.db);
