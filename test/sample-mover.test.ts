@@ -13,6 +13,7 @@ import { createIngestStatements } from '../src/metrics/ingest/ingest-statements.
 import type { RuleDefinition } from '../src/metrics/rules/definition.js';
 import { readingsOf, type MatchedSeries } from '../src/metrics/rules/readings.js';
 import { createSampleMover, TICK_MS } from '../src/metrics/sample-mover.js';
+import { rollUpSeries } from '../src/metrics/rollups.js';
 import { countRawSamples, rawSamples } from '../src/metrics/series.repository.js';
 import { createTenantWithKey, createTestApp, type TestContext } from './helpers/app.js';
 import { TEST_DIALECTS } from './helpers/databases.js';
@@ -96,6 +97,19 @@ describe.each(TEST_DIALECTS)('recent samples and the sample mover on %s', (diale
     expect(await value('avg')).toBeCloseTo((0 + 1 + 2 + 3 + 40 + 5 + 6) / 7, 10);
     expect(await value('last')).toBe(6);
     expect(await value('max')).toBe(40);
+  });
+
+  it('rollups find samples that are only in samples_recent, after an idle stretch', async () => {
+    await start();
+    const s = await newSeries();
+    // Nothing for half an hour, then two samples the mover has not moved yet.
+    await insertRecentSamples(db(), s, [
+      { at: t0 + 30 * MINUTE_MS + 1000, value: 2 },
+      { at: t0 + 30 * MINUTE_MS + 2000, value: 4 },
+    ]);
+    await rollUpSeries(db(), t0 + 40 * MINUTE_MS);
+    const rows = await db().selectFrom('series_rollups_minute').select(['bucket_start', 'count', 'sum', 'last']).where('series_id', '=', s.id).execute();
+    expect(rows.map((r) => ({ minute: (Number(r.bucket_start) - t0) / MINUTE_MS, count: Number(r.count), sum: Number(r.sum), last: Number(r.last) }))).toEqual([{ minute: 30, count: 2, sum: 6, last: 4 }]);
   });
 
   it('moving a slice copies its recent samples into samples (the later value wins), empties it, and moves the latest value forward only', async () => {

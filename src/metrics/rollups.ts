@@ -21,6 +21,7 @@
  * Writes are upserts of whole buckets computed from their source, so a rerun (after a crash
  * between a window and its watermark) gives the same rows.
  */
+import { sql } from 'kysely';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/database.js';
 import { DAY_MS, HOUR_MS, MINUTE_MS, bucketOf, upsertBuckets, type BucketSource, type RollupTable } from './buckets.js';
@@ -77,36 +78,29 @@ async function numericSeriesIds(db: Db): Promise<number[]> {
   return rows.map((row) => Number(row.id));
 }
 
+/** Where a level's source keeps its rows: raw samples in both sample tables (sample-rows.ts). */
+const SOURCE_TABLES: Record<BucketSource, { tables: readonly ('samples' | 'samples_recent' | RollupTable)[]; time: 'at' | 'bucket_start' }> = {
+  samples: { tables: ['samples', 'samples_recent'], time: 'at' },
+  series_rollups_minute: { tables: ['series_rollups_minute'], time: 'bucket_start' },
+  series_rollups_hour: { tables: ['series_rollups_hour'], time: 'bucket_start' },
+};
+
 /**
  * The first time at or after `from` with data in the level's source, looked up series by series
  * (a primary-key probe each): there is no index on time alone.
  */
 async function firstDataAt(db: Db, level: Level, from: number): Promise<number | undefined> {
-  const row =
-    level.source === 'samples'
-      ? await db
-          .selectFrom((eb) =>
-            eb
-              .selectFrom('series as se')
-              .select((inner) => inner.selectFrom('samples as s').select((s) => s.fn.min('s.at').as('m')).whereRef('s.series_id', '=', 'se.id').where('s.at', '>=', from).as('first'))
-              .where('se.type', '=', 'numeric')
-              .as('x'),
-          )
-          .select((eb) => eb.fn.min('x.first').as('first'))
-          .executeTakeFirst()
-      : await db
-          .selectFrom((eb) =>
-            eb
-              .selectFrom('series as se')
-              .select((inner) =>
-                inner.selectFrom('series_rollups_minute as r').select((r) => r.fn.min('r.bucket_start').as('m')).whereRef('r.series_id', '=', 'se.id').where('r.bucket_start', '>=', from).as('first'),
-              )
-              .where('se.type', '=', 'numeric')
-              .as('x'),
-          )
-          .select((eb) => eb.fn.min('x.first').as('first'))
-          .executeTakeFirst();
-  return row?.first === null || row?.first === undefined ? undefined : Number(row.first);
+  const { tables, time } = SOURCE_TABLES[level.source];
+  let first: number | undefined;
+  for (const table of tables) {
+    const { rows } = await sql<{ first: number | null }>`select min(x.m) as first from (
+        select (select min(t.${sql.ref(time)}) from ${sql.table(table)} t where t.series_id = se.id and t.${sql.ref(time)} >= ${from}) as m
+        from series se where se.type = 'numeric'
+      ) x`.execute(db);
+    const found = rows[0]?.first;
+    if (found !== null && found !== undefined) first = Math.min(first ?? Infinity, Number(found));
+  }
+  return first;
 }
 
 /** Rolls one level forward from its watermark towards `end` (exclusive); returns the new watermark. */
