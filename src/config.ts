@@ -50,6 +50,8 @@ export interface Config {
   /** Agent ingestion (POST /api/v1/ingest/metrics): metrics per request, body size, how long an X-Ingest-Id is remembered. */
   readonly ingestMaxMetrics: number;
   readonly ingestBodyLimitBytes: number;
+  /** Worker threads that parse and check ingest bodies; 0: in the main thread. */
+  readonly ingestParseThreads: number;
   readonly metricsIngestIdTtlHours: number;
 }
 
@@ -178,6 +180,7 @@ export const ENV_VARIABLES = {
   metricsToken: variable('METRICS_TOKEN', undefined, metricsToken),
   ingestMaxMetrics: variable('INGEST_MAX_METRICS', '10000', integer(1, 1_000_000)),
   ingestBodyLimitBytes: variable('INGEST_BODY_LIMIT_BYTES', String(8 * 1024 * 1024), integer(1024, 512 * 1024 * 1024)),
+  ingestParseThreads: variable('INGEST_PARSE_THREADS', '1', integer(0, 16)),
   metricsIngestIdTtlHours: variable('METRICS_INGEST_ID_TTL_HOURS', '24', integer(1, 24 * 90)),
 } satisfies { [K in keyof Config]: Variable<Config[K]> };
 

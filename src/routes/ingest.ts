@@ -10,8 +10,9 @@
  *
  * Errors: 422 with `loc` naming the header or the item (`["body", "metrics", 3, "value"]`),
  * 413 over INGEST_BODY_LIMIT_BYTES, 401 without a key, 403 for a key without the ingest scope.
- * The body is checked by ingest-body.ts, not by the JSON schema below, which describes it for
- * the OpenAPI document.
+ * The body is parsed and checked by the body checker (metrics/ingest/body-checker.ts, in a worker
+ * thread; INGEST_PARSE_THREADS), not by fastify's parser and the JSON schema below, which
+ * describes it for the OpenAPI document.
  */
 import type { FastifyError } from 'fastify';
 import { Type } from 'typebox';
@@ -21,7 +22,8 @@ import { ValidationError } from '../errors.js';
 import { actorOf } from '../http/access.js';
 import { errorResponses, Nullable, Timestamp, Uuid } from '../http/schemas.js';
 import type { VigieApp } from '../http/types.js';
-import { checkIngestBody, LABEL_KEY, MAX_LABELS, MAX_STRING_VALUE_CHARS, MAX_UNIT_CHARS, METRIC_NAME, type IngestBatch } from '../metrics/ingest/ingest-body.js';
+import { createIngestBodyChecker } from '../metrics/ingest/body-checker.js';
+import { LABEL_KEY, MAX_LABELS, MAX_STRING_VALUE_CHARS, MAX_UNIT_CHARS, METRIC_NAME } from '../metrics/ingest/ingest-body.js';
 import { SERIES_TYPES } from '../metrics/series-types.js';
 import type { Services } from '../services.js';
 import { HOUR_MS } from '../metrics/buckets.js';
@@ -74,7 +76,7 @@ const IngestResponse = Type.Object({
 });
 
 export function registerIngestRoutes(app: VigieApp, services: Services, { config, clock }: { config: Config; clock: Clock }): void {
-  const { ingestMaxMetrics, ingestBodyLimitBytes, metricsIngestIdTtlHours } = config;
+  const { ingestMaxMetrics, ingestBodyLimitBytes, ingestParseThreads, metricsIngestIdTtlHours } = config;
 
   app.register(async (scope) => {
     // The app's 413 names the app-wide limit; this route has its own.
@@ -85,10 +87,12 @@ export function registerIngestRoutes(app: VigieApp, services: Services, { config
       });
     });
 
-    const validateBody = (body: unknown) => {
-      const checked = checkIngestBody(body, clock.now(), ingestMaxMetrics);
-      return checked.ok ? { value: checked.batch } : { error: new ValidationError(checked.problems) };
-    };
+    // The body arrives as text and is parsed and checked by the body checker (in a worker
+    // thread: body-checker.ts), not by fastify's JSON parser and schema validator.
+    const bodyChecker = createIngestBodyChecker({ maxMetrics: ingestMaxMetrics, threads: ingestParseThreads });
+    scope.addHook('onClose', () => bodyChecker.close());
+    scope.removeContentTypeParser('application/json');
+    scope.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: ingestBodyLimitBytes }, (_request, text, done) => done(null, text));
 
     scope.post(
       '/api/v1/ingest/metrics',
@@ -97,8 +101,8 @@ export function registerIngestRoutes(app: VigieApp, services: Services, { config
         bodyLimit: ingestBodyLimitBytes,
         // No access log line per batch (agents post all the time); failures are still logged.
         logLevel: 'warn',
-        // The body is checked by hand (see ingest-body.ts); the header before it, in preValidation.
-        validatorCompiler: ({ httpPart }) => (httpPart === 'body' ? validateBody : () => true),
+        // The body is checked by the body checker in the handler; the header before it, in preValidation.
+        validatorCompiler: () => () => true,
         preValidation: async (request) => {
           const id = request.headers['x-ingest-id'];
           if (id === undefined) throw ValidationError.field(['header', 'x-ingest-id'], 'Header X-Ingest-Id is required: a UUID naming the batch, the same on every retry', 'missing');
@@ -117,7 +121,9 @@ export function registerIngestRoutes(app: VigieApp, services: Services, { config
         },
       },
       async (request) => {
-        const batch = request.body as unknown as IngestBatch;
+        const checked = await bodyChecker.check(request.body as unknown as string, clock.now());
+        if (!checked.ok) throw new ValidationError(checked.problems);
+        const batch = checked.batch;
         return services.ingest.submit({
           tenantId: actorOf(request).tenantId,
           ingestId: (request.headers['x-ingest-id'] as string).toLowerCase(),

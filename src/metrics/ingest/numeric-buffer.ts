@@ -3,43 +3,39 @@
  * are written in a few multi-row statements at the end. The same series and time twice keeps the
  * value written last — what the table's upsert does, done here too because PostgreSQL refuses to
  * upsert one row twice in one statement.
+ *
+ * A series usually has one sample per transaction: it costs one map entry (series → index);
+ * only a series with several gets entries keyed by series and time.
  */
 import type { NumericRows } from './ingest-statements.js';
 
-interface SeriesEntry {
-  /** Where the series' first sample of the transaction is. */
-  index: number;
-  /** The series' other samples (time → index), when it has several in the transaction (rare). */
-  more?: Map<number, number>;
-}
-
 export class NumericBuffer {
   readonly samples: NumericRows = { ids: [], ats: [], nums: [] };
-  private readonly bySeries = new Map<number, SeriesEntry>();
+  /** Series → index of its first sample in `samples`. */
+  private readonly first = new Map<number, number>();
+  /** "series/time" → index, for the other samples of series that have several. */
+  private more: Map<string, number> | undefined;
 
   add(seriesId: number, at: number, value: number): void {
     const { ids, ats, nums } = this.samples;
-    const entry = this.bySeries.get(seriesId);
-    if (entry === undefined) {
-      this.bySeries.set(seriesId, { index: ids.length });
-    } else if (ats[entry.index] === at) {
-      nums[entry.index] = value;
+    const index = this.first.get(seriesId);
+    if (index === undefined) {
+      this.first.set(seriesId, ids.length);
+    } else if (ats[index] === at) {
+      nums[index] = value;
       return;
     } else {
-      entry.more ??= new Map();
-      const index = entry.more.get(at);
-      if (index !== undefined) {
-        nums[index] = value;
+      const key = `${seriesId}/${at}`;
+      this.more ??= new Map();
+      const other = this.more.get(key);
+      if (other !== undefined) {
+        nums[other] = value;
         return;
       }
-      entry.more.set(at, ids.length);
+      this.more.set(key, ids.length);
     }
     ids.push(seriesId);
     ats.push(at);
     nums.push(value);
-  }
-
-  get size(): number {
-    return this.samples.ids.length;
   }
 }

@@ -72,19 +72,22 @@ async function machineSeries(trx: Db, ctx: WriteContext, machineId: string): Pro
   );
 }
 
-function typeProblems(metrics: readonly IngestMetric[], series: Map<string, CachedSeries>, hostname: string): FieldProblem[] {
+/** Each metric's series from the machine's cache (undefined: a new series), and the metrics whose type differs from their series'. */
+function knownSeries(metrics: readonly IngestMetric[], series: Map<string, CachedSeries>, hostname: string): { known: (CachedSeries | undefined)[]; problems: FieldProblem[] } {
+  const known = new Array<CachedSeries | undefined>(metrics.length);
   const problems: FieldProblem[] = [];
-  metrics.forEach((metric, i) => {
-    const known = series.get(metric.key);
-    if (known && known.type !== metric.type) {
+  for (let i = 0; i < metrics.length; i++) {
+    const metric = metrics[i]!;
+    const entry = (known[i] = series.get(metric.key));
+    if (entry && entry.type !== metric.type) {
       problems.push({
         loc: ['body', 'metrics', i, 'type'],
-        msg: `${metric.name} ${metric.labelsKey} of ${hostname} is a ${known.type} series; a metric keeps its type (use another name for ${metric.type} values)`,
+        msg: `${metric.name} ${metric.labelsKey} of ${hostname} is a ${entry.type} series; a metric keeps its type (use another name for ${metric.type} values)`,
         type: 'value_error',
       });
     }
-  });
-  return problems;
+  }
+  return { known, problems };
 }
 
 /** Creates the machine's monitor (kind machine: down after one missed threshold, up on the next batch) and its row. */
@@ -125,10 +128,21 @@ async function touchMachine(trx: Db, ctx: WriteContext, tenantId: string, machin
   return monitor.state as MonitorState;
 }
 
-/** Creates the series the batch names that the machine does not have yet. */
-async function createSeries(trx: Db, ctx: WriteContext, tenantId: string, machineId: string, metrics: readonly IngestMetric[], series: Map<string, CachedSeries>, now: number): Promise<void> {
+/** Creates the series the batch names that the machine does not have yet (`known`: the ones it has, by metric; absent: look each up). */
+async function createSeries(
+  trx: Db,
+  ctx: WriteContext,
+  tenantId: string,
+  machineId: string,
+  metrics: readonly IngestMetric[],
+  series: Map<string, CachedSeries>,
+  known: readonly (CachedSeries | undefined)[] | undefined,
+  now: number,
+): Promise<void> {
   const missing = new Map<string, IngestMetric>();
-  for (const metric of metrics) if (!series.has(metric.key) && !missing.has(metric.key)) missing.set(metric.key, metric);
+  metrics.forEach((metric, i) => {
+    if (known?.[i] === undefined && !series.has(metric.key) && !missing.has(metric.key)) missing.set(metric.key, metric);
+  });
   const news = [...missing.values()];
   for (let start = 0; start < news.length; start += SERIES_INSERT_CHUNK) {
     const chunk = news.slice(start, start + SERIES_INSERT_CHUNK);
@@ -204,9 +218,11 @@ export async function writeBatch(trx: Db, ctx: WriteContext, request: IngestRequ
   if (earlier) return { kind: 'duplicate', response: { ...(JSON.parse(earlier.response) as Omit<IngestResponse, 'duplicate'>), duplicate: true } };
 
   let machineId = (await statements.findMachine.run(trx, { tenantId, hostname: batch.machine.hostname })).rows[0]?.monitor_id;
+  let known: (CachedSeries | undefined)[] | undefined;
   if (machineId !== undefined) {
-    const problems = typeProblems(batch.metrics, await machineSeries(trx, ctx, machineId), batch.machine.hostname);
-    if (problems.length) return { kind: 'refused', error: new ValidationError(problems) };
+    const checked = knownSeries(batch.metrics, await machineSeries(trx, ctx, machineId), batch.machine.hostname);
+    if (checked.problems.length) return { kind: 'refused', error: new ValidationError(checked.problems) };
+    known = checked.known;
   }
 
   // Checked: from here on, everything is written.
@@ -226,12 +242,13 @@ export async function writeBatch(trx: Db, ctx: WriteContext, request: IngestRequ
   }
 
   const series = await machineSeries(trx, ctx, machineId);
-  await createSeries(trx, ctx, tenantId, machineId, batch.metrics, series, batch.receivedAt);
+  await createSeries(trx, ctx, tenantId, machineId, batch.metrics, series, known, batch.receivedAt);
 
   const textual: IngestMetric[] = [];
   const unitChanged = new Set<number>();
-  for (const metric of batch.metrics) {
-    const entry = series.get(metric.key)!;
+  for (let i = 0; i < batch.metrics.length; i++) {
+    const metric = batch.metrics[i]!;
+    const entry = known?.[i] ?? series.get(metric.key)!;
     metric.seriesId = entry.id;
     if (metric.unit !== undefined && metric.unit !== entry.unit && !unitChanged.has(entry.id)) {
       unitChanged.add(entry.id);

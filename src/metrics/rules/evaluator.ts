@@ -41,8 +41,31 @@ export interface RuleEvaluatorOptions {
   sampleEvents: SampleEvents;
 }
 
-/** Names and labels stored per machine, waiting for the next on-sample evaluation. */
-type Touched = Map<string, Map<string, Map<string, Record<string, string>[]>>>;
+/**
+ * What was stored since the last on-sample evaluation, per tenant: the batches themselves, looked
+ * at only when the tenant has latest-value rules (most ingests meet none; keeping a reference
+ * costs nothing per sample).
+ */
+type Touched = Map<string, StoredSamples[]>;
+
+/** A few label sets per metric name suffice to match selectors. */
+const LABEL_SETS_PER_NAME = 100;
+
+/** The label sets stored per machine for the metric names in `names`. */
+function labelsByMachine(stored: readonly StoredSamples[], names: ReadonlySet<string>): Map<string, Map<string, Record<string, string>[]>> {
+  const machines = new Map<string, Map<string, Record<string, string>[]>>();
+  for (const batch of stored) {
+    for (const sample of batch.samples) {
+      if (!names.has(sample.name)) continue;
+      let byName = machines.get(batch.machineId);
+      if (!byName) machines.set(batch.machineId, (byName = new Map()));
+      const seen = byName.get(sample.name);
+      if (!seen) byName.set(sample.name, [sample.labels]);
+      else if (seen.length < LABEL_SETS_PER_NAME) seen.push(sample.labels);
+    }
+  }
+  return machines;
+}
 
 function evaluationRows(db: Db) {
   return db
@@ -137,15 +160,15 @@ export function createRuleEvaluator({ db, clock, recorder, sampleEvents }: RuleE
   /** The rules reacting to the latest value whose selector matches something in `batch`. */
   async function evaluateTouched(batch: Touched): Promise<number> {
     let evaluated = 0;
-    for (const [tenantId, machines] of batch) {
+    for (const [tenantId, stored] of batch) {
       // A tenant has a handful of latest-value rules: read them all once, keep those on a stored name.
-      const stored = new Set([...machines.values()].flatMap((byName) => [...byName.keys()]));
-      const candidates = (
-        await evaluationRows(db)
-          .where('metric_rules.tenant_id', '=', tenantId)
-          .where((eb) => eb.or([eb('metric_rules.value_type', '!=', 'numeric'), eb('metric_rules.aggregation', '=', 'last')]))
-          .execute()
-      ).filter((row) => stored.has(row.metric));
+      const rules = await evaluationRows(db)
+        .where('metric_rules.tenant_id', '=', tenantId)
+        .where((eb) => eb.or([eb('metric_rules.value_type', '!=', 'numeric'), eb('metric_rules.aggregation', '=', 'last')]))
+        .execute();
+      if (rules.length === 0) continue;
+      const machines = labelsByMachine(stored, new Set(rules.map((row) => row.metric)));
+      const candidates = rules.filter((row) => [...machines.values()].some((byName) => byName.has(row.metric)));
       if (candidates.length === 0) continue;
       const tags = candidates.some((r) => r.machine_tag !== null) ? await tagsOf(db, tenantId, [...machines.keys()]) : new Map<string, string[]>();
       const matching = candidates.filter((row) => {
@@ -163,15 +186,9 @@ export function createRuleEvaluator({ db, clock, recorder, sampleEvents }: RuleE
   }
 
   function onStored(stored: StoredSamples): void {
-    let machines = touched.get(stored.tenantId);
-    if (!machines) touched.set(stored.tenantId, (machines = new Map()));
-    let byName = machines.get(stored.machineId);
-    if (!byName) machines.set(stored.machineId, (byName = new Map()));
-    for (const sample of stored.samples) {
-      const seen = byName.get(sample.name);
-      if (!seen) byName.set(sample.name, [sample.labels]);
-      else if (seen.length < 100) seen.push(sample.labels); // a few label sets suffice to match selectors
-    }
+    const list = touched.get(stored.tenantId);
+    if (list) list.push(stored);
+    else touched.set(stored.tenantId, [stored]);
     drainSoon();
   }
 
