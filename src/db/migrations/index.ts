@@ -12,6 +12,7 @@ import * as checkKeys from './2026_11_23_0005_check_keys.js';
 import * as selfChecks from './2026_11_23_0006_self_checks.js';
 import * as metrics from './2026_11_23_0007_metrics.js';
 import * as metricRules from './2026_11_23_0008_metric_rules.js';
+import * as heartbeatSweepAt from './2026_11_24_0010_heartbeat_sweep_at.js';
 
 export const migrations: Record<string, Migration> = {
   '2026_11_21_0001_foundation': foundation,
@@ -22,4 +23,5 @@ export const migrations: Record<string, Migration> = {
   '2026_11_23_0006_self_checks': selfChecks,
   '2026_11_23_0007_metrics': metrics,
   '2026_11_23_0008_metric_rules': metricRules,
+  '2026_11_24_0010_heartbeat_sweep_at': heartbeatSweepAt,
 };
