@@ -87,6 +87,7 @@ function directConnectionTo(database: SQLite.Database): DirectConnection {
     },
   };
 }
+
 /** Distinct SQL texts kept prepared; the app's queries number in the hundreds. */
 const STATEMENT_CACHE_SIZE = 500;
 
