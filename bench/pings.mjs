@@ -10,10 +10,11 @@
  *      same paths — what the machine and the generator allow at all;
  *   2. Vigie.
  * For each: pings/s (200 answers only), latency p50 / p99 / max, non-200 answers and connection
- * errors, CPU of the server process (% of one core) and the generator's event-loop utilisation (a
- * generator near 100% means the figure is the generator's limit, not the server's). Then the
- * ratio Vigie / bare, and the pings Vigie stored (sum of `n_pings` through the API) next to those
- * it acknowledged over the whole run: stored must be ≥ acknowledged.
+ * errors, CPU of the server process (% of one core, and µs per ping) and the generator's
+ * event-loop utilisation (a generator near 100% means the figure is the generator's limit, not
+ * the server's). Then the ratio Vigie / bare, and the pings Vigie stored (sum of `n_pings`
+ * through the API) next to those it acknowledged over the whole run: stored must be ≥
+ * acknowledged.
  * Goal (issue 5): at least 10,000 durable pings/s on SQLite, as close to the bare server as
  * storage allows.
  *
@@ -160,6 +161,8 @@ async function measure(label, origin, paths, pid) {
     non_200: parts.reduce((acc, part) => merge(acc, part.non200), {}),
     connection_errors: parts.reduce((acc, part) => merge(acc, part.errors), {}),
     server_cpu_percent_of_one_core: +(((cpuEnd - cpuStart) / SECONDS) * 100).toFixed(1),
+    // What to compare between two builds: throughput moves with the machine's load, this less so.
+    server_cpu_us_per_ping: all.length ? +(((cpuEnd - cpuStart) * 1e6) / all.length).toFixed(1) : null,
     generator_event_loop_utilisation: parts.map((part) => (part.elu === null ? null : +part.elu.toFixed(2))),
     acknowledged_whole_run: parts.reduce((n, part) => n + part.acknowledged, 0),
   };

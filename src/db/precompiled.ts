@@ -3,10 +3,15 @@
  * (a ping), where building a Kysely query each time costs several times what SQLite takes to run
  * it. Write the query with `slot('name')` where a value goes, compile it against the database
  * (the SQL differs by dialect), then `run(trx, { name: value })` in any transaction of that
- * database. The SQL never changes between runs, so SQLite reuses its prepared statement (see
- * the statement cache in dialects/sqlite.ts).
+ * database.
+ *
+ * In a transaction on SQLite the query runs on its own prepared statement, straight on the
+ * transaction's connection (dialects/sqlite.ts, directConnection): same transaction, same
+ * commit, without Kysely's executor around each run. Elsewhere (PostgreSQL, or no transaction)
+ * it goes through Kysely; its SQL never changes, so SQLite's statement cache still serves it.
  */
 import { CompiledQuery, type Compilable, type Kysely, type QueryResult } from 'kysely';
+import { directConnection, type DirectConnection, type DirectStatement } from './dialects/sqlite.js';
 
 const SLOT = Symbol('slot');
 interface Slot {
@@ -21,12 +26,15 @@ export function slot<T>(name: string): T {
 const isSlot = (value: unknown): value is Slot => typeof value === 'object' && value !== null && SLOT in value;
 
 export interface Precompiled<Row> {
+  /** Throws at once when a slot has no value; otherwise settles as Kysely's executeQuery would. */
   run(db: Kysely<any>, values: Record<string, unknown>): Promise<QueryResult<Row>>;
 }
 
 export function precompile<Row>(query: Compilable<Row>): Precompiled<Row> {
   const { sql, parameters } = query.compile();
   const names = parameters.map((p) => (isSlot(p) ? p[SLOT] : undefined));
+  /** Prepared on the first direct run; again should the query meet another SQLite database. */
+  let direct: { on: DirectConnection; statement: DirectStatement } | undefined;
   return {
     run(db, values) {
       const bound = parameters.map((p, i) => {
@@ -35,7 +43,14 @@ export function precompile<Row>(query: Compilable<Row>): Precompiled<Row> {
         if (!(name in values)) throw new Error(`precompiled query: no value for slot "${name}"`);
         return values[name];
       });
-      return db.executeQuery<Row>(CompiledQuery.raw(sql, bound));
+      try {
+        const connection = directConnection(db);
+        if (!connection) return db.executeQuery<Row>(CompiledQuery.raw(sql, bound));
+        if (direct?.on !== connection) direct = { on: connection, statement: connection.prepare(sql) };
+        return Promise.resolve(direct.statement(bound));
+      } catch (error) {
+        return Promise.reject(error); // as from Kysely's executor: a refused statement rejects
+      }
     },
   };
 }

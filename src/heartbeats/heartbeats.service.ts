@@ -158,6 +158,7 @@ export function createHeartbeatsService({ db, clock, monitors }: { db: Db; clock
               last_duration_ms: null,
               alert_after: null,
               deadline_at: null,
+              sweep_at: null,
             })
             .execute();
         });
@@ -197,7 +198,7 @@ export function createHeartbeatsService({ db, clock, monitors }: { db: Db; clock
     async pause(tenantId: string, id: string): Promise<HeartbeatCheck> {
       await get(tenantId, id);
       // Deadlines first: should the monitor's pause then fail, the sweep has nothing to alert on.
-      await db.updateTable('heartbeat_checks').set({ status: 'paused', alert_after: null, deadline_at: null }).where('monitor_id', '=', id).where('tenant_id', '=', tenantId).execute();
+      await db.updateTable('heartbeat_checks').set({ status: 'paused', alert_after: null, deadline_at: null, sweep_at: null }).where('monitor_id', '=', id).where('tenant_id', '=', tenantId).execute();
       await monitors.pause(tenantId, id);
       return get(tenantId, id);
     },
@@ -206,7 +207,7 @@ export function createHeartbeatsService({ db, clock, monitors }: { db: Db; clock
     async resume(tenantId: string, id: string): Promise<HeartbeatCheck> {
       if ((await get(tenantId, id)).status !== 'paused') throw new ConflictError('The check is not paused');
       await monitors.resume(tenantId, id);
-      await db.updateTable('heartbeat_checks').set({ status: 'new', alert_after: null, deadline_at: null }).where('monitor_id', '=', id).where('tenant_id', '=', tenantId).where('status', '=', 'paused').execute();
+      await db.updateTable('heartbeat_checks').set({ status: 'new', alert_after: null, deadline_at: null, sweep_at: null }).where('monitor_id', '=', id).where('tenant_id', '=', tenantId).where('status', '=', 'paused').execute();
       return get(tenantId, id);
     },
   };

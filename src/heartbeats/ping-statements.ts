@@ -3,13 +3,17 @@
  * three to five of these, and building them with Kysely each time cost more than SQLite took to
  * run them. Each returns plain rows; src/heartbeats/pings.ts holds the logic.
  */
+import type { Updateable } from 'kysely';
 import { isPostgres, type Db } from '../db/database.js';
 import { precompile, slot } from '../db/precompiled.js';
+import type { HeartbeatChecksTable } from '../db/tables/heartbeats.table.js';
 
 export function createPingStatements(db: Db) {
-  // The monitor's row is read FOR SHARE on PostgreSQL: recordSeenWithin may write nothing on
-  // the strength of its state, which must not change before the batch commits (SQLite has one
-  // writer, so nothing can change it meanwhile).
+  // On PostgreSQL the rows are locked from this read to the commit (SQLite has one writer, so
+  // nothing can change them meanwhile): the check's, since what the ping writes is computed from
+  // what it read (n, and whether sweep_at may stay: a sweep moving the check in between would
+  // otherwise be overwritten, see sweep.ts); the monitor's FOR SHARE, since recordSeenWithin may
+  // write nothing on the strength of its state.
   const checkWithMonitor = db
     .selectFrom('heartbeat_checks')
     .innerJoin('monitors', 'monitors.id', 'heartbeat_checks.monitor_id')
@@ -20,6 +24,7 @@ export function createPingStatements(db: Db) {
       'heartbeat_checks.n_pings',
       'heartbeat_checks.last_start_at',
       'heartbeat_checks.alert_after',
+      'heartbeat_checks.sweep_at',
       'heartbeat_checks.timeout_seconds',
       'heartbeat_checks.grace_seconds',
       'heartbeat_checks.schedule',
@@ -29,15 +34,21 @@ export function createPingStatements(db: Db) {
       'monitors.state as monitor_state',
     ])
     .where('heartbeat_checks.ping_uuid', '=', slot<string>('pingUuid'));
-  const findCheck = precompile(isPostgres(db) ? checkWithMonitor.forShare('monitors') : checkWithMonitor);
+  const findCheck = precompile(isPostgres(db) ? checkWithMonitor.forNoKeyUpdate('heartbeat_checks').forShare('monitors') : checkWithMonitor);
   const findStart = precompile(
     db.selectFrom('pings').select('at').where('monitor_id', '=', slot<string>('monitorId')).where('rid', '=', slot<string>('rid')).where('kind', '=', 'start').orderBy('n', 'desc').limit(1),
   );
   const where = { monitorId: slot<string>('monitorId') };
   const countPing = precompile(db.updateTable('heartbeat_checks').set({ n_pings: slot<number>('n') }).where('monitor_id', '=', where.monitorId));
   const timing = { n_pings: slot<number>('n'), status: slot<string>('status'), alert_after: slot<number>('alertAfter'), deadline_at: slot<number>('deadlineAt'), last_ping_at: slot<number>('at') };
-  const startRun = precompile(db.updateTable('heartbeat_checks').set({ ...timing, last_start_at: slot<number>('at') }).where('monitor_id', '=', where.monitorId));
-  const endRun = precompile(db.updateTable('heartbeat_checks').set({ ...timing, last_start_at: null, last_duration_ms: slot<number | null>('durationMs') }).where('monitor_id', '=', where.monitorId));
+  // Each write of a new deadline comes in two forms: one moves sweep_at (indexed) to it, the other
+  // leaves sweep_at alone when the sweep looks soon enough anyway (sweep.ts, sweepStaysInTime).
+  const timingWrite = (set: Updateable<HeartbeatChecksTable>) => ({
+    movingSweep: precompile(db.updateTable('heartbeat_checks').set({ ...timing, ...set, sweep_at: slot<number>('deadlineAt') }).where('monitor_id', '=', where.monitorId)),
+    keepingSweep: precompile(db.updateTable('heartbeat_checks').set({ ...timing, ...set }).where('monitor_id', '=', where.monitorId)),
+  });
+  const startRun = timingWrite({ last_start_at: slot<number>('at') });
+  const endRun = timingWrite({ last_start_at: null, last_duration_ms: slot<number | null>('durationMs') });
   const insertPing = precompile(
     db.insertInto('pings').values({
       monitor_id: slot<string>('monitorId'),

@@ -15,6 +15,7 @@ import type { MonitorState } from '../monitors/kinds.js';
 import { updateMonitor } from '../monitors/monitors.repository.js';
 import { createPingStatements } from './ping-statements.js';
 import type { ResultRecorder } from '../monitors/results.service.js';
+import { sweepStaysInTime } from './sweep.js';
 import { AFTER_FAILURE, afterStart, afterSuccess, type HeartbeatSchedule, type Timing } from './schedule.js';
 
 export const PING_KINDS = ['success', 'start', 'fail', 'log', 'exit'] as const;
@@ -103,9 +104,10 @@ export function createPingWriter({ db, clock, recorder, logger }: { db: Db; cloc
     }
     if (timing === null) await statements.countPing.run(trx, { monitorId, n });
     else {
-      const values = { monitorId, n, status: timing.status, alertAfter: timing.alertAfter, deadlineAt: timing.deadlineAt, at };
-      if (input.kind === 'start') await statements.startRun.run(trx, values);
-      else await statements.endRun.run(trx, { ...values, durationMs });
+      const values = { monitorId, n, status: timing.status, alertAfter: timing.alertAfter, deadlineAt: timing.deadlineAt, at, durationMs };
+      const write = input.kind === 'start' ? statements.startRun : statements.endRun;
+      // The common ping postpones the deadline: the sweep's index then stays as it is.
+      await (sweepStaysInTime(check.sweep_at, timing.deadlineAt) ? write.keepingSweep : write.movingSweep).run(trx, values);
     }
     await statements.insertPing.run(trx, {
       monitorId,

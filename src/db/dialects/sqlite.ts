@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { SqliteDialect } from 'kysely';
+import { SqliteDialect, type DialectAdapter, type Kysely, type QueryResult } from 'kysely';
 import type { StorageDialect } from './storage-dialect.js';
 
 /**
@@ -21,9 +21,72 @@ export const sqliteDialect: StorageDialect<{ dialect: 'sqlite'; path: string }> 
     database.pragma('busy_timeout = 5000');
     database.pragma('wal_autocheckpoint = 10000');
     database.pragma('cache_size = -65536');
-    return new SqliteDialect({ database: withStatementCache(database) });
+    return new DirectSqliteDialect(database);
   },
 };
+
+/**
+ * Kysely's SQLite dialect, remembering which better-sqlite3 connection is behind the Kysely
+ * instance it serves, for directConnection below. The key is the instance's adapter: Kysely makes
+ * it once per instance, and every transaction of that instance shares it.
+ */
+class DirectSqliteDialect extends SqliteDialect {
+  constructor(private readonly database: SQLite.Database) {
+    super({ database: withStatementCache(database) });
+  }
+
+  override createAdapter(): DialectAdapter {
+    const adapter = super.createAdapter();
+    connections.set(adapter, directConnectionTo(this.database));
+    return adapter;
+  }
+}
+
+const connections = new WeakMap<DialectAdapter, DirectConnection>();
+
+/** Runs a query with its parameters and answers what Kysely would. */
+export type DirectStatement = (parameters: readonly unknown[]) => QueryResult<any>;
+
+export interface DirectConnection {
+  /** Prepares once; the statement then runs any number of times. */
+  prepare(sql: string): DirectStatement;
+}
+
+/**
+ * For precompiled queries (db/precompiled.ts) in a transaction on SQLite: the transaction's
+ * connection, on which a prepared statement then runs straight away instead of through Kysely's
+ * executor (a connection provider, an executor made per query, five or six promise hops each
+ * time: more than SQLite takes to run a ping's small statements). Undefined when `db` is not a
+ * transaction of a database opened here: PostgreSQL, or no transaction (outside one, only
+ * Kysely's mutex knows when the shared connection is free).
+ *
+ * Why it stays within the transaction: Kysely's SQLite driver has a single connection and holds
+ * it, behind a mutex, from BEGIN to COMMIT; while the transaction's callback runs, whatever runs
+ * on that connection is part of it. So the caller must await its statements in order (a direct
+ * one runs the moment it is called, not queued behind Kysely's), and must not keep a transaction
+ * past its end: a statement checks that a transaction is open, but cannot tell whose it is.
+ */
+export function directConnection(db: Kysely<any>): DirectConnection | undefined {
+  if (!db.isTransaction) return undefined;
+  const executor = db.getExecutor();
+  // A plugin may transform results (none is installed, see db/database.ts): keep Kysely's path then.
+  return executor.plugins.length === 0 ? connections.get(executor.adapter) : undefined;
+}
+
+function directConnectionTo(database: SQLite.Database): DirectConnection {
+  return {
+    prepare(sql) {
+      const statement = database.prepare(sql);
+      return (parameters) => {
+        if (!database.inTransaction) throw new Error('a direct SQLite statement must run in a transaction');
+        // As Kysely's SqliteConnection.executeQuery answers.
+        if (statement.reader) return { rows: statement.all(parameters) };
+        const { changes, lastInsertRowid } = statement.run(parameters);
+        return { rows: [], numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid) };
+      };
+    },
+  };
+}
 
 /** Distinct SQL texts kept prepared; the app's queries number in the hundreds. */
 const STATEMENT_CACHE_SIZE = 500;

@@ -26,8 +26,10 @@ export interface HeartbeatChecksTable {
   n_pings: Generated<number>;
   /** When the check goes down if no ping arrives (Healthchecks' alert_after). */
   alert_after: number | null;
-  /** The next moment the sweep must look at this check (late, then down); null: nothing pending. */
+  /** The check's next moment of truth (late, then down); null: nothing pending. */
   deadline_at: number | null;
+  /** When the sweep next looks at the check (indexed): at or before deadline_at, which a ping may postpone without moving this; null with deadline_at. */
+  sweep_at: number | null;
 }
 
 export interface PingsTable {
