@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { HeartbeatInput } from '../src/heartbeats/heartbeats.service.js';
+import { heartbeatInput } from './helpers/heartbeat-fixtures.js';
 import { PINGS_KEPT } from '../src/heartbeats/pings.js';
 import { createTenantWithKey, createTestApp, type TenantFixture, type TestContext } from './helpers/app.js';
 import { TEST_DIALECTS } from './helpers/databases.js';
@@ -39,20 +40,7 @@ describe.each(TEST_DIALECTS)('heartbeat pings on %s', (dialect) => {
     headers = { 'x-api-key': tenant.apiKey };
   }
 
-  const createCheck = (input: Partial<HeartbeatInput> = {}, tenantId = tenant.tenantId) =>
-    ctx.services.heartbeats.create(tenantId, {
-      name: 'nightly backup',
-      slug: null,
-      tags: [],
-      description: '',
-      timeoutSeconds: 60,
-      graceSeconds: 30,
-      schedule: null,
-      tz: 'UTC',
-      manualResume: false,
-      methods: '',
-      ...input,
-    });
+  const createCheck = (input: Partial<HeartbeatInput> = {}, tenantId = tenant.tenantId) => ctx.services.heartbeats.create(tenantId, heartbeatInput(input));
 
   type Method = 'GET' | 'POST' | 'HEAD';
   const ping = (url: string, options: { method?: Method; body?: string | Buffer; contentType?: string } = {}) =>

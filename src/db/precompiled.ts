@@ -30,11 +30,37 @@ export interface Precompiled<Row> {
   run(db: Kysely<any>, values: Record<string, unknown>): Promise<QueryResult<Row>>;
 }
 
+export interface RawStatement<Row> {
+  /** Settles as Kysely's executeQuery would. */
+  run(db: Kysely<any>, parameters: readonly unknown[]): Promise<QueryResult<Row>>;
+}
+
+/**
+ * SQL text whose parameters are given positionally at run time (multi-row VALUES lists, whose
+ * text depends on the row count): the same direct path as precompile() in a transaction on
+ * SQLite, Kysely's executor elsewhere.
+ */
+export function rawStatement<Row>(sql: string): RawStatement<Row> {
+  /** Prepared on the first direct run; again should the statement meet another SQLite database. */
+  let direct: { on: DirectConnection; statement: DirectStatement } | undefined;
+  return {
+    run(db, parameters) {
+      try {
+        const connection = directConnection(db);
+        if (!connection) return db.executeQuery<Row>(CompiledQuery.raw(sql, [...parameters]));
+        if (direct?.on !== connection) direct = { on: connection, statement: connection.prepare(sql) };
+        return Promise.resolve(direct.statement(parameters));
+      } catch (error) {
+        return Promise.reject(error); // as from Kysely's executor: a refused statement rejects
+      }
+    },
+  };
+}
+
 export function precompile<Row>(query: Compilable<Row>): Precompiled<Row> {
   const { sql, parameters } = query.compile();
   const names = parameters.map((p) => (isSlot(p) ? p[SLOT] : undefined));
-  /** Prepared on the first direct run; again should the query meet another SQLite database. */
-  let direct: { on: DirectConnection; statement: DirectStatement } | undefined;
+  const statement = rawStatement<Row>(sql);
   return {
     run(db, values) {
       const bound = parameters.map((p, i) => {
@@ -43,14 +69,7 @@ export function precompile<Row>(query: Compilable<Row>): Precompiled<Row> {
         if (!(name in values)) throw new Error(`precompiled query: no value for slot "${name}"`);
         return values[name];
       });
-      try {
-        const connection = directConnection(db);
-        if (!connection) return db.executeQuery<Row>(CompiledQuery.raw(sql, bound));
-        if (direct?.on !== connection) direct = { on: connection, statement: connection.prepare(sql) };
-        return Promise.resolve(direct.statement(bound));
-      } catch (error) {
-        return Promise.reject(error); // as from Kysely's executor: a refused statement rejects
-      }
+      return statement.run(db, bound);
     },
   };
 }

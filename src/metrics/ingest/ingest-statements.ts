@@ -4,12 +4,13 @@
  * `samples_recent` (migration 0009; the sample mover takes them on to `samples` and moves each
  * series' latest value forward), many rows per statement: one statement per row cost more in the
  * query layer than the database took to store the row. The best form differs by dialect: SQLite
- * takes a multi-row VALUES list (in chunks of fixed sizes, so the statement cache holds a handful
- * of texts); PostgreSQL takes three arrays through `unnest`, one statement whatever the count.
+ * takes a multi-row VALUES list (in chunks of fixed sizes: a handful of prepared statements, run
+ * straight on the transaction's connection, db/precompiled.ts); PostgreSQL takes three arrays
+ * through `unnest`, one statement whatever the count.
  */
 import { CompiledQuery, sql, type QueryResult } from 'kysely';
 import { isPostgres, type Db } from '../../db/database.js';
-import { precompile, slot } from '../../db/precompiled.js';
+import { precompile, rawStatement, slot, type RawStatement } from '../../db/precompiled.js';
 
 /** Rows of (series id, time, number): numeric samples. */
 export interface NumericRows {
@@ -25,12 +26,12 @@ function sqliteValues(rows: number): string {
   return Array.from({ length: rows }, () => '(?, ?, ?)').join(', ');
 }
 
-/** Runs `sqlFor(n)` over the rows in chunks of SQLITE_CHUNKS sizes. */
-async function inSqliteChunks(trx: Db, rows: NumericRows, sqlFor: (chunk: number) => string): Promise<void> {
+/** Runs each chunk of the rows (SQLITE_CHUNKS sizes) through the statement of its size. */
+async function inSqliteChunks(trx: Db, rows: NumericRows, statements: ReadonlyMap<number, RawStatement<unknown>>): Promise<void> {
   const count = rows.ids.length;
   let start = 0;
   for (const chunk of SQLITE_CHUNKS) {
-    const text = sqlFor(chunk);
+    const statement = statements.get(chunk)!;
     while (count - start >= chunk) {
       const parameters = new Array<number>(chunk * 3);
       for (let i = 0; i < chunk; i++) {
@@ -38,19 +39,10 @@ async function inSqliteChunks(trx: Db, rows: NumericRows, sqlFor: (chunk: number
         parameters[3 * i + 1] = rows.ats[start + i]!;
         parameters[3 * i + 2] = rows.nums[start + i]!;
       }
-      await trx.executeQuery(CompiledQuery.raw(text, parameters));
+      await statement.run(trx, parameters);
       start += chunk;
     }
   }
-}
-
-function memo(build: (n: number) => string): (n: number) => string {
-  const texts = new Map<number, string>();
-  return (n) => {
-    let text = texts.get(n);
-    if (text === undefined) texts.set(n, (text = build(n)));
-    return text;
-  };
 }
 
 export function createIngestStatements(db: Db) {
@@ -101,8 +93,11 @@ export function createIngestStatements(db: Db) {
       .onConflict((oc) => oc.columns(['series_id', 'at']).doUpdateSet({ value: (eb) => eb.ref('excluded.value') })),
   );
 
-  const sqliteSamples = memo(
-    (n) => `insert into "samples_recent" ("series_id", "at", "value") values ${sqliteValues(n)} on conflict ("series_id", "at") do update set "value" = excluded."value"`,
+  const sqliteSamples = new Map(
+    SQLITE_CHUNKS.map((n) => [
+      n,
+      rawStatement(`insert into "samples_recent" ("series_id", "at", "value") values ${sqliteValues(n)} on conflict ("series_id", "at") do update set "value" = excluded."value"`),
+    ]),
   );
   const pgSamples =
     'insert into samples_recent (series_id, at, value) select * from unnest($1::bigint[], $2::bigint[], $3::float8[]) ' +
