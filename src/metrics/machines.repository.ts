@@ -7,7 +7,7 @@ import type { Db } from '../db/database.js';
 import type { MonitorState } from '../monitors/kinds.js';
 import { tagsOf } from '../monitors/monitors.repository.js';
 import { withRecentLatest } from './sample-rows.js';
-import type { SeriesType } from './series-types.js';
+import { parseStoredObject, storedValue, type SeriesType } from './series-types.js';
 
 export interface Machine {
   /** The machine's monitor id. */
@@ -46,15 +46,6 @@ export interface LatestValue {
   at: number | null;
 }
 
-function parseObject(text: string): Record<string, unknown> {
-  try {
-    const value = JSON.parse(text) as unknown;
-    return value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
-  } catch {
-    return {};
-  }
-}
-
 function machineQuery(db: Db, tenantId: string) {
   return db
     .selectFrom('machines')
@@ -91,7 +82,7 @@ const toMachine = (row: Row, tags: string[]): Machine => ({
   id: row.monitor_id,
   hostname: row.hostname,
   os: row.os,
-  info: parseObject(row.info),
+  info: parseStoredObject(row.info),
   status: row.state as MonitorState,
   isActive: row.is_active === 1,
   tags,
@@ -126,12 +117,6 @@ export async function listMachines(db: Db, tenantId: string, filters: MachineFil
   return { items: rows.map((row) => toMachine(row, tags.get(row.monitor_id) ?? [])), total: Number(total.n) };
 }
 
-function latestValue(type: SeriesType, num: number | null, text: string | null): LatestValue['value'] {
-  if (type === 'string') return text;
-  if (num === null) return null;
-  return type === 'bool' ? num === 1 : num;
-}
-
 /** The latest value of each of a machine's series, by name then labels. */
 export async function latestValues(db: Db, tenantId: string, machineId: string): Promise<LatestValue[]> {
   const rows = await db
@@ -153,8 +138,8 @@ export async function latestValues(db: Db, tenantId: string, machineId: string):
       name: row.name,
       type,
       unit: row.unit,
-      labels: parseObject(row.labels) as Record<string, string>,
-      value: latestValue(type, row.lastNum, row.last_text),
+      labels: parseStoredObject<string>(row.labels),
+      value: storedValue(type, row.lastNum, row.last_text),
       at: row.lastAt,
     };
   });

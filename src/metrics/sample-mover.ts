@@ -67,7 +67,26 @@ async function moveRangeSqlite(db: Db, from: number, to: number): Promise<MoveRe
   });
 }
 
+/** PostgreSQL's codes for a transaction aborted by a lock cycle or a serialization conflict: trying again is the remedy. */
+const RETRYABLE = new Set(['40P01', '40001']);
+const POSTGRES_ATTEMPTS = 3;
+
+/**
+ * Two movers (two workers) on overlapping slices, with agents rewriting samples meanwhile, can
+ * wait on each other's rows in a cycle; PostgreSQL then aborts one, which moved nothing, and it
+ * tries again.
+ */
 async function moveRangePostgres(db: Db, from: number, to: number): Promise<MoveReport> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await moveRangePostgresOnce(db, from, to);
+    } catch (error) {
+      if (attempt >= POSTGRES_ATTEMPTS || !RETRYABLE.has((error as { code?: string }).code ?? '')) throw error;
+    }
+  }
+}
+
+async function moveRangePostgresOnce(db: Db, from: number, to: number): Promise<MoveReport> {
   const { rows } = await sql<{ moved_rows: string; moved_series: string }>`with moved as (
       delete from samples_recent where series_id >= ${from} and series_id < ${to} returning series_id, at, value
     ), newest as (
@@ -76,7 +95,7 @@ async function moveRangePostgres(db: Db, from: number, to: number): Promise<Move
       update series set last_at = newest.at, last_num = newest.value from newest
       where series.id = newest.series_id and (series.last_at is null or series.last_at <= newest.at) returning 1
     ), stored as (
-      insert into samples (series_id, at, value) select series_id, at, value from moved
+      insert into samples (series_id, at, value) select series_id, at, value from moved order by series_id, at
       on conflict (series_id, at) do update set value = excluded.value returning 1
     )
     select (select count(*) from stored) as moved_rows, (select count(*) from latest) as moved_series`.execute(db);

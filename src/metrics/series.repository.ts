@@ -7,7 +7,7 @@ import { sql, type Expression, type SqlBool } from 'kysely';
 import { isPostgres, type Db } from '../db/database.js';
 import { bucketsQuery, toBucket, type BucketRow, type BucketSource } from './buckets.js';
 import { sampleRows, withRecentLatest, type SampleRow } from './sample-rows.js';
-import type { SeriesType } from './series-types.js';
+import { parseStoredObject, type SeriesType } from './series-types.js';
 
 export interface SeriesRecord {
   id: number;
@@ -33,15 +33,6 @@ export interface SeriesFilter {
   type?: SeriesType;
   /** Every pair must be among the series' labels. */
   labels: readonly (readonly [string, string])[];
-}
-
-function parseLabels(text: string): Record<string, string> {
-  try {
-    const value = JSON.parse(text) as unknown;
-    return value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, string>) : {};
-  } catch {
-    return {};
-  }
 }
 
 const COLUMNS = [
@@ -79,7 +70,7 @@ function toRecord(row: {
     machineId: row.machine_id,
     hostname: row.hostname,
     name: row.name,
-    labels: parseLabels(row.labels),
+    labels: parseStoredObject<string>(row.labels),
     type: row.type as SeriesType,
     unit: row.unit,
     createdAt: Number(row.created_at),

@@ -27,6 +27,7 @@ import {
   type SeriesRecord,
 } from './series.repository.js';
 import { readStoreMarks, type StoreMarks } from './store-marks.js';
+import { storedValue } from './series-types.js';
 
 /** Default range: the last hour. */
 export const DEFAULT_RANGE_MS = HOUR_MS;
@@ -76,10 +77,7 @@ interface SeriesPlan {
 
 /** The series' latest value, typed by the series' type. */
 export function lastValueOf(series: SeriesRecord): SeriesValue | null {
-  if (series.lastAt === null) return null;
-  if (series.type === 'string') return series.lastText;
-  if (series.type === 'bool') return series.lastNum === null ? null : series.lastNum !== 0;
-  return series.lastNum;
+  return series.lastAt === null ? null : storedValue(series.type, series.lastNum, series.lastText);
 }
 
 const changeValue = (series: SeriesRecord, text: string): SeriesValue => (series.type === 'bool' ? text === 'true' : text);

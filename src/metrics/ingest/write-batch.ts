@@ -16,7 +16,7 @@ import { UNWATCHED_STATES, type MonitorState } from '../../monitors/kinds.js';
 import { insertMonitor, replaceTags } from '../../monitors/monitors.repository.js';
 import type { ResultRecorder } from '../../monitors/results.service.js';
 import type { StoredSamples } from '../sample-events.js';
-import type { SeriesType } from '../series-types.js';
+import { storedValue, type SeriesType } from '../series-types.js';
 import type { IngestBatch, IngestMetric } from './ingest-body.js';
 import type { IngestStatements } from './ingest-statements.js';
 import type { NumericBuffer } from './numeric-buffer.js';
@@ -60,7 +60,10 @@ export class StaleSeriesError extends Error {}
 const SERIES_INSERT_CHUNK = 500;
 
 /** A bool or string value as series_changes stores it. */
-const changeValue = (type: SeriesType, num: number | null, text: string | null): string | null => (type === 'bool' ? (num === null ? null : num === 1 ? 'true' : 'false') : text);
+const changeValue = (type: SeriesType, num: number | null, text: string | null): string | null => {
+  const value = storedValue(type, num, text);
+  return value === null ? null : String(value);
+};
 
 async function machineSeries(trx: Db, ctx: WriteContext, machineId: string): Promise<Map<string, CachedSeries>> {
   const cached = ctx.cache.machine(machineId);
