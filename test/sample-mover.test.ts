@@ -206,14 +206,28 @@ describe.each(TEST_DIALECTS)('recent samples and the sample mover on %s', (diale
     };
     const fill = (perSeries: number) => Promise.all(series.map((s) => insertRecentSamples(db(), s, Array.from({ length: perSeries }, (_, k) => ({ at: now + k, value: k })))));
 
+    // A long idle stretch first: the cycle grows to its longest.
+    for (let i = 0; i < 400; i++) {
+      now += TICK_MS;
+      await mover.tick();
+    }
+    expect(mover.cycleMs()).toBe(60_000);
     await fill(200);
-    const first = await sweep(); // no earlier pass to measure a rate against: not shortened
+    // No earlier pass to measure a rate against, but 200 samples per series where 16 are wanted:
+    // the first sweep shortens the cycle at once instead of crawling through a minute-long one.
+    const first = await sweep();
     expect(first.moved).toBe(40 * 200);
-    expect(first.end).toBeGreaterThanOrEqual(first.start);
+    expect(first.end).toBeLessThan(first.start / 10);
+    // Then the measured rate decides: 200 samples per series arrived in one (short) cycle.
     await fill(200);
-    const second = await sweep(); // 200 samples per series in one cycle, 16 wanted: shorter
+    const second = await sweep();
     expect(second.moved).toBe(40 * 200);
-    expect(second.end).toBeLessThan(second.start);
+    expect(second.end).toBeLessThanOrEqual(second.start);
+    // Two samples per series in a cycle, 16 wanted: the measured rate asks for a longer cycle.
+    await fill(2);
+    const third = await sweep();
+    expect(third.moved).toBe(40 * 2);
+    expect(third.end).toBeGreaterThan(third.start);
     for (let i = 0; i < 50; i++) {
       now += TICK_MS;
       await mover.tick(); // nothing to move

@@ -16,7 +16,8 @@
  * passed there (the time of that pass is remembered), and the cycle moves towards the time in
  * which SAMPLES_PER_SERIES_TARGET samples arrive per series, but no longer than it takes to fill
  * MAX_RECENT_ROWS, within [MIN_CYCLE_MS, MAX_CYCLE_MS]: a quiet system moves everything within a
- * minute. The rate is measured, not inferred from the cycle, so the pace does not oscillate.
+ * minute. The rate is measured, not inferred from the cycle, so the pace does not oscillate; only
+ * on a first pass, with no earlier one to measure from, does a slice's density shorten the cycle.
  *
  * Several processes may run a mover against one PostgreSQL database: a row is moved by the
  * statement that deletes it (DELETE … RETURNING feeds the insert), so two movers never move the
@@ -146,8 +147,15 @@ export function createSampleMover({ db, logger, now = Date.now }: SampleMoverOpt
       cycleMs = Math.min(MAX_CYCLE_MS, cycleMs * IDLE_GROWTH);
       return;
     }
-    if (sinceLastPass === undefined || sinceLastPass <= 0) return;
-    const perSeriesPerMs = rows / Math.max(series, 1) / sinceLastPass;
+    const perSeries = rows / Math.max(series, 1);
+    if (sinceLastPass === undefined || sinceLastPass <= 0) {
+      // The first pass over these series (since the start, or since they appeared): no rate to
+      // measure yet, but a slice far denser than wanted says the cycle is too long (a cycle grown
+      // long while nothing arrived would otherwise let a whole sweep's worth pile up).
+      if (perSeries > SAMPLES_PER_SERIES_TARGET) cycleMs = Math.max(MIN_CYCLE_MS, cycleMs * (SAMPLES_PER_SERIES_TARGET / perSeries));
+      return;
+    }
+    const perSeriesPerMs = perSeries / sinceLastPass;
     const allRowsPerMs = (rows / sinceLastPass) * ((idSpace + 1) / width);
     const wanted = Math.min(SAMPLES_PER_SERIES_TARGET / perSeriesPerMs, MAX_RECENT_ROWS / allRowsPerMs);
     cycleMs = Math.min(MAX_CYCLE_MS, Math.max(MIN_CYCLE_MS, cycleMs + SMOOTHING * (wanted - cycleMs)));
