@@ -20,6 +20,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
+import { cpuSeconds, sleep } from './lib/measure.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const MONITORS = Number(process.env.BENCH_MONITORS ?? 10_000);
@@ -27,9 +28,7 @@ const INTERVAL_S = Number(process.env.BENCH_INTERVAL_SECONDS ?? 60);
 const WINDOW_S = Number(process.env.BENCH_WINDOW_SECONDS ?? 2 * INTERVAL_S);
 const CONCURRENCY = String(process.env.BENCH_CHECK_CONCURRENCY ?? 200);
 const API_KEY = 'dev-apikey-123';
-const CLOCK_TICKS_PER_S = 100;
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const log = (message) => process.stdout.write(`[bench] ${message}\n`);
 
 function startTargetServer() {
@@ -39,11 +38,6 @@ function startTargetServer() {
   });
   server.keepAliveTimeout = 1000;
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
-}
-
-function cpuSeconds(pid) {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_S; // utime + stime
 }
 
 function peakRssMiB(pid) {

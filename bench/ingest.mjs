@@ -34,13 +34,14 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { Pool } from 'undici';
+import { announced, cpuSeconds, merge, percentile, sleep, vigieListening, writtenBytes } from './lib/measure.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const AGENTS = Number(process.env.BENCH_AGENTS ?? 20);
@@ -53,9 +54,7 @@ const DIRECT = process.env.BENCH_DIRECT !== '0';
 const GOAL_SAMPLES_PER_S = 200_000;
 const GOAL_BATCH = 1000;
 const API_KEY = 'dev-apikey-123';
-const CLOCK_TICKS_PER_S = 100;
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const log = (message) => process.stdout.write(`[bench] ${message}\n`);
 const hostnameOf = (size, agent) => `agent-${size}-${String(agent).padStart(2, '0')}`;
 const metricName = (k) => `metric_${k}`;
@@ -134,30 +133,6 @@ async function generate({ origin, size, agents, startAt, warmupMs, windowMs }) {
 
 // ───────────────────────────────────── orchestration ─────────────────────────────────────
 
-function percentile(sorted, p) {
-  if (sorted.length === 0) return null;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-}
-
-/** Bytes the process has written to storage (WAL, database file), from /proc; null where unreadable. */
-function writtenBytes(pid) {
-  try {
-    return Number(/^write_bytes: (\d+)$/m.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))[1]);
-  } catch {
-    return null;
-  }
-}
-
-function cpuSeconds(pid) {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_S;
-}
-
-const merge = (into, from) => {
-  for (const [key, n] of Object.entries(from)) into[key] = typeof n === 'number' ? (into[key] ?? 0) + n : (into[key] ?? n);
-  return into;
-};
-
 /** One batch size against Vigie: every agent posting for the warm-up and the window. */
 async function measure(origin, size, pid) {
   const startAt = Date.now() + 300;
@@ -198,23 +173,6 @@ async function measure(origin, size, pid) {
     generator_event_loop_utilisation: parts.map((part) => (part.elu === null ? null : +part.elu.toFixed(2))),
     acknowledged_batches: parts.reduce((acc, part) => merge(acc, part.acknowledged), {}),
   };
-}
-
-function announced(child) {
-  return new Promise((resolve, reject) => {
-    let buffered = '';
-    child.on('exit', (code) => reject(new Error(`vigie serve exited with ${code}`)));
-    child.stdout.on('data', (chunk) => {
-      buffered += chunk;
-      const lines = buffered.split('\n');
-      buffered = lines.pop();
-      for (const line of lines) {
-        if (!line.startsWith('{')) continue;
-        const entry = JSON.parse(line);
-        if (entry.msg === 'Vigie is listening') resolve(entry.url);
-      }
-    });
-  });
 }
 
 /** Rows Vigie stored, counted once it has stopped. */
@@ -318,7 +276,7 @@ async function main() {
   const exited = (child) => new Promise((resolve) => (!child || child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', resolve)));
   try {
     vigie = spawn(process.execPath, [...profile, cli, 'serve'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
-    const origin = await announced(vigie);
+    const origin = await announced(vigie, vigieListening);
     log(`Vigie ${origin} (pid ${vigie.pid}) on SQLite, ${availableParallelism()} CPU cores on this machine (shared with the generator)`);
 
     const vigieFigures = [];

@@ -29,12 +29,13 @@
  * writes its profile there on exit). Everything runs on 127.0.0.1 and stops by itself.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { Pool } from 'undici';
+import { announced, cpuSeconds, merge, percentile, sleep, vigieListening } from './lib/measure.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const CHECKS = Number(process.env.BENCH_CHECKS ?? 10_000);
@@ -47,9 +48,7 @@ const PRIME = process.env.BENCH_PRIME !== '0';
 const CPU_PROF_DIR = process.env.BENCH_CPU_PROF_DIR;
 const GOAL_PINGS_PER_S = 10_000;
 const API_KEY = 'dev-apikey-123';
-const CLOCK_TICKS_PER_S = 100;
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const log = (message) => process.stdout.write(`[bench] ${message}\n`);
 
 // ───────────────────────────── load generator (worker thread) ─────────────────────────────
@@ -111,21 +110,6 @@ async function generate({ origin, paths, connections, startAt, warmupMs, windowM
 
 // ───────────────────────────────────── orchestration ─────────────────────────────────────
 
-function percentile(sorted, p) {
-  if (sorted.length === 0) return null;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-}
-
-function cpuSeconds(pid) {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_S; // utime + stime
-}
-
-const merge = (into, from) => {
-  for (const [key, n] of Object.entries(from)) into[key] = (into[key] ?? 0) + n;
-  return into;
-};
-
 /** Measures one server with the same generator settings; `pid` is the server's, for its CPU. */
 async function measure(label, origin, paths, pid) {
   const startAt = Date.now() + 300;
@@ -166,23 +150,6 @@ async function measure(label, origin, paths, pid) {
     generator_event_loop_utilisation: parts.map((part) => (part.elu === null ? null : +part.elu.toFixed(2))),
     acknowledged_whole_run: parts.reduce((n, part) => n + part.acknowledged, 0),
   };
-}
-
-/** Waits for a JSON log line with msg "Vigie is listening" (or the bare server's port line). */
-function announced(child, match) {
-  return new Promise((resolve, reject) => {
-    let buffered = '';
-    child.on('exit', (code) => reject(new Error(`server exited with ${code}`)));
-    child.stdout.on('data', (chunk) => {
-      buffered += chunk;
-      const lines = buffered.split('\n');
-      buffered = lines.pop();
-      for (const line of lines) {
-        const found = match(line);
-        if (found) resolve(found);
-      }
-    });
-  });
 }
 
 const BARE_SERVER = `
@@ -251,7 +218,7 @@ async function main() {
   try {
     vigie = spawn(process.execPath, [...profile, cli, 'serve'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
     bare = spawn(process.execPath, ['-e', BARE_SERVER], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const baseUrl = await announced(vigie, (line) => line.startsWith('{') && JSON.parse(line).msg === 'Vigie is listening' && JSON.parse(line).url);
+    const baseUrl = await announced(vigie, vigieListening);
     const barePort = await announced(bare, (line) => /^port (\d+)$/.exec(line)?.[1]);
     log(`Vigie ${baseUrl} (pid ${vigie.pid}), bare node:http server on port ${barePort} (pid ${bare.pid}); creating ${CHECKS} checks`);
 

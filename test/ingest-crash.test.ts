@@ -19,42 +19,21 @@
  */
 import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, startServe, tempWorkDir, type ServeProcess } from './helpers/cli.js';
+import { sendOnce, type Answer } from './helpers/keep-alive-request.js';
 
 const AGENTS = 16;
 const METRICS = 200;
 /** Kill once this many batches are acknowledged: well into the flood, whatever the machine's speed. */
 const KILL_AFTER_ACKS = 300;
 
-interface Answer {
-  status: number;
-  body: string;
-}
-
-/** One POST on a keep-alive connection; rejects on any connection error. */
-function post(agent: Agent, url: string, ingestId: string, body: string): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      url,
-      { method: 'POST', agent, timeout: 60_000, headers: { 'content-type': 'application/json', 'x-api-key': 'dev-apikey-123', 'x-ingest-id': ingestId } },
-      (response) => {
-        let text = '';
-        response.setEncoding('utf8');
-        response.on('data', (chunk: string) => (text += chunk));
-        response.on('end', () => resolve({ status: response.statusCode ?? 0, body: text }));
-        response.on('error', reject);
-        response.on('aborted', () => reject(new Error('response aborted')));
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error('post timed out')));
-    req.on('error', reject);
-    req.end(body);
-  });
-}
+/** One POST of a batch on a keep-alive connection. */
+const post = (agent: Agent, url: string, ingestId: string, body: string): Promise<Answer> =>
+  sendOnce(agent, url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': 'dev-apikey-123', 'x-ingest-id': ingestId }, body });
 
 interface Batch {
   hostname: string;

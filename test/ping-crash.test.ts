@@ -18,36 +18,18 @@
  * (`n_pings`): the test assumes nothing about how a ping URL maps to a check.
  */
 import { rmSync } from 'node:fs';
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, startServe, tempWorkDir, type ServeProcess } from './helpers/cli.js';
+import { sendOnce } from './helpers/keep-alive-request.js';
 
 const CHECKS = 20;
 const CONNECTIONS = 64;
 /** Kill once this many pings are acknowledged: well into the burst, whatever the machine's speed. */
 const KILL_AFTER_ACKS = 600;
 
-interface PingAnswer {
-  status: number;
-  body: string;
-}
-
-/** One GET on a keep-alive connection; rejects on any connection error (reset, refused, timeout). */
-function ping(agent: Agent, url: string): Promise<PingAnswer> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'GET', agent, timeout: 60_000 }, (response) => {
-      let body = '';
-      response.setEncoding('utf8');
-      response.on('data', (chunk: string) => (body += chunk));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
-      response.on('error', reject);
-      response.on('aborted', () => reject(new Error('response aborted')));
-    });
-    req.on('timeout', () => req.destroy(new Error('ping timed out')));
-    req.on('error', reject);
-    req.end();
-  });
-}
+/** One GET ping on a keep-alive connection. */
+const ping = (agent: Agent, url: string) => sendOnce(agent, url, { method: 'GET' });
 
 interface V3Check {
   name: string;

@@ -19,6 +19,7 @@
  */
 import { sql, type RawBuilder } from 'kysely';
 import type { Db } from '../db/database.js';
+import type { SeriesRollupsTable } from '../db/tables/metrics.table.js';
 import { sampleRows, sampleValueAt } from './sample-rows.js';
 
 export const MINUTE_MS = 60_000;
@@ -32,16 +33,8 @@ export type RollupTable = 'series_rollups_minute' | 'series_rollups_hour';
 /** The size of the buckets a rollup table holds. */
 export const LEVEL_SIZE: Record<RollupTable, number> = { series_rollups_minute: MINUTE_MS, series_rollups_hour: HOUR_MS };
 
-export interface BucketRow {
-  series_id: number;
-  bucket_start: number;
-  count: number;
-  min: number;
-  max: number;
-  sum: number;
-  last: number;
-  last_at: number;
-}
+/** A bucket as the rollup tables store it (and as a bucket query answers). */
+export type BucketRow = SeriesRollupsTable;
 
 /** Which rows go in: these series, and samples (or rollup buckets) starting in [from, to). */
 export interface BucketFilter {

@@ -12,12 +12,10 @@
  */
 import { sql, type Expression, type RawBuilder } from 'kysely';
 import type { Db } from '../db/database.js';
+import type { SamplesTable } from '../db/tables/metrics.table.js';
 
-export interface SampleRow {
-  series_id: number;
-  at: number;
-  value: number;
-}
+/** A raw sample row, the same in both tables. */
+export type SampleRow = SamplesTable;
 
 /** These series' samples with from <= at (< to, when given). */
 export interface SampleRange {

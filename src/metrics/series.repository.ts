@@ -3,8 +3,9 @@
  * bool and string series, and buckets from rollups. Every function that finds series takes the
  * tenant id; the point readers take a series id the caller found that way.
  */
-import { sql, type Expression, type SqlBool } from 'kysely';
+import { sql, type Expression, type Selectable, type SqlBool } from 'kysely';
 import { isPostgres, type Db } from '../db/database.js';
+import type { SeriesTable } from '../db/tables/metrics.table.js';
 import { bucketsQuery, toBucket, type BucketRow, type BucketSource } from './buckets.js';
 import { sampleRows, withRecentLatest, type SampleRow } from './sample-rows.js';
 import { parseStoredObject, type SeriesType } from './series-types.js';
@@ -50,20 +51,8 @@ const COLUMNS = [
   'series.last_text',
 ] as const;
 
-function toRecord(row: {
-  id: number;
-  tenant_id: string;
-  machine_id: string;
-  hostname: string;
-  name: string;
-  labels: string;
-  type: string;
-  unit: string | null;
-  created_at: number;
-  last_at: number | null;
-  last_num: number | null;
-  last_text: string | null;
-}): SeriesRecord {
+/** A series row joined with its machine's hostname (COLUMNS). */
+function toRecord(row: Selectable<SeriesTable> & { hostname: string }): SeriesRecord {
   return {
     id: Number(row.id),
     tenantId: row.tenant_id,

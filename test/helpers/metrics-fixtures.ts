@@ -9,19 +9,20 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Db } from '../../src/db/database.js';
+import type { BucketRow } from '../../src/metrics/buckets.js';
 import { sampleRows, type SampleRow } from '../../src/metrics/sample-rows.js';
 import type { SampleEvents } from '../../src/metrics/sample-events.js';
 import type { SeriesType } from '../../src/metrics/series-types.js';
 import { insertMonitor } from '../../src/monitors/monitors.repository.js';
 
-export async function insertMachine(db: Db, input: { tenantId: string; hostname: string; now: number; os?: string }): Promise<string> {
+export async function insertMachine(db: Db, input: { tenantId: string; hostname: string; now: number; os?: string; tags?: string[] }): Promise<string> {
   const id = randomUUID();
   await insertMonitor(db, {
     id,
     tenantId: input.tenantId,
     kind: 'machine',
     name: input.hostname,
-    tags: [],
+    tags: input.tags ?? [],
     isActive: true,
     failureThreshold: 1,
     recoveryThreshold: 1,
@@ -115,15 +116,8 @@ export interface RawSample {
   value: number;
 }
 
-export interface Aggregate {
-  bucket_start: number;
-  count: number;
-  min: number;
-  max: number;
-  sum: number;
-  last: number;
-  last_at: number;
-}
+/** A rollup row without its series id. */
+export type Aggregate = Omit<BucketRow, 'series_id'>;
 
 /** What rollups of `size` must hold, worked out in the test from raw samples (those before `before`). */
 export function aggregateSamples(samples: readonly RawSample[], size: number, before = Infinity): Aggregate[] {

@@ -1,56 +1,28 @@
 /**
- * Machines, series and samples written straight into their tables (as ingestion would store
- * them), so that rule tests depend on the schema only, not on the ingestion code. `announce`
- * then tells the sample events what was stored, as ingestion does after its commit.
+ * Rule tests' fixtures, on the clock's now: machines, series and samples through the series
+ * store's fixtures (metrics-fixtures.ts), bool/string values as ingestion keeps them, and
+ * `announce`, which tells the sample events what was stored, as ingestion does after its commit.
  */
-import { randomUUID } from 'node:crypto';
 import type { Db } from '../../src/db/database.js';
-import { insertMonitor } from '../../src/monitors/monitors.repository.js';
 import type { StoredSample } from '../../src/metrics/sample-events.js';
+import type { SeriesType } from '../../src/metrics/series-types.js';
 import type { TestContext } from './app.js';
+import { insertMachine, insertSamples, insertSeries, type FixtureSeries } from './metrics-fixtures.js';
 
-type SeriesType = 'numeric' | 'bool' | 'string';
-
-export interface SeriesFixture {
-  id: number;
-  tenantId: string;
-  machineId: string;
-  name: string;
-  type: SeriesType;
-  labels: Record<string, string>;
-}
-
-const canonical = (labels: Record<string, string>) => JSON.stringify(Object.fromEntries(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : 1))));
+export type SeriesFixture = FixtureSeries;
 
 export function ruleFixtures(ctx: TestContext) {
   const db: Db = ctx.database.db;
 
   /** A machine (its monitor of kind `machine` and its row), with tags; returns its id. */
-  async function machine(tenantId: string, hostname: string, tags: string[] = []): Promise<string> {
-    const id = randomUUID();
-    const now = ctx.clock.now();
-    await insertMonitor(db, { id, tenantId, kind: 'machine', name: hostname, tags, isActive: true, failureThreshold: 1, recoveryThreshold: 1, intervalSeconds: null, nextDueAt: null, now });
-    await db.insertInto('machines').values({ monitor_id: id, tenant_id: tenantId, hostname, os: 'linux', first_seen_at: now, last_seen_at: now }).execute();
-    return id;
-  }
+  const machine = (tenantId: string, hostname: string, tags: string[] = []): Promise<string> => insertMachine(db, { tenantId, hostname, tags, now: ctx.clock.now() });
 
-  async function series(tenantId: string, machineId: string, name: string, type: SeriesType = 'numeric', labels: Record<string, string> = {}): Promise<SeriesFixture> {
-    const row = await db
-      .insertInto('series')
-      .values({ tenant_id: tenantId, machine_id: machineId, name, labels: canonical(labels), type, unit: null, created_at: ctx.clock.now(), last_at: null, last_num: null, last_text: null })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    return { id: Number(row.id), tenantId, machineId, name, type, labels };
-  }
+  const series = (tenantId: string, machineId: string, name: string, type: SeriesType = 'numeric', labels: Record<string, string> = {}): Promise<SeriesFixture> =>
+    insertSeries(db, { tenantId, machineId, name, type, labels, now: ctx.clock.now() });
 
   /** Numeric samples `[msAgo, value]` before the clock's now; the newest becomes the series' latest. */
-  async function samples(s: SeriesFixture, points: readonly (readonly [number, number])[]): Promise<void> {
-    const now = ctx.clock.now();
-    const rows = points.map(([ago, value]) => ({ series_id: s.id, at: now - ago, value }));
-    await db.insertInto('samples').values(rows).execute();
-    const newest = rows.reduce((a, b) => (b.at > a.at ? b : a));
-    await db.updateTable('series').set({ last_at: newest.at, last_num: newest.value }).where('id', '=', s.id).where((eb) => eb.or([eb('last_at', 'is', null), eb('last_at', '<=', newest.at)])).execute();
-  }
+  const samples = (s: SeriesFixture, points: readonly (readonly [number, number])[]): Promise<void> =>
+    insertSamples(db, s, points.map(([ago, value]) => ({ at: ctx.clock.now() - ago, value })));
 
   /** A bool or string value at the clock's now: a change row when it differs from the latest, and the series' latest. */
   async function value(s: SeriesFixture, v: boolean | string): Promise<void> {
