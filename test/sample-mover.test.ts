@@ -278,4 +278,53 @@ describe.each(TEST_DIALECTS)('recent samples and the sample mover on %s', (diale
     expect(new Map(stored.map((r) => [`${Number(r.series_id)}/${Number(r.at)}`, Number(r.value)]))).toEqual(expected);
     expect(await db().selectFrom('samples_recent').select('series_id').execute()).toEqual([]);
   });
+
+  // Only PostgreSQL has concurrent writers (SQLite runs one transaction at a time).
+  if (dialect === 'postgres') {
+    it('a mover waits for no ingest transaction: what one holds is left for the next pass, so no lock cycle forms', async () => {
+      await start();
+      const statements = createIngestStatements(db());
+      const [a, b, c] = [await newSeries(), await newSeries(), await newSeries()];
+      await insertRecentSamples(db(), a, [
+        { at: t0, value: 1 },
+        { at: t0 + 1000, value: 2 },
+      ]);
+      await insertRecentSamples(db(), b, [{ at: t0, value: 1 }]);
+      await insertRecentSamples(db(), c, [{ at: t0, value: 1 }]);
+      let holding!: () => void;
+      const held = new Promise<void>((resolve) => (holding = resolve));
+      let release!: () => void;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      // An ingest transaction rewrites a's first sample and sets b's unit (locking that row and
+      // b's series row), then, later, writes a's second sample again: the row a mover deletes.
+      const writer = db()
+        .transaction()
+        .execute(async (trx) => {
+          await statements.insertSamples(trx, { ids: [a.id], ats: [t0], nums: [10] });
+          await statements.setUnit.run(trx, { id: b.id, unit: 'ms' });
+          holding();
+          await released;
+          await statements.insertSamples(trx, { ids: [a.id, c.id], ats: [t0 + 1000, t0], nums: [20, 30] });
+        });
+      await held;
+      // A mover that waited for the writer's locks would never return here (the writer waits for this test).
+      const mover = createSampleMover({ db: db() });
+      expect(await mover.moveRange(a.id, c.id + 1)).toEqual({ rows: 2, series: 2 });
+      expect(await tableRows('samples_recent', a)).toEqual([[0, 1]]);
+      expect(await tableRows('samples_recent', b)).toEqual([[0, 1]]);
+      expect(await tableRows('samples', a)).toEqual([[1000, 2]]);
+      expect(await tableRows('samples', c)).toEqual([[0, 1]]);
+      release();
+      await writer;
+
+      expect(await mover.moveRange(a.id, c.id + 1)).toEqual({ rows: 4, series: 3 });
+      expect(await tableRows('samples', a)).toEqual([
+        [0, 10],
+        [1000, 20],
+      ]);
+      expect(await tableRows('samples', b)).toEqual([[0, 1]]);
+      expect(await tableRows('samples', c)).toEqual([[0, 30]]);
+      expect(await db().selectFrom('samples_recent').select('series_id').execute()).toEqual([]);
+    });
+  }
 });

@@ -19,10 +19,16 @@
  * minute. The rate is measured, not inferred from the cycle, so the pace does not oscillate; only
  * on a first pass, with no earlier one to measure from, does a slice's density shorten the cycle.
  *
- * Several processes may run a mover against one PostgreSQL database: a row is moved by the
- * statement that deletes it (DELETE … RETURNING feeds the insert), so two movers never move the
- * same row twice, and a value an agent rewrites meanwhile is either moved or left for the next
- * sweep, never lost.
+ * Several processes may run a mover against one PostgreSQL database, beside ingestion in every
+ * web process. A row is moved by the statement that deletes it (DELETE … RETURNING feeds the
+ * insert), so it is moved once, and a value an agent rewrites meanwhile is either moved or left
+ * for the next sweep, never lost. A mover never waits for anyone else's row locks: it takes the
+ * series it moves, and then their recent rows, with SKIP LOCKED, and leaves what is busy for its
+ * next pass. Waiting is what made lock cycles: an ingest transaction that had rewritten a
+ * recent row (or set a series' unit) and then wanted a row the mover had just deleted, while the
+ * mover waited for the first row. Now only ingestion waits (for a mover's short transaction), so
+ * no cycle can form between movers and writers, nor between two movers (they take disjoint
+ * series).
  */
 import { sql } from 'kysely';
 import { isPostgres, type Db } from '../db/database.js';
@@ -73,9 +79,9 @@ const RETRYABLE = new Set(['40P01', '40001']);
 const POSTGRES_ATTEMPTS = 3;
 
 /**
- * Two movers (two workers) on overlapping slices, with agents rewriting samples meanwhile, can
- * wait on each other's rows in a cycle; PostgreSQL then aborts one, which moved nothing, and it
- * tries again.
+ * The mover itself waits for nobody (see the top of this file), but the rows it writes into
+ * `samples` can still meet another transaction there (retention deleting a late sample's old
+ * page, say); should PostgreSQL abort it in a lock cycle, it moved nothing and tries again.
  */
 async function moveRangePostgres(db: Db, from: number, to: number): Promise<MoveReport> {
   for (let attempt = 1; ; attempt++) {
@@ -87,9 +93,22 @@ async function moveRangePostgres(db: Db, from: number, to: number): Promise<Move
   }
 }
 
+/**
+ * `owned`: the slice's series that have recent samples and that no one else holds (an ingest
+ * transaction changing a unit, another mover), locked until commit: no other mover moves them
+ * meanwhile. `picked`: their recent rows that no ingest transaction is rewriting. A lock taken
+ * FOR NO KEY UPDATE lets ingestion go on inserting samples of these series (its foreign key only
+ * takes KEY SHARE).
+ */
 async function moveRangePostgresOnce(db: Db, from: number, to: number): Promise<MoveReport> {
-  const { rows } = await sql<{ moved_rows: string; moved_series: string }>`with moved as (
-      delete from samples_recent where series_id >= ${from} and series_id < ${to} returning series_id, at, value
+  const { rows } = await sql<{ moved_rows: string; moved_series: string }>`with owned as (
+      select id from series where id in (select series_id from samples_recent where series_id >= ${from} and series_id < ${to})
+      for no key update skip locked
+    ), picked as (
+      select series_id, at from samples_recent where series_id in (select id from owned) for update skip locked
+    ), moved as (
+      delete from samples_recent r using picked where r.series_id = picked.series_id and r.at = picked.at
+      returning r.series_id, r.at, r.value
     ), newest as (
       select distinct on (series_id) series_id, at, value from moved order by series_id, at desc
     ), latest as (
