@@ -145,7 +145,7 @@ export async function buildApp(deps: AppDependencies): Promise<VigieApp> {
   registerSilenceRoutes(app, services, clock);
   registerMaintenanceRoutes(app, services, clock);
   registerAlertEventRoutes(app, services);
-  registerPingRoutes(app, services, config);
+  registerPingRoutes(app, services, config, clock);
   registerHealthchecksV3Routes(app, services, database.db);
   registerMonitoringRoutes(app, services, { config, probes, clock });
   registerBadgeRoutes(app, services);

@@ -23,6 +23,10 @@ export interface Config {
   readonly bodyLimitBytes: number;
   readonly pingBodyLimitBytes: number;
   readonly loginRateLimitPerMinute: number;
+  /** Pings one check may receive per minute (per web process); 0: no limit. */
+  readonly pingRateLimitPerMinute: number;
+  /** Pings naming no check (404) or malformed (400) one client address may send per minute before all its pings get 429; 0: no limit. */
+  readonly pingMissRateLimitPerMinute: number;
   readonly trustProxy: boolean;
   readonly checkConcurrency: number;
   readonly resultsRetentionDays: number;
@@ -158,6 +162,8 @@ export const ENV_VARIABLES = {
   bodyLimitBytes: variable('BODY_LIMIT_BYTES', String(1024 * 1024), integer(1024, 512 * 1024 * 1024)),
   pingBodyLimitBytes: variable('PING_BODY_LIMIT_BYTES', '100000', integer(0, 10 * 1024 * 1024)),
   loginRateLimitPerMinute: variable('LOGIN_RATE_LIMIT_PER_MINUTE', '10', integer(1, 100_000)),
+  pingRateLimitPerMinute: variable('PING_RATE_LIMIT_PER_MINUTE', '600', integer(0, 100_000_000)),
+  pingMissRateLimitPerMinute: variable('PING_MISS_RATE_LIMIT_PER_MINUTE', '120', integer(0, 100_000_000)),
   trustProxy: variable('TRUST_PROXY', 'false', boolean),
   checkConcurrency: variable('CHECK_CONCURRENCY', '100', integer(1, 10_000)),
   resultsRetentionDays: variable('RESULTS_RETENTION_DAYS', '7', integer(1, 3650)),

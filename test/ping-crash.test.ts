@@ -39,7 +39,8 @@ interface V3Check {
 
 describe('pings across a SIGKILL', () => {
   const cwd = tempWorkDir();
-  const env = { DATABASE_URL: 'sqlite:./data/vigie.db', SECRET_KEY: 'ping-crash-secret-ping-crash-secret-012345' };
+  // The burst sends hundreds of pings per check within the minute: the per-check limit is off here.
+  const env = { DATABASE_URL: 'sqlite:./data/vigie.db', SECRET_KEY: 'ping-crash-secret-ping-crash-secret-012345', PING_RATE_LIMIT_PER_MINUTE: '0' };
   const headers = { 'x-api-key': 'dev-apikey-123', 'content-type': 'application/json' };
   let server: ServeProcess | undefined;
 

@@ -43,10 +43,11 @@ describe.each(TEST_DIALECTS)('heartbeat pings on %s', (dialect) => {
   const createCheck = (input: Partial<HeartbeatInput> = {}, tenantId = tenant.tenantId) => ctx.services.heartbeats.create(tenantId, heartbeatInput(input));
 
   type Method = 'GET' | 'POST' | 'HEAD';
-  const ping = (url: string, options: { method?: Method; body?: string | Buffer; contentType?: string } = {}) =>
+  const ping = (url: string, options: { method?: Method; body?: string | Buffer; contentType?: string; from?: string } = {}) =>
     ctx.app.inject({
       method: options.method ?? (options.body === undefined ? 'GET' : 'POST'),
       url,
+      ...(options.from !== undefined && { remoteAddress: options.from }),
       ...(options.body !== undefined && { payload: options.body, headers: { 'content-type': options.contentType ?? 'text/plain' } }),
     });
 
@@ -563,6 +564,69 @@ describe.each(TEST_DIALECTS)('heartbeat pings on %s', (dialect) => {
       await ctx.services.delivery.deliverDue();
       expect(standIn.recorded).toHaveLength(2);
       expect(JSON.parse(standIn.recorded[1]!.body).items[0]).toMatchObject({ monitor_id: id, monitor_kind: 'heartbeat', from_state: 'down', to_state: 'up', down_for_ms: 5000 });
+    });
+  });
+
+  describe('rate limits', () => {
+    const MINUTE = 60_000;
+    /** Seconds left in the clock's current minute, as Retry-After gives them. */
+    const secondsToNextMinute = () => Math.ceil((MINUTE - (ctx.clock.now() % MINUTE)) / 1000);
+    const refusedCount = async (reason: string) => {
+      const exposition = (await ctx.app.inject({ method: 'GET', url: '/metrics' })).body;
+      const line = exposition.split('\n').find((l) => l.startsWith(`vigie_pings_refused_total{reason="${reason}"}`));
+      return line === undefined ? 0 : Number(line.split(' ').at(-1));
+    };
+    function expectRefused(response: LightMyRequestResponse) {
+      expectAnswer(response, 429, 'rate limit exceeded');
+      expect(response.headers['retry-after']).toBe(String(secondsToNextMinute()));
+    }
+
+    it('refuses pings past PING_RATE_LIMIT_PER_MINUTE for one check with 429 and Retry-After, stores none of them, and takes them again the next minute', async () => {
+      await start({ PING_RATE_LIMIT_PER_MINUTE: '3' });
+      ctx.clock.advance(20_000);
+      const key = await ctx.services.heartbeats.pingKey(tenant.tenantId);
+      const busy = await createCheck({ slug: 'busy' });
+      const quiet = await createCheck({ name: 'quiet' });
+
+      expectOk(await ping(`/ping/${busy.pingUuid}/start`));
+      expectOk(await ping(`/ping/${busy.pingUuid}`));
+      expectOk(await ping(`/ping/${busy.pingUuid}/log`, { body: 'third' }));
+      expectRefused(await ping(`/ping/${busy.pingUuid}/fail`, { body: 'refused' }));
+      expectRefused(await ping(`/ping/${busy.pingUuid}`, { from: '10.0.0.7' })); // per check, whoever sends it
+      expect((await pingRows(busy.id)).map((r) => r.kind)).toEqual(['start', 'success', 'log']);
+      expect(await check(busy.id)).toMatchObject({ status: 'up', nPings: 3 });
+      expect(await refusedCount('check_rate')).toBe(2);
+
+      // Another check has its own count; so has the slug URL (counted by the URL's check, before any lookup).
+      for (let i = 0; i < 3; i++) expectOk(await ping(`/ping/${quiet.pingUuid}`));
+      for (let i = 0; i < 3; i++) expectOk(await ping(`/ping/${key}/busy`));
+      expectRefused(await ping(`/ping/${key}/busy/fail`));
+      expect(await check(busy.id)).toMatchObject({ nPings: 6, status: 'up' });
+
+      ctx.clock.advance(secondsToNextMinute() * 1000);
+      expectOk(await ping(`/ping/${busy.pingUuid}/fail`));
+      expect(await check(busy.id)).toMatchObject({ nPings: 7, status: 'down' });
+    });
+
+    it('an address past PING_MISS_RATE_LIMIT_PER_MINUTE unknown or malformed ping URLs gets 429 for every ping until the minute ends; other addresses do not', async () => {
+      await start({ PING_MISS_RATE_LIMIT_PER_MINUTE: '3' });
+      const key = await ctx.services.heartbeats.pingKey(tenant.tenantId);
+      const { id, pingUuid } = await createCheck({ slug: 'nightly' });
+      const scanner = '203.0.113.9';
+
+      expectOk(await ping(`/ping/${pingUuid}`, { from: scanner })); // a ping that finds its check is no miss
+      expectAnswer(await ping(`/ping/${randomUUID()}`, { from: scanner }), 404, 'not found');
+      expectAnswer(await ping('/ping/not-a-uuid', { from: scanner }), 400, 'invalid url format');
+      expectAnswer(await ping(`/ping/${key}/no-such-slug`, { from: scanner }), 404, 'not found');
+      expectRefused(await ping(`/ping/${randomUUID()}`, { from: scanner }));
+      expectRefused(await ping(`/ping/${pingUuid}`, { from: scanner }));
+      expectOk(await ping(`/ping/${pingUuid}`, { from: '203.0.113.10' }));
+      expect(await check(id)).toMatchObject({ nPings: 2 });
+      expect(await refusedCount('client_misses')).toBe(2);
+
+      ctx.clock.advance(secondsToNextMinute() * 1000);
+      expectOk(await ping(`/ping/${pingUuid}`, { from: scanner }));
+      expect(await check(id)).toMatchObject({ nPings: 3 });
     });
   });
 

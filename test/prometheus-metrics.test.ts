@@ -110,6 +110,7 @@ const VIGIE_FAMILIES = {
   vigie_checks_run_total: 'counter',
   vigie_check_lag_seconds: 'histogram',
   vigie_pings_received_total: 'counter',
+  vigie_pings_refused_total: 'counter',
   vigie_ingested_samples_total: 'counter',
   vigie_flips_total: 'counter',
   vigie_notification_attempts_total: 'counter',

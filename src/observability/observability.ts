@@ -67,6 +67,12 @@ export function createObservability({ db, clock, sampleEvents }: ObservabilityOp
     labelNames: ['kind'] as const,
     registers: [registry],
   });
+  const refusedPings = new Counter({
+    name: 'vigie_pings_refused_total',
+    help: 'Heartbeat pings refused with 429, not stored: check_rate (PING_RATE_LIMIT_PER_MINUTE), client_misses (PING_MISS_RATE_LIMIT_PER_MINUTE).',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+  });
   const samples = new Counter({
     name: 'vigie_ingested_samples_total',
     help: 'Agent metric samples durably stored, by type (numeric, bool, string).',
@@ -133,6 +139,9 @@ export function createObservability({ db, clock, sampleEvents }: ObservabilityOp
     },
     pingReceived(kind: string): void {
       pings.inc({ kind });
+    },
+    pingRefused(reason: 'check_rate' | 'client_misses'): void {
+      refusedPings.inc({ reason });
     },
     flipWritten(flip: Pick<Flip, 'toState'>): void {
       flips.inc({ to_state: flip.toState });

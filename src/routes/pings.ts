@@ -5,10 +5,20 @@
  * Healthchecks gives them ("OK", "not found", "invalid url format"). The body (any content
  * type) is kept up to PING_BODY_LIMIT_BYTES, announced in `Ping-Body-Limit`; the rest is read
  * and dropped, never refused. The answer is sent only once the ping is committed.
+ *
+ * Rate limits (ARCHITECTURE's security rules), answered 429 "rate limit exceeded" with
+ * Retry-After, the ping not stored:
+ * - PING_RATE_LIMIT_PER_MINUTE pings per check URL (a job stuck in a loop), counted before the
+ *   check is looked up, so a check's UUID URL and its slug URL count apart;
+ * - PING_MISS_RATE_LIMIT_PER_MINUTE malformed or unknown ping URLs per client address, past which
+ *   every ping from that address is refused until the minute ends: each miss costs a lookup, so
+ *   a flood of them would cost the other clients' pings.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
+import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
+import { createWindowCounter } from '../http/window-counter.js';
 import type { VigieApp } from '../http/types.js';
 import type { PingKind } from '../heartbeats/pings.js';
 import type { Services } from '../services.js';
@@ -34,8 +44,13 @@ interface RawBody {
   size: number;
 }
 
-export function registerPingRoutes(app: VigieApp, services: Services, config: Config): void {
+const MINUTE_MS = 60_000;
+
+export function registerPingRoutes(app: VigieApp, services: Services, config: Config, clock: Clock): void {
   const limit = config.pingBodyLimitBytes;
+  const now = () => clock.now();
+  const checkPings = createWindowCounter({ limit: config.pingRateLimitPerMinute, windowMs: MINUTE_MS, now });
+  const clientMisses = createWindowCounter({ limit: config.pingMissRateLimitPerMinute, windowMs: MINUTE_MS, now });
 
   app.register(async (scope) => {
     // Any content type: the body is the job's output, kept as text up to the limit.
@@ -62,14 +77,28 @@ export function registerPingRoutes(app: VigieApp, services: Services, config: Co
     const answer = (reply: FastifyReply, status: number, text: string) =>
       reply.status(status).header('content-type', 'text/plain; charset=utf-8').header('ping-body-limit', String(limit)).send(text);
 
-    async function handle(request: FastifyRequest, reply: FastifyReply, locate: () => Promise<Located>, suffix: string | undefined) {
+    const refuse = (reply: FastifyReply, retryAfterSeconds: number, reason: 'check_rate' | 'client_misses') => {
+      services.observability.pingRefused(reason);
+      return answer(reply.header('retry-after', String(retryAfterSeconds)), 429, 'rate limit exceeded');
+    };
+    const miss = (request: FastifyRequest, reply: FastifyReply, status: 400 | 404) => {
+      clientMisses.hit(request.ip);
+      return answer(reply, status, status === 400 ? 'invalid url format' : 'not found');
+    };
+
+    /** `checkKey`: the check as the URL names it (UUID, or ping key and slug), for its rate limit. */
+    async function handle(request: FastifyRequest, reply: FastifyReply, checkKey: string, locate: () => Promise<Located>, suffix: string | undefined) {
+      const blocked = clientMisses.exceeded(request.ip);
+      if (blocked) return refuse(reply, blocked, 'client_misses');
       const parsed = parseSuffix(suffix);
       const query = request.query as { rid?: string };
       const rid = query.rid ?? null;
-      if (!parsed || (rid !== null && !UUID.test(rid))) return answer(reply, 400, 'invalid url format');
+      if (!parsed || (rid !== null && !UUID.test(rid))) return miss(request, reply, 400);
+      const limited = checkPings.hit(checkKey);
+      if (limited) return refuse(reply, limited, 'check_rate');
       const pingUuid = await locate();
-      if (pingUuid === 'bad') return answer(reply, 400, 'invalid url format');
-      if (pingUuid === null) return answer(reply, 404, 'not found');
+      if (pingUuid === 'bad') return miss(request, reply, 400);
+      if (pingUuid === null) return miss(request, reply, 404);
       const body = request.body as RawBody | undefined;
       const recorded = await services.pings.record({
         pingUuid,
@@ -84,7 +113,7 @@ export function registerPingRoutes(app: VigieApp, services: Services, config: Co
       });
       if (recorded === 'recorded') services.observability.pingReceived(parsed.kind);
       // A check limited to POST ignores HEAD and GET pings: Healthchecks answers them, records nothing.
-      return recorded === 'not_found' ? answer(reply, 404, 'not found') : answer(reply, 200, 'OK');
+      return recorded === 'not_found' ? miss(request, reply, 404) : answer(reply, 200, 'OK');
     }
 
     /**
@@ -105,7 +134,7 @@ export function registerPingRoutes(app: VigieApp, services: Services, config: Co
       tags: ['pings'],
       summary,
       description: 'HEAD, GET or POST; the body (any content type) is stored with the ping. Query: rid=<uuid> pairs a start with its end; create=1 (slug URLs) creates the check.',
-      response: { 200: text('OK'), 400: text('invalid url format'), 404: text('not found') },
+      response: { 200: text('OK'), 400: text('invalid url format'), 404: text('not found'), 429: text('rate limit exceeded') },
     });
     // No access log line per ping (two JSON lines each, at thousands of pings a second, would
     // drown the log and cost as much as storing the ping); failures are still logged.
@@ -115,7 +144,10 @@ export function registerPingRoutes(app: VigieApp, services: Services, config: Co
       url: '/ping/:first',
       ...options,
       schema: schema('Ping a check by its UUID: success'),
-      handler: (request, reply) => handle(request, reply, () => byUuid((request.params as { first: string }).first), undefined),
+      handler: (request, reply) => {
+        const { first } = request.params as { first: string };
+        return handle(request, reply, first, () => byUuid(first), undefined);
+      },
     });
     scope.route({
       method: methods,
@@ -125,8 +157,8 @@ export function registerPingRoutes(app: VigieApp, services: Services, config: Co
       handler: (request, reply) => {
         const { first, second } = request.params as { first: string; second: string };
         // `/ping/{uuid}/{suffix}` or `/ping/{ping_key}/{slug}`: a ping key is never a UUID.
-        if (UUID.test(first)) return handle(request, reply, () => byUuid(first), second);
-        return handle(request, reply, () => bySlug(request, first, second), undefined);
+        if (UUID.test(first)) return handle(request, reply, first, () => byUuid(first), second);
+        return handle(request, reply, `${first}/${second}`, () => bySlug(request, first, second), undefined);
       },
     });
     scope.route({
@@ -136,7 +168,7 @@ export function registerPingRoutes(app: VigieApp, services: Services, config: Co
       schema: schema('/ping/{ping_key}/{slug}/{start|fail|log|0-255}'),
       handler: (request, reply) => {
         const { first, second, third } = request.params as { first: string; second: string; third: string };
-        return handle(request, reply, () => bySlug(request, first, second), third);
+        return handle(request, reply, `${first}/${second}`, () => bySlug(request, first, second), third);
       },
     });
   });
