@@ -175,20 +175,32 @@ describe.each(TEST_DIALECTS)('error responses on %s', (dialect) => {
     expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
   });
 
-  it('500 when the database is gone: a fixed message and the request id, no stack', async () => {
+  it('503 with Retry-After when the database is gone: a fixed message and the request id, no stack', async () => {
     const { ctx, headers } = await start();
     expect((await ctx.app.inject({ method: 'GET', url: '/api/v1/settings', headers })).statusCode).toBe(200);
     await ctx.database.close();
 
     const response = await ctx.app.inject({ method: 'GET', url: '/api/v1/settings', headers });
-    expect(response.statusCode).toBe(500);
+    expect(response.statusCode).toBe(503);
+    expect(response.headers['retry-after']).toBe('5');
     const requestId = response.headers['x-request-id'];
     expect(requestId).toMatch(UUID);
-    expect(response.json()).toEqual({ detail: 'Internal server error', request_id: requestId });
+    expect(response.json()).toEqual({ detail: 'The database is unavailable; retry in a few seconds', request_id: requestId });
     expect(response.body).not.toMatch(/stack|\bat |destroyed|sqlite|postgres|pool/i);
 
     const tagged = await ctx.app.inject({ method: 'GET', url: '/api/v1/settings', headers: { ...headers, 'x-request-id': 'abc-123' } });
-    expect(tagged.json()).toEqual({ detail: 'Internal server error', request_id: 'abc-123' });
+    expect(tagged.json()).toEqual({ detail: 'The database is unavailable; retry in a few seconds', request_id: 'abc-123' });
+  });
+
+  it('500 for an error that is not the client\u2019s nor a passing outage (a table gone): a fixed message and the request id, no stack', async () => {
+    const { ctx, headers } = await start();
+    await ctx.database.db.schema.dropTable('tenant_settings').execute();
+
+    const response = await ctx.app.inject({ method: 'GET', url: '/api/v1/settings', headers });
+    expect(response.statusCode).toBe(500);
+    expect(response.headers['retry-after']).toBeUndefined();
+    expect(response.json()).toEqual({ detail: 'Internal server error', request_id: response.headers['x-request-id'] });
+    expect(response.body).not.toMatch(/stack|\bat |tenant_settings|sqlite|postgres/i);
   });
 
   it('every response carries X-Request-Id: a safe one from the caller is kept, an unsafe one replaced', async () => {

@@ -1,10 +1,12 @@
 /**
  * The one place where errors become HTTP responses, all of the shape `{"detail": …}` (plus
  * `error` under `/api/v3/`, where Healthchecks' clients look for it).
- * A client's mistake maps to its 4xx; anything else is a 500 that is logged with its stack and
- * answered with only the request id.
+ * A client's mistake maps to its 4xx; a database that cannot serve now (unreachable, shutting
+ * down, locked, out of disk) to a 503 with Retry-After, so that clients retry; anything else is
+ * a 500 that is logged with its stack and answered with only the request id.
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { isDatabaseUnavailable } from '../db/errors.js';
 import { AppError, type FieldProblem } from '../errors.js';
 import type { VigieApp } from './types.js';
 
@@ -83,6 +85,9 @@ function send(reply: FastifyReply, status: number, detail: unknown) {
   return reply.status(status).send(healthchecks ? { detail, error: healthchecksError(detail) } : { detail });
 }
 
+/** What a 503 for an unavailable database asks clients to wait. */
+const DATABASE_RETRY_AFTER_SECONDS = 5;
+
 export function installErrorHandling(app: VigieApp): void {
   app.setErrorHandler((error: FastifyError & { detail?: unknown }, request: FastifyRequest, reply: FastifyReply) => {
     if (error instanceof AppError) return send(reply, error.statusCode, error.detail);
@@ -104,6 +109,11 @@ export function installErrorHandling(app: VigieApp): void {
     }
     const status = error.statusCode ?? 500;
     if (status >= 400 && status < 500) return send(reply, status, error.detail ?? error.message);
+    if (isDatabaseUnavailable(error)) {
+      request.log.error({ err: error }, 'the database is unavailable');
+      reply.header('retry-after', String(DATABASE_RETRY_AFTER_SECONDS));
+      return reply.status(503).send({ detail: 'The database is unavailable; retry in a few seconds', request_id: request.id });
+    }
     request.log.error({ err: error }, 'unhandled error');
     return reply.status(500).send({ detail: 'Internal server error', request_id: request.id });
   });
