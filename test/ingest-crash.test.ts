@@ -1,6 +1,6 @@
 /**
  * No acknowledged ingest batch is lost, and none is half stored, when the server dies mid-flood
- * (issue 6). A real `vigie serve` on SQLite takes batches from 16 agents (each its own hostname
+ * (issue 6). A real `vigie serve`, on SQLite and on PostgreSQL, takes batches from 16 agents (each its own hostname
  * and keep-alive connection, each batch a new X-Ingest-Id and a new `ts`: 200 numeric metrics and
  * a string metric whose value changes every batch). Once some hundreds of batches are answered
  * it is killed with SIGKILL (no shutdown, no flush), then restarted on the same data directory.
@@ -15,15 +15,19 @@
  * connections), otherwise it would prove nothing.
  *
  * SIGKILL leaves the operating system's page cache intact, so this does not test fsync
- * (synchronous=FULL does that against power loss, which a test cannot simulate).
+ * (synchronous=FULL does that against power loss, which a test cannot simulate). On PostgreSQL
+ * the server process is the one killed; the database server lives on, as it would.
  */
 import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DatabaseTarget } from '../src/db/database-url.js';
+import { openDatabase } from '../src/db/database.js';
 import { runCli, startServe, tempWorkDir, type ServeProcess } from './helpers/cli.js';
+import { createTestDatabase, TEST_DIALECTS, type TestDatabase } from './helpers/databases.js';
 import { sendOnce, type Answer } from './helpers/keep-alive-request.js';
 
 const AGENTS = 16;
@@ -51,17 +55,25 @@ function makeBatch(hostname: string, n: number, ts: number): Batch {
   return { hostname, ingestId: randomUUID(), ts, body: JSON.stringify({ machine: { hostname, os: 'linux' }, metrics, sent_at: new Date(ts).toISOString() }) };
 }
 
-describe('ingestion across a SIGKILL', () => {
+describe.each(TEST_DIALECTS)('ingestion across a SIGKILL on %s', (dialect) => {
   const cwd = tempWorkDir();
   const env = { DATABASE_URL: 'sqlite:./data/vigie.db', SECRET_KEY: 'ingest-crash-secret-ingest-crash-secret-0123' };
+  let target: DatabaseTarget = { dialect: 'sqlite', path: join(cwd, 'data/vigie.db') };
   let server: ServeProcess | undefined;
+  let database: TestDatabase | undefined;
 
   beforeAll(async () => {
+    if (dialect === 'postgres') {
+      database = await createTestDatabase('postgres');
+      env.DATABASE_URL = database.url;
+      target = database.target;
+    }
     expect((await runCli(['bootstrap', '--dev'], { cwd, env })).code).toBe(0);
   });
 
   afterAll(async () => {
     if (server?.child.exitCode === null) await server.stop('SIGKILL');
+    await database?.drop();
     rmSync(cwd, { recursive: true, force: true });
   });
 
@@ -130,30 +142,35 @@ describe('ingestion across a SIGKILL', () => {
     again.destroy();
     expect(await server.stop()).toBe(0);
 
-    const db = new Database(join(cwd, 'data/vigie.db'), { readonly: true });
+    const { db, close } = await openDatabase(target);
     try {
-      const ingestIds = new Set((db.prepare('select ingest_id from ingest_batches').all() as { ingest_id: string }[]).map((r) => r.ingest_id));
+      const ingestIds = new Set((await db.selectFrom('ingest_batches').select('ingest_id').execute()).map((r) => r.ingest_id));
       // A sample is in samples, or in samples_recent when the mover had not taken it yet (a
       // time is never in both here: each batch has its own).
-      const samplesAt = db.prepare(
-        'select count(*) as n from (select series_id, at from samples union all select series_id, at from samples_recent) s ' +
-          'join series on series.id = s.series_id join machines on machines.monitor_id = series.machine_id where machines.hostname = ? and s.at = ?',
-      );
-      const changeAt = db.prepare(
-        "select value from series_changes join series on series.id = series_changes.series_id join machines on machines.monitor_id = series.machine_id where machines.hostname = ? and series.name = 'batch_no' and series_changes.at = ?",
-      );
-      const stored = (batch: Batch) => ({
+      const samplesAt = async (hostname: string, at: number) =>
+        Number(
+          (
+            await sql<{ n: number | string }>`select count(*) as n from (select series_id, at from samples union all select series_id, at from samples_recent) s
+              join series on series.id = s.series_id join machines on machines.monitor_id = series.machine_id where machines.hostname = ${hostname} and s.at = ${at}`.execute(db)
+          ).rows[0]!.n,
+        );
+      const changeAt = async (hostname: string, at: number) =>
+        (
+          await sql<{ value: string }>`select value from series_changes join series on series.id = series_changes.series_id
+            join machines on machines.monitor_id = series.machine_id where machines.hostname = ${hostname} and series.name = 'batch_no' and series_changes.at = ${at}`.execute(db)
+        ).rows[0]?.value ?? null;
+      const stored = async (batch: Batch) => ({
         ingestId: ingestIds.has(batch.ingestId),
-        samples: (samplesAt.get(batch.hostname, batch.ts) as { n: number }).n,
-        change: (changeAt.get(batch.hostname, batch.ts) as { value: string } | undefined)?.value ?? null,
+        samples: await samplesAt(batch.hostname, batch.ts),
+        change: await changeAt(batch.hostname, batch.ts),
       });
       for (const batch of acknowledged) {
         const n = JSON.parse(batch.body).metrics.at(-1).value as string;
-        expect(stored(batch), `${batch.hostname} at ${batch.ts}`).toEqual({ ingestId: true, samples: METRICS, change: n });
+        expect(await stored(batch), `${batch.hostname} at ${batch.ts}`).toEqual({ ingestId: true, samples: METRICS, change: n });
       }
       let storedUnanswered = 0;
       for (const batch of unanswered) {
-        const found = stored(batch);
+        const found = await stored(batch);
         const n = JSON.parse(batch.body).metrics.at(-1).value as string;
         if (found.ingestId) storedUnanswered++;
         expect([{ ingestId: false, samples: 0, change: null }, { ingestId: true, samples: METRICS, change: n }], `${batch.hostname} at ${batch.ts}`).toContainEqual(found);
@@ -161,7 +178,7 @@ describe('ingestion across a SIGKILL', () => {
       // Nothing was stored twice: one ingest id per stored batch, the fresh one included.
       expect(ingestIds.size).toBe(acknowledged.length + storedUnanswered + 1);
     } finally {
-      db.close();
+      await close();
     }
   });
 });

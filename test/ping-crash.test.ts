@@ -1,6 +1,6 @@
 /**
  * No acknowledged ping is lost when the server dies mid-burst (issue 5). A real `vigie serve`
- * process on SQLite takes a burst of pings over 20 heartbeat checks from 64 keep-alive
+ * process, on SQLite and on PostgreSQL, takes a burst of pings over 20 heartbeat checks from 64 keep-alive
  * connections; after some hundreds are answered `200 OK` it is killed with SIGKILL (no shutdown,
  * no flush). Restarted on the same data directory, every check must have stored at least as many
  * pings as were acknowledged for it. A ping that was sent but never answered may or may not have
@@ -12,7 +12,8 @@
  * What it proves: the answer is sent only after the ping's transaction has committed (an answer
  * sent from a batch still being written would be lost with the process). SIGKILL leaves the
  * operating system's page cache intact, so this does not test fsync (synchronous=FULL does that
- * against power loss, which a test cannot simulate).
+ * against power loss, which a test cannot simulate). On PostgreSQL the server process is the one
+ * killed; the database server lives on, as it would.
  *
  * Ping URLs come from the `ping_url` the API gives, and stored pings are counted through the API
  * (`n_pings`): the test assumes nothing about how a ping URL maps to a check.
@@ -21,6 +22,7 @@ import { rmSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, startServe, tempWorkDir, type ServeProcess } from './helpers/cli.js';
+import { createTestDatabase, TEST_DIALECTS, type TestDatabase } from './helpers/databases.js';
 import { sendOnce } from './helpers/keep-alive-request.js';
 
 const CHECKS = 20;
@@ -37,19 +39,25 @@ interface V3Check {
   n_pings: number;
 }
 
-describe('pings across a SIGKILL', () => {
+describe.each(TEST_DIALECTS)('pings across a SIGKILL on %s', (dialect) => {
   const cwd = tempWorkDir();
   // The burst sends hundreds of pings per check within the minute: the per-check limit is off here.
   const env = { DATABASE_URL: 'sqlite:./data/vigie.db', SECRET_KEY: 'ping-crash-secret-ping-crash-secret-012345', PING_RATE_LIMIT_PER_MINUTE: '0' };
   const headers = { 'x-api-key': 'dev-apikey-123', 'content-type': 'application/json' };
   let server: ServeProcess | undefined;
+  let database: TestDatabase | undefined;
 
   beforeAll(async () => {
+    if (dialect === 'postgres') {
+      database = await createTestDatabase('postgres');
+      env.DATABASE_URL = database.url;
+    }
     expect((await runCli(['bootstrap', '--dev'], { cwd, env })).code).toBe(0);
   });
 
   afterAll(async () => {
     if (server?.child.exitCode === null) await server.stop('SIGKILL');
+    await database?.drop();
     rmSync(cwd, { recursive: true, force: true });
   });
 
