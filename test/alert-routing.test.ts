@@ -225,9 +225,11 @@ describe.each(TEST_DIALECTS)('alert routing on %s', (dialect) => {
 
     standIn.reset();
     expect((await t.json('PATCH', `/api/v1/monitors/${none}`, { channel_ids: null })).channel_ids).toBeNull();
-    await t.record(none, 'up', 'HTTP 200');
+    await t.record(none, 'up', 'HTTP 200'); // nobody was told of that failure: nobody hears of its end
+    expect(await t.flush()).toEqual({ routed: { events: 1, queued: 0 }, sent: 0 });
+    await t.record(none, 'down', 'refused');
     expect(await t.flush()).toEqual({ routed: { events: 1, queued: 2 }, sent: 2 });
-    expect(seen()).toEqual(['/hook-a api-2:up', '/hook-b api-2:up']);
+    expect(seen()).toEqual(['/hook-a api-2:down', '/hook-b api-2:down']);
   });
 
   it("a channel with severities ['critical'] skips a warning flip and gets the down", async () => {
@@ -270,6 +272,30 @@ describe.each(TEST_DIALECTS)('alert routing on %s', (dialect) => {
     expect(seen()).toEqual(['/hook-all api-1:down', '/hook-all api-1:up', '/hook-quiet api-1:down']);
   });
 
+  it('a recovery goes only to the channels told of its incident: not to one added since, nor to one whose filters skipped it all', async () => {
+    const t = await start({ alert_grouping_enabled: false });
+    await t.channel('all');
+    await t.channel('crit', { severities: ['critical'] });
+    await t.channel('web', { tags: ['web'] });
+    const id = await t.monitor('db-1', ['db']);
+    await t.record(id, 'warning', 'slow: 2100 ms');
+    await t.record(id, 'down', 'refused');
+    expect(await t.flush()).toEqual({ routed: { events: 2, queued: 3 }, sent: 3 });
+    expect(seen()).toEqual(['/hook-all db-1:warning', '/hook-all db-1:down', '/hook-crit db-1:down'].sort());
+    await t.channel('late');
+
+    standIn.reset();
+    await t.record(id, 'up', 'HTTP 200');
+    expect(await t.flush()).toEqual({ routed: { events: 1, queued: 2 }, sent: 2 });
+    expect(seen()).toEqual(['/hook-all db-1:up', '/hook-crit db-1:up']);
+    // The next incident reaches the channel added meanwhile, and so does its end.
+    standIn.reset();
+    await t.record(id, 'down', 'refused');
+    await t.record(id, 'up', 'HTTP 200');
+    expect(await t.flush()).toEqual({ routed: { events: 2, queued: 6 }, sent: 6 });
+    expect(seen()).toEqual(['/hook-all db-1:down', '/hook-all db-1:up', '/hook-crit db-1:down', '/hook-crit db-1:up', '/hook-late db-1:down', '/hook-late db-1:up']);
+  });
+
   it('a tag silence suppresses the db monitor (suppressed_by) but not the other; alerts flow after ends_at', async () => {
     const t = await start({ alert_grouping_enabled: false });
     await t.channel('a');
@@ -299,9 +325,11 @@ describe.each(TEST_DIALECTS)('alert routing on %s', (dialect) => {
     standIn.reset();
     t.c.clock.set(now + 60 * MIN);
     expect((await t.json('GET', `/api/v1/silences/${silence.id}`)).state).toBe('expired');
-    await t.record(db, 'up', 'HTTP 200');
+    await t.record(db, 'up', 'HTTP 200'); // the end of a failure nobody was told of goes to nobody
+    expect(await t.flush()).toEqual({ routed: { events: 1, queued: 0 }, sent: 0 });
+    await t.record(db, 'down', 'refused');
     expect(await t.flush()).toEqual({ routed: { events: 1, queued: 1 }, sent: 1 });
-    expect(seen()).toEqual(['/hook-a db-1:up']);
+    expect(seen()).toEqual(['/hook-a db-1:down']);
   });
 
   it('a regex matcher is anchored (api-.* silences api-1, not my-api-1); expire ends it at once', async () => {
@@ -319,9 +347,10 @@ describe.each(TEST_DIALECTS)('alert routing on %s', (dialect) => {
     standIn.reset();
     t.c.clock.advance(MIN);
     expect(await t.json('POST', `/api/v1/silences/${silence.id}/expire`)).toMatchObject({ state: 'expired', ends_at: iso(t.c.clock.now()) });
-    await t.record(api, 'up', 'HTTP 200');
-    expect(await t.flush()).toEqual({ routed: { events: 1, queued: 1 }, sent: 1 });
-    expect(seen()).toEqual(['/hook-a api-1:up']);
+    await t.record(api, 'up', 'HTTP 200'); // its failure was silenced: its end goes to nobody
+    await t.record(api, 'down', 'refused');
+    expect(await t.flush()).toEqual({ routed: { events: 2, queued: 1 }, sent: 1 });
+    expect(seen()).toEqual(['/hook-a api-1:down']);
   });
 
   it('a != matcher silences the monitors without the tag; a pending silence suppresses nothing', async () => {

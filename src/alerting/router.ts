@@ -6,6 +6,10 @@
  * channels' severity, tag and send_resolved filters), and queues one message per event and
  * channel — or, with grouping on, adds the event to the channel's open group (Alertmanager's
  * group_wait and group_interval).
+ *
+ * A recovery goes only to the channels that were told of the incident it ends (as Alertmanager
+ * resolves only what it notified): not to a channel added since, nor after a failure that a
+ * silence or maintenance window held back, nor to a channel whose filters skipped the failure.
  */
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.js';
@@ -80,6 +84,19 @@ export function channelsFor(event: Pick<AlertEventsTable, 'to_state' | 'severity
   );
 }
 
+/** The channels that got (or are queued to get) a message about an earlier event of this incident. */
+async function channelsToldOf(trx: Db, event: Pick<AlertEventsTable, 'id' | 'incident_id'>): Promise<Set<string>> {
+  const rows = await trx
+    .selectFrom('notification_items')
+    .innerJoin('alert_events', 'alert_events.id', 'notification_items.event_id')
+    .select('notification_items.channel_id')
+    .distinct()
+    .where('alert_events.incident_id', '=', event.incident_id)
+    .where('alert_events.id', '!=', event.id)
+    .execute();
+  return new Set(rows.map((row) => row.channel_id));
+}
+
 export interface AlertRouterOptions {
   db: Db;
   clock: Clock;
@@ -146,7 +163,12 @@ export function createAlertRouter({ db, clock }: AlertRouterOptions) {
             await trx.updateTable('alert_events').set({ suppressed_by: suppressedBy }).where('id', '=', event.id).execute();
             continue;
           }
-          for (const channel of channelsFor(event, monitor, tenant.channels)) {
+          let channels = channelsFor(event, monitor, tenant.channels);
+          if (endsFailure(event.to_state) && event.incident_id !== null && channels.length > 0) {
+            const told = await channelsToldOf(trx, event);
+            channels = channels.filter((channel) => told.has(channel.id));
+          }
+          for (const channel of channels) {
             await enqueue(trx, event, channel, tenant.grouping, now);
             queued++;
           }
