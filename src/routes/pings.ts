@@ -8,8 +8,8 @@
  *
  * Rate limits (ARCHITECTURE's security rules), answered 429 "rate limit exceeded" with
  * Retry-After, the ping not stored:
- * - PING_RATE_LIMIT_PER_MINUTE pings per check URL (a job stuck in a loop), counted before the
- *   check is looked up, so a check's UUID URL and its slug URL count apart;
+ * - PING_RATE_LIMIT_PER_MINUTE pings per check (a job stuck in a loop), by its UUID URL and its
+ *   slug URL together (a UUID needs no lookup to be counted; a slug is counted once resolved);
  * - PING_MISS_RATE_LIMIT_PER_MINUTE malformed or unknown ping URLs per client address, past which
  *   every ping from that address is refused until the minute ends: each miss costs a lookup, so
  *   a flood of them would cost the other clients' pings.
@@ -86,19 +86,18 @@ export function registerPingRoutes(app: VigieApp, services: Services, config: Co
       return answer(reply, status, status === 400 ? 'invalid url format' : 'not found');
     };
 
-    /** `checkKey`: the check as the URL names it (UUID, or ping key and slug), for its rate limit. */
-    async function handle(request: FastifyRequest, reply: FastifyReply, checkKey: string, locate: () => Promise<Located>, suffix: string | undefined) {
+    async function handle(request: FastifyRequest, reply: FastifyReply, locate: () => Promise<Located>, suffix: string | undefined) {
       const blocked = clientMisses.exceeded(request.ip);
       if (blocked) return refuse(reply, blocked, 'client_misses');
       const parsed = parseSuffix(suffix);
       const query = request.query as { rid?: string };
       const rid = query.rid ?? null;
       if (!parsed || (rid !== null && !UUID.test(rid))) return miss(request, reply, 400);
-      const limited = checkPings.hit(checkKey);
-      if (limited) return refuse(reply, limited, 'check_rate');
       const pingUuid = await locate();
       if (pingUuid === 'bad') return miss(request, reply, 400);
       if (pingUuid === null) return miss(request, reply, 404);
+      const limited = checkPings.hit(pingUuid);
+      if (limited) return refuse(reply, limited, 'check_rate');
       const body = request.body as RawBody | undefined;
       const recorded = await services.pings.record({
         pingUuid,
@@ -146,7 +145,7 @@ export function registerPingRoutes(app: VigieApp, services: Services, config: Co
       schema: schema('Ping a check by its UUID: success'),
       handler: (request, reply) => {
         const { first } = request.params as { first: string };
-        return handle(request, reply, first, () => byUuid(first), undefined);
+        return handle(request, reply, () => byUuid(first), undefined);
       },
     });
     scope.route({
@@ -157,8 +156,8 @@ export function registerPingRoutes(app: VigieApp, services: Services, config: Co
       handler: (request, reply) => {
         const { first, second } = request.params as { first: string; second: string };
         // `/ping/{uuid}/{suffix}` or `/ping/{ping_key}/{slug}`: a ping key is never a UUID.
-        if (UUID.test(first)) return handle(request, reply, first, () => byUuid(first), second);
-        return handle(request, reply, `${first}/${second}`, () => bySlug(request, first, second), undefined);
+        if (UUID.test(first)) return handle(request, reply, () => byUuid(first), second);
+        return handle(request, reply, () => bySlug(request, first, second), undefined);
       },
     });
     scope.route({
@@ -168,7 +167,7 @@ export function registerPingRoutes(app: VigieApp, services: Services, config: Co
       schema: schema('/ping/{ping_key}/{slug}/{start|fail|log|0-255}'),
       handler: (request, reply) => {
         const { first, second, third } = request.params as { first: string; second: string; third: string };
-        return handle(request, reply, `${first}/${second}`, () => bySlug(request, first, second), third);
+        return handle(request, reply, () => bySlug(request, first, second), third);
       },
     });
   });
