@@ -395,6 +395,26 @@ describe.each(TEST_DIALECTS)('alert routing on %s', (dialect) => {
     expect((await t.call('GET', '/api/v1/silences?state=bogus')).statusCode).toBe(422);
   });
 
+  it('an escalation (warning, then down) restarts the reminder clock: the next reminder is a repeat interval after it', async () => {
+    const t = await start({ alert_grouping_enabled: false, repeat_interval_seconds: 3600 });
+    await t.channel('a');
+    const id = await t.monitor('api-1');
+    const t0 = t.c.clock.now();
+    await t.record(id, 'warning', 'slow: 2100 ms');
+    t.c.clock.set(t0 + 50 * MIN);
+    await t.record(id, 'down', 'connection refused');
+    expect(await t.flush()).toEqual({ routed: { events: 2, queued: 2 }, sent: 2 });
+    const queueAt = async (minutes: number) => {
+      t.c.clock.set(t0 + minutes * MIN);
+      return t.c.services.reminders.queueDue();
+    };
+    expect(await queueAt(60)).toBe(0); // an hour after the warning, but ten minutes after the down
+    expect(await queueAt(109)).toBe(0);
+    expect(await queueAt(110)).toBe(1);
+    const reminder = (await t.json('GET', '/api/v1/alerts/events?kind=reminder')).items[0];
+    expect(reminder).toMatchObject({ kind: 'reminder', to_state: 'down', severity: 'critical' });
+  });
+
   it('reminders: tenant repeat interval, monitor override (600 s, then 0 = none), none after recovery', async () => {
     const t = await start({ alert_grouping_enabled: false, repeat_interval_seconds: 3600 });
     const a = await t.channel('a');

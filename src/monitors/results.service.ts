@@ -71,7 +71,8 @@ async function writeFlip(trx: Db, flip: Flip): Promise<boolean> {
   const incident: IncidentForEvent = { id: open?.id ?? null, severityState: open?.severity ?? null, downForMs: null };
   if (flip.toState === 'down' || flip.toState === 'warning') {
     if (open) {
-      await trx.updateTable('incidents').set({ severity: flip.toState }).where('id', '=', open.id).execute();
+      // Warning ↔ down within the incident notifies by itself: the next reminder counts from it.
+      await trx.updateTable('incidents').set({ severity: flip.toState, last_reminder_at: flip.at }).where('id', '=', open.id).execute();
     } else {
       incident.id = randomUUID();
       await trx
