@@ -19,7 +19,7 @@ import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { percentile, sleep } from './lib/measure.mjs';
+import { announced, percentile, sleep, vigieListening } from './lib/measure.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const MONITORS = Number(process.env.BENCH_MONITORS ?? 1000);
@@ -61,16 +61,7 @@ async function main() {
   const receiverPort = await listen(receiver);
 
   const vigie = spawn(process.execPath, [cli, 'serve'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
-  const listening = new Promise((resolve, reject) => {
-    let buffered = '';
-    vigie.on('exit', (code) => reject(new Error(`vigie exited with ${code}`)));
-    vigie.stdout.on('data', (chunk) => {
-      buffered += chunk;
-      const lines = buffered.split('\n');
-      buffered = lines.pop();
-      for (const line of lines) if (line.startsWith('{') && JSON.parse(line).msg === 'Vigie is listening') resolve(JSON.parse(line).url);
-    });
-  });
+  const listening = announced(vigie, vigieListening);
   try {
     const baseUrl = await listening;
     const api = async (method, path, body) => {
