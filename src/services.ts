@@ -1,6 +1,7 @@
 /**
  * Builds every service from explicit dependencies. Routes, the CLI and tests get their services
- * here; nothing is a module-level singleton.
+ * here; nothing is a module-level singleton. The core's services are built first, then each
+ * kind's (kinds/registry.ts), then the check runner from the kinds' checkers.
  */
 import { createAlertEventsService } from './alerting/alert-events.service.js';
 import { createChannelsService } from './alerting/channels.service.js';
@@ -16,26 +17,17 @@ import { createTokenService, type TokenService } from './auth/jwt.js';
 import type { ServiceContext } from './auth/services.js';
 import { createSettingsService, createTenantsService } from './auth/tenants.service.js';
 import { createUsersService } from './auth/users.service.js';
-import { createHttpTargetsService } from './checks/http/http-targets.service.js';
-import { createCheckers } from './checks/index.js';
-import { createBadgeLinks } from './heartbeats/badge-links.js';
+import type { KindHost, WatchedKindHandlers } from './kinds/contract.js';
+import { kindList, kindOf, type AllKindServices } from './kinds/registry.js';
 import { createSampleEvents } from './metrics/sample-events.js';
-import { createIngestWriter } from './metrics/ingest/ingest-writer.js';
-import { createMachineLiveness } from './metrics/liveness.js';
-import { createMachinesService } from './metrics/machines.service.js';
-import { createSeriesService } from './metrics/series.service.js';
-import { createRuleEvaluator } from './metrics/rules/evaluator.js';
-import { createMetricRulesService } from './metrics/rules/rules.service.js';
 import { createObservability } from './observability/observability.js';
-import { createHeartbeatsService } from './heartbeats/heartbeats.service.js';
-import { createPingWriter } from './heartbeats/pings.js';
-import { createHeartbeatSweep } from './heartbeats/sweep.js';
-import { createCheckRunner } from './monitors/check-runner.js';
+import { createCheckRunner, type CheckRunner } from './monitors/check-runner.js';
+import type { Checker } from './monitors/checker.js';
 import { createIncidentsService } from './monitors/incidents.service.js';
+import type { MonitorKind } from './monitors/kinds.js';
 import { createMonitorsService } from './monitors/monitors.service.js';
 import { createResultRecorder } from './monitors/results.service.js';
 import { DEFAULT_PROVIDER_SETTINGS, type ProviderSettings } from './notify/provider.js';
-import { createSelfMonitoring } from './self-monitoring/self-monitoring.service.js';
 import { createWatchedChecks } from './self-monitoring/watched-checks.service.js';
 
 export interface ServiceOptions extends ServiceContext {
@@ -47,6 +39,9 @@ export interface ServiceOptions extends ServiceContext {
   readonly providerSettings?: ProviderSettings;
 }
 
+/** Each kind's services, by kind, as the runtime and the app hand them back to the kind. */
+export type KindServicesByKind = ReadonlyMap<MonitorKind, object>;
+
 export function createServices(options: ServiceOptions) {
   const context: ServiceContext = { db: options.db, clock: options.clock };
   const tokens: TokenService = createTokenService(options.secretKey, options.jwtExpiresMinutes, options.clock);
@@ -57,15 +52,40 @@ export function createServices(options: ServiceOptions) {
   /** Vigie's own metrics for GET /metrics; the services below report to it. */
   const observability = createObservability({ ...context, sampleEvents });
   const recorder = createResultRecorder({ ...context, onAlertEvent: alertSignal.wake, onFlip: observability.flipWritten });
-  const selfMonitoring = createSelfMonitoring(context);
-  const checks = createCheckRunner({ ...context, checkers: createCheckers(context, { selfProbes: selfMonitoring.probes }), recorder, onRun: observability.checkRan, onLag: (lagMs) => { observability.checkLagged(lagMs); options.onCheckLag?.(lagMs); } });
-  const monitors = createMonitorsService({ ...context, recorder });
-  const heartbeats = createHeartbeatsService({ ...context, monitors });
-  return {
-    /** Agent metrics: ingestion says here what it stored; rules and counters listen. */
+  const monitors = createMonitorsService({ ...context, recorder, hooksOf: kindOf });
+
+  // The check runner needs every kind's checker, and a kind's services may run checks: bound below.
+  let checks: CheckRunner | undefined;
+  const host: KindHost = {
+    ...context,
+    secretKey: options.secretKey,
+    monitors,
+    recorder,
     sampleEvents,
-    /** The series store's read side: series, points (raw or rollups), exports. */
-    series: createSeriesService(context),
+    observability,
+    checks: { runNow: (monitorId) => checks!.runNow(monitorId) },
+  };
+  const byKind = new Map<MonitorKind, object>(kindList().map((kind) => [kind.kind, kind.services(host)]));
+  const checkers: Checker[] = kindList().flatMap((kind) => (kind.checker ? [kind.checker(host, byKind.get(kind.kind)!)] : []));
+  checks = createCheckRunner({
+    ...context,
+    checkers,
+    recorder,
+    onRun: observability.checkRan,
+    onLag: (lagMs) => {
+      observability.checkLagged(lagMs);
+      options.onCheckLag?.(lagMs);
+    },
+  });
+  const watched = new Map<MonitorKind, WatchedKindHandlers>(kindList().flatMap((kind) => (kind.watched ? [[kind.kind, kind.watched(byKind.get(kind.kind)!, host)] as const] : [])));
+  const kindServices = Object.assign({}, ...byKind.values()) as AllKindServices;
+
+  return {
+    ...kindServices,
+    /** Each kind's own services, for the kinds' loops and routes. */
+    kindServices: byKind as KindServicesByKind,
+    kindHost: host,
+    sampleEvents,
     observability,
     recorder,
     checks,
@@ -78,30 +98,15 @@ export function createServices(options: ServiceOptions) {
     alertRouter: createAlertRouter(context),
     delivery: createDelivery({ ...context, providerSettings, onOutcome: observability.notificationAttempted }),
     reminders: createReminders(context),
-    heartbeats,
-    pings: createPingWriter({ ...context, recorder }),
-    badges: createBadgeLinks({ db: options.db, secretKey: options.secretKey }),
-    heartbeatSweep: createHeartbeatSweep({ ...context, recorder }),
-    /** Agent ingestion: batches committed in groups, answered once stored. */
-    ingest: createIngestWriter({ ...context, recorder, sampleEvents }),
-    machines: createMachinesService(context),
-    /** Machines silent past their tenant's heartbeat threshold go down (runtime, every 30 s). */
-    machineLiveness: createMachineLiveness({ ...context, recorder }),
     incidents: createIncidentsService(context),
-    httpTargets: createHttpTargetsService({ ...context, monitors, checks }),
     tokens,
     authenticator: createAuthenticator(context, tokens),
     tenants: createTenantsService(context),
     settings: createSettingsService(context),
     users: createUsersService(context),
     apiKeys: createApiKeysService(context),
-    selfMonitoring,
-    /** Seed 002's "checks": heartbeat and self checks in one list, the dashboard over them. */
-    watchedChecks: createWatchedChecks({ ...context, heartbeats, monitors }),
-    /** Threshold rules on agent metrics (monitors of kind metric). */
-    metricRules: createMetricRulesService({ ...context, monitors }),
-    /** Evaluates them: `runOnce()` on the tick (runtime), and at once on stored samples it listens to. */
-    ruleEvaluator: createRuleEvaluator({ ...context, recorder, sampleEvents }),
+    /** Seed 002's "checks": the kinds that declare `watched` (heartbeat, self) in one list, the dashboard over them. */
+    watchedChecks: createWatchedChecks({ ...context, monitors, kinds: watched }),
   };
 }
 

@@ -13,8 +13,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { evaluateAssertions, readJsonPath, statusOf, type Assertion } from '../src/checks/http/assertions.js';
-import { MAX_BODY_BYTES, probeHttp, type HttpProbeTarget } from '../src/checks/http/probe.js';
+import { evaluateAssertions, readJsonPath, statusOf, type Assertion } from '../src/kinds/http/assertions.js';
+import { MAX_BODY_BYTES, probeHttp, type HttpProbeTarget } from '../src/kinds/http/probe.js';
 
 const DAY_MS = 86_400_000;
 

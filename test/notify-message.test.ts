@@ -53,7 +53,7 @@ describe('formatTime', () => {
 describe('renderSubject', () => {
   it('one item: tenant, monitor, kind and new state', () => {
     expect(renderSubject(notification([item()]))).toBe('[acme] api.example.com (http) is DOWN');
-    expect(renderSubject(notification([item({ toState: 'warning', monitorKind: 'backup', monitorName: 'nightly db' })]))).toBe('[acme] nightly db (backup) is WARNING');
+    expect(renderSubject(notification([item({ toState: 'warning', monitorKind: 'heartbeat', monitorName: 'nightly db' })]))).toBe('[acme] nightly db (heartbeat) is WARNING');
     expect(renderSubject(notification([recovery]))).toBe('[acme] api.example.com (http) is UP');
   });
 

@@ -9,7 +9,8 @@ import type { Clock } from '../clock.js';
 import type { Db } from '../db/database.js';
 import { isUniqueViolation } from '../db/errors.js';
 import { ConflictError, NotFoundError, ValidationError, type FieldProblem } from '../errors.js';
-import { insertMonitor, replaceTags, updateMonitor } from '../monitors/monitors.repository.js';
+import { createMonitorWithSettings } from '../monitors/create-monitor.js';
+import { replaceTags, updateMonitor } from '../monitors/monitors.repository.js';
 import type { MonitorsService } from '../monitors/monitors.service.js';
 import { findHeartbeat, findHeartbeatByPingUuid, type HeartbeatCheck } from './heartbeats.repository.js';
 import { scheduleProblem } from './schedule.js';
@@ -131,24 +132,12 @@ export function createHeartbeatsService({ db, clock, monitors }: { db: Db; clock
       const now = clock.now();
       try {
         await db.transaction().execute(async (trx) => {
-          await insertMonitor(trx, {
-            id,
-            tenantId,
-            kind: 'heartbeat',
-            name: input.name,
-            tags: input.tags,
-            isActive: true,
-            failureThreshold: 1,
-            recoveryThreshold: 1,
-            intervalSeconds: null,
-            nextDueAt: null,
-            now,
-          });
-          await trx
-            .insertInto('heartbeat_checks')
-            .values({
-              monitor_id: id,
-              tenant_id: tenantId,
+          await createMonitorWithSettings(
+            trx,
+            // A missed deadline or a fail ping is down at once; the next success is up.
+            { id, tenantId, kind: 'heartbeat', name: input.name, tags: input.tags, failureThreshold: 1, recoveryThreshold: 1, now },
+            'heartbeat_checks',
+            {
               ping_uuid: randomUUID(),
               badge_key: randomUUID(),
               ...settingsColumns(input),
@@ -159,8 +148,8 @@ export function createHeartbeatsService({ db, clock, monitors }: { db: Db; clock
               alert_after: null,
               deadline_at: null,
               sweep_at: null,
-            })
-            .execute();
+            },
+          );
         });
       } catch (error) {
         if (isUniqueViolation(error) && input.slug !== null) throw slugTaken(input.slug);
@@ -194,11 +183,9 @@ export function createHeartbeatsService({ db, clock, monitors }: { db: Db; clock
 
     remove: (tenantId: string, id: string) => get(tenantId, id).then(() => monitors.remove(tenantId, id)),
 
-    /** Paused: no deadlines, no alerts, until resumed (or pinged, unless manual_resume). */
+    /** Paused: no deadlines, no alerts, until resumed (or pinged, unless manual_resume); see kinds/heartbeat. */
     async pause(tenantId: string, id: string): Promise<HeartbeatCheck> {
       await get(tenantId, id);
-      // Deadlines first: should the monitor's pause then fail, the sweep has nothing to alert on.
-      await db.updateTable('heartbeat_checks').set({ status: 'paused', alert_after: null, deadline_at: null, sweep_at: null }).where('monitor_id', '=', id).where('tenant_id', '=', tenantId).execute();
       await monitors.pause(tenantId, id);
       return get(tenantId, id);
     },
@@ -207,7 +194,6 @@ export function createHeartbeatsService({ db, clock, monitors }: { db: Db; clock
     async resume(tenantId: string, id: string): Promise<HeartbeatCheck> {
       if ((await get(tenantId, id)).status !== 'paused') throw new ConflictError('The check is not paused');
       await monitors.resume(tenantId, id);
-      await db.updateTable('heartbeat_checks').set({ status: 'new', alert_after: null, deadline_at: null, sweep_at: null }).where('monitor_id', '=', id).where('tenant_id', '=', tenantId).where('status', '=', 'paused').execute();
       return get(tenantId, id);
     },
   };

@@ -2,7 +2,7 @@
  * Runs one check of one monitor, through the checker of its kind, and records the result.
  * Used by the scheduler's jobs and by "check now" routes alike.
  */
-import type { CheckerRegistry } from '../checks/index.js';
+import type { Checker } from './checker.js';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/database.js';
 import type { MonitorKind } from './kinds.js';
@@ -12,7 +12,8 @@ import type { CheckJob } from './scheduler.js';
 export interface CheckRunnerOptions {
   db: Db;
   clock: Clock;
-  checkers: CheckerRegistry;
+  /** One per active kind (kinds/registry.ts). */
+  checkers: readonly Checker[];
   recorder: ResultRecorder;
   /** Told how late each scheduled check started (ms), for benchmarks and /metrics. */
   onLag?: (lagMs: number) => void;
@@ -21,9 +22,10 @@ export interface CheckRunnerOptions {
 }
 
 export function createCheckRunner({ db, clock, checkers, recorder, onLag, onRun }: CheckRunnerOptions) {
+  const byKind = new Map(checkers.map((checker) => [checker.kind, checker]));
   async function runNow(monitorId: string): Promise<RecordedResult | undefined> {
     const monitor = await db.selectFrom('monitors').select('kind').where('id', '=', monitorId).executeTakeFirst();
-    const checker = monitor && checkers[monitor.kind as MonitorKind];
+    const checker = monitor && byKind.get(monitor.kind as MonitorKind);
     if (!checker) return undefined;
     const outcome = await checker.check(monitorId);
     if (outcome) onRun?.(monitor.kind, outcome.status);

@@ -1,9 +1,10 @@
 /**
  * Kind, state and result-status names, defined once and reused by the database, the API schemas
- * and (later) the dashboard. Add a kind here, then its checker (active kinds) in checks/index.ts.
+ * and (later) the dashboard. A kind named here must be registered in kinds/registry.ts (the
+ * registry is a complete Record, so the compiler refuses a kind without its implementation).
  */
 /** `self`: a part of Vigie itself (its database, Redis, job runner, scheduler, delivery); see self-monitoring/. */
-export const MONITOR_KINDS = ['http', 'heartbeat', 'backup', 'prometheus', 'container', 'metric', 'machine', 'self'] as const;
+export const MONITOR_KINDS = ['http', 'heartbeat', 'metric', 'machine', 'self'] as const;
 export type MonitorKind = (typeof MONITOR_KINDS)[number];
 
 /** `maintenance`: inside a maintenance window, not checked, no alerts, no downtime counted. */
@@ -19,3 +20,4 @@ export type IncidentState = (typeof INCIDENT_STATES)[number];
 
 /** States in which results neither move the monitor nor count: nobody is watching it. */
 export const UNWATCHED_STATES: readonly MonitorState[] = ['paused', 'maintenance'];
+export const isUnwatched = (state: MonitorState): boolean => UNWATCHED_STATES.includes(state);

@@ -1,6 +1,5 @@
-import { sql, type ExpressionBuilder } from 'kysely';
+import { sql } from 'kysely';
 import type { Db } from '../db/database.js';
-import type { Database } from '../db/schema.js';
 import type { MonitorsTable } from '../db/tables/monitors.table.js';
 import type { MonitorKind, MonitorState } from './kinds.js';
 
@@ -149,6 +148,7 @@ export async function channelsOf(db: Db, tenantId: string, monitorIds: string[])
   return groupByMonitor(monitorIds, rows);
 }
 
+/** A kind that keeps its last activity elsewhere (a heartbeat's last ping) overlays it: monitors.service, KindHooks.lastActivity. */
 const MONITOR_COLUMNS = [
   'id',
   'tenant_id',
@@ -161,6 +161,7 @@ const MONITOR_COLUMNS = [
   'failure_threshold',
   'recovery_threshold',
   'interval_seconds',
+  'last_checked_at',
   'next_due_at',
   'state_changed_at',
   'repeat_interval_seconds',
@@ -169,26 +170,17 @@ const MONITOR_COLUMNS = [
   'updated_at',
 ] as const;
 
-/**
- * A heartbeat's monitor row is not written for a ping that changes nothing (results.service
- * recordSeenWithin): its last check is its last ping.
- */
-const lastCheckedAt = (eb: ExpressionBuilder<Database, 'monitors'>) =>
-  eb.fn
-    .coalesce(eb.selectFrom('heartbeat_checks').select('heartbeat_checks.last_ping_at').whereRef('heartbeat_checks.monitor_id', '=', 'monitors.id'), 'monitors.last_checked_at')
-    .as('last_checked_at');
-
 /** Several monitors of a tenant by id, in three queries whatever their number; unknown ids are left out. */
 export async function findMonitors(db: Db, tenantId: string, monitorIds: readonly string[]): Promise<Map<string, Monitor>> {
   if (monitorIds.length === 0) return new Map();
-  const rows = await db.selectFrom('monitors').select(MONITOR_COLUMNS).select(lastCheckedAt).where('tenant_id', '=', tenantId).where('id', 'in', [...monitorIds]).execute();
+  const rows = await db.selectFrom('monitors').select(MONITOR_COLUMNS).where('tenant_id', '=', tenantId).where('id', 'in', [...monitorIds]).execute();
   const ids = rows.map((r) => r.id);
   const [tags, channels] = await Promise.all([tagsOf(db, tenantId, ids), channelsOf(db, tenantId, ids)]);
   return new Map(rows.map((row) => [row.id, toMonitor(row, tags.get(row.id) ?? [], channels.get(row.id) ?? [])]));
 }
 
 export async function findMonitor(db: Db, tenantId: string, monitorId: string): Promise<Monitor | undefined> {
-  const row = await db.selectFrom('monitors').select(MONITOR_COLUMNS).select(lastCheckedAt).where('tenant_id', '=', tenantId).where('id', '=', monitorId).executeTakeFirst();
+  const row = await db.selectFrom('monitors').select(MONITOR_COLUMNS).where('tenant_id', '=', tenantId).where('id', '=', monitorId).executeTakeFirst();
   if (!row) return undefined;
   const [tags, channels] = await Promise.all([tagsOf(db, tenantId, [row.id]), channelsOf(db, tenantId, [row.id])]);
   return toMonitor(row, tags.get(row.id) ?? [], channels.get(row.id) ?? []);
@@ -209,7 +201,7 @@ export async function listMonitors(db: Db, tenantId: string, filters: MonitorFil
     );
   }
   const total = await query.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-  const rows = await query.select(MONITOR_COLUMNS).select(lastCheckedAt).orderBy('name').orderBy('id').limit(filters.limit).offset(filters.offset).execute();
+  const rows = await query.select(MONITOR_COLUMNS).orderBy('name').orderBy('id').limit(filters.limit).offset(filters.offset).execute();
   const ids = rows.map((r) => r.id);
   const [tags, channels] = await Promise.all([tagsOf(db, tenantId, ids), channelsOf(db, tenantId, ids)]);
   return { items: rows.map((row) => toMonitor(row, tags.get(row.id) ?? [], channels.get(row.id) ?? [])), total: Number(total.n) };

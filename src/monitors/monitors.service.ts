@@ -2,43 +2,87 @@ import type { Clock } from '../clock.js';
 import type { Db } from '../db/database.js';
 import { unknownChannelIds } from '../alerting/channels.repository.js';
 import { NotFoundError, ValidationError } from '../errors.js';
+import type { HistoryEntry, HistorySource } from '../kinds/history.js';
+import type { MonitorKind } from './kinds.js';
 import { deleteMonitor, findMonitor, listMonitors, replaceMonitorChannels, updateMonitor, type Monitor, type MonitorFilters } from './monitors.repository.js';
 import type { ResultRecorder } from './results.service.js';
 import { computeUptime } from './uptime.js';
 
-export interface ResultRow {
-  at: number;
-  status: string;
-  latencyMs: number | null;
-  value: number | null;
-  message: string | null;
+export type ResultRow = HistoryEntry;
+
+/** What the monitor core asks of a monitor's kind (kinds/contract.ts), given by the registry. */
+export interface KindHooks {
+  readonly history: HistorySource;
+  onPause?(trx: Db, monitor: Pick<Monitor, 'id' | 'tenantId'>, at: number): Promise<void>;
+  onResume?(trx: Db, monitor: Pick<Monitor, 'id' | 'tenantId'>, at: number): Promise<void>;
+  lastActivity?(db: Db, tenantId: string, monitorIds: readonly string[]): Promise<Map<string, number | null>>;
 }
 
-/** Operations common to monitors of every kind. Kind-specific creation lives with the kind. */
-export function createMonitorsService({ db, clock, recorder }: { db: Db; clock: Clock; recorder: ResultRecorder }) {
+export interface MonitorsServiceOptions {
+  db: Db;
+  clock: Clock;
+  recorder: ResultRecorder;
+  hooksOf: (kind: MonitorKind) => KindHooks;
+}
+
+/**
+ * Operations common to monitors of every kind. Kind-specific creation lives with the kind; what a
+ * kind adds to pausing, resuming, reading and history comes through its hooks.
+ */
+export function createMonitorsService({ db, clock, recorder, hooksOf }: MonitorsServiceOptions) {
+  /** A kind that keeps its monitors' last activity in its own table overrides the monitor row's. */
+  async function withLastActivity(tenantId: string, monitors: Monitor[]): Promise<Monitor[]> {
+    const byKind = new Map<MonitorKind, Monitor[]>();
+    for (const monitor of monitors) if (hooksOf(monitor.kind).lastActivity) byKind.set(monitor.kind, [...(byKind.get(monitor.kind) ?? []), monitor]);
+    for (const [kind, ofKind] of byKind) {
+      const seen = await hooksOf(kind).lastActivity!(db, tenantId, ofKind.map((m) => m.id));
+      for (const monitor of ofKind) monitor.lastCheckedAt = seen.get(monitor.id) ?? monitor.lastCheckedAt;
+    }
+    return monitors;
+  }
+
   const get = async (tenantId: string, monitorId: string): Promise<Monitor> => {
     const monitor = await findMonitor(db, tenantId, monitorId);
     if (!monitor) throw new NotFoundError('Monitor');
-    return monitor;
+    return (await withLastActivity(tenantId, [monitor]))[0]!;
   };
 
   return {
     get,
-    list: (tenantId: string, filters: MonitorFilters) => listMonitors(db, tenantId, filters),
+    async list(tenantId: string, filters: MonitorFilters) {
+      const page = await listMonitors(db, tenantId, filters);
+      return { ...page, items: await withLastActivity(tenantId, page.items) };
+    },
 
+    /**
+     * Paused, whatever route asked (this one, seed 002's, Healthchecks'): no schedule, no alerts,
+     * an open incident resolved, and the kind's own state paused in the same transaction.
+     */
     async pause(tenantId: string, monitorId: string): Promise<Monitor> {
-      await get(tenantId, monitorId);
-      await updateMonitor(db, tenantId, monitorId, { isActive: false, nextDueAt: null }, clock.now());
-      await recorder.setState(monitorId, 'paused', 'paused by a user');
+      const monitor = await get(tenantId, monitorId);
+      const hooks = hooksOf(monitor.kind);
+      const now = clock.now();
+      const written = await db.transaction().execute(async (trx) => {
+        await updateMonitor(trx, tenantId, monitorId, { isActive: false, nextDueAt: null }, now);
+        await hooks.onPause?.(trx, monitor, now);
+        return recorder.setStateWithin(trx, monitorId, 'paused', 'paused by a user', now);
+      });
+      if (written?.alerted) recorder.alertWritten();
       return get(tenantId, monitorId);
     },
 
+    /** Back to `pending` (its next result decides), scheduled at once for active kinds. Resuming a running monitor changes nothing. */
     async resume(tenantId: string, monitorId: string): Promise<Monitor> {
       const monitor = await get(tenantId, monitorId);
       if (monitor.isActive) return monitor;
+      const hooks = hooksOf(monitor.kind);
       const now = clock.now();
-      await updateMonitor(db, tenantId, monitorId, { isActive: true, nextDueAt: monitor.intervalSeconds ? now : null }, now);
-      await recorder.setState(monitorId, 'pending', 'resumed by a user');
+      const written = await db.transaction().execute(async (trx) => {
+        await updateMonitor(trx, tenantId, monitorId, { isActive: true, nextDueAt: monitor.intervalSeconds ? now : null }, now);
+        await hooks.onResume?.(trx, monitor, now);
+        return recorder.setStateWithin(trx, monitorId, 'pending', 'resumed by a user', now);
+      });
+      if (written?.alerted) recorder.alertWritten();
       return get(tenantId, monitorId);
     },
 
@@ -63,13 +107,10 @@ export function createMonitorsService({ db, clock, recorder }: { db: Db; clock: 
       if (!(await deleteMonitor(db, tenantId, monitorId))) throw new NotFoundError('Monitor');
     },
 
-    /** The newest results first; `before` pages backwards in time. */
+    /** What the monitor's kind recorded (checks, pings, ingests, verdicts), newest first; `before` pages backwards in time. */
     async results(tenantId: string, monitorId: string, options: { limit: number; before?: number }): Promise<ResultRow[]> {
-      await get(tenantId, monitorId);
-      let query = db.selectFrom('check_results').select(['at', 'status', 'latency_ms', 'value', 'message']).where('monitor_id', '=', monitorId);
-      if (options.before !== undefined) query = query.where('at', '<', options.before);
-      const rows = await query.orderBy('at', 'desc').orderBy('id', 'desc').limit(options.limit).execute();
-      return rows.map((r) => ({ at: r.at, status: r.status, latencyMs: r.latency_ms, value: r.value, message: r.message }));
+      const monitor = await get(tenantId, monitorId);
+      return hooksOf(monitor.kind).history.latest(db, monitorId, options);
     },
 
     async uptime(tenantId: string, monitorId: string) {

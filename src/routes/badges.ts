@@ -10,7 +10,9 @@ import { Type } from 'typebox';
 import { ALL_CHECKS, BADGE_FORMATS, type BadgeFormat, type BadgeTarget } from '../heartbeats/badge-links.js';
 import { badgeJson, badgeStatusOf, renderBadgeSvg, shieldsJson } from '../heartbeats/badges.js';
 import type { VigieApp } from '../http/types.js';
-import type { Services } from '../services.js';
+import type { BadgeLinksService } from '../heartbeats/badge-links.js';
+
+
 
 /** `name.fmt` → [name, fmt]; the name may itself hold dots (a tag like `db.eu`). */
 function splitFormat(file: string): [string, BadgeFormat] | null {
@@ -31,7 +33,7 @@ function send(reply: FastifyReply, target: BadgeTarget | null, format: BadgeForm
 
 const notFound = (reply: FastifyReply) => send(reply, null, 'svg');
 
-export function registerBadgeRoutes(app: VigieApp, services: Services): void {
+export function registerBadgeRoutes(app: VigieApp, services: { readonly badges: BadgeLinksService }): void {
   const options = (summary: string) => ({
     config: { access: 'public' as const },
     schema: {

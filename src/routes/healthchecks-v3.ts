@@ -14,9 +14,20 @@ import { listHeartbeats } from '../heartbeats/heartbeats.repository.js';
 import { actorOf } from '../http/access.js';
 import { errorResponses, toIso, toIsoOrNull } from '../http/schemas.js';
 import type { VigieApp } from '../http/types.js';
-import type { Services } from '../services.js';
+import type { ChannelsService } from '../alerting/channels.service.js';
+import type { BadgeLinksService } from '../heartbeats/badge-links.js';
+import type { HeartbeatsService } from '../heartbeats/heartbeats.service.js';
+import type { MonitorsService } from '../monitors/monitors.service.js';
 import type { Db } from '../db/database.js';
 import { NotFoundError } from '../errors.js';
+
+/** What the Healthchecks API uses. */
+export interface HealthchecksRouteServices {
+  readonly heartbeats: HeartbeatsService;
+  readonly badges: BadgeLinksService;
+  readonly channels: ChannelsService;
+  readonly monitors: MonitorsService;
+}
 
 const UuidParams = Type.Object({ uuid: Type.String({ format: 'uuid' }) });
 
@@ -113,7 +124,7 @@ function channelIdsFrom(text: string | undefined): string[] | null | undefined {
 }
 
 /** A check by UUID, or by unique_key for read-only keys (they never see UUIDs). */
-async function findForRequest(db: Db, services: Services, request: FastifyRequest, key: string): Promise<HeartbeatCheck> {
+async function findForRequest(db: Db, services: HealthchecksRouteServices, request: FastifyRequest, key: string): Promise<HeartbeatCheck> {
   const tenantId = actorOf(request).tenantId;
   if (/^[0-9a-f]{40}$/.test(key)) {
     // Only the ping UUIDs are read to find the one whose hash this is; then that check alone.
@@ -130,7 +141,7 @@ async function slugTaken(db: Db, tenantId: string, slug: string): Promise<boolea
   return row !== undefined;
 }
 
-export function registerHealthchecksV3Routes(app: VigieApp, services: Services, db: Db): void {
+export function registerHealthchecksV3Routes(app: VigieApp, services: HealthchecksRouteServices, db: Db): void {
   const tags = ['healthchecks v3'];
 
   /**

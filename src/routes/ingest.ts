@@ -25,8 +25,10 @@ import type { VigieApp } from '../http/types.js';
 import { createIngestBodyChecker } from '../metrics/ingest/body-checker.js';
 import { LABEL_KEY, MAX_LABELS, MAX_STRING_VALUE_CHARS, MAX_UNIT_CHARS, METRIC_NAME } from '../metrics/ingest/ingest-body.js';
 import { SERIES_TYPES } from '../metrics/series-types.js';
-import type { Services } from '../services.js';
+import type { IngestWriter } from '../metrics/ingest/ingest-writer.js';
 import { HOUR_MS } from '../metrics/buckets.js';
+
+
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -75,7 +77,7 @@ const IngestResponse = Type.Object({
   duplicate: Type.Boolean({ description: 'True when this ingest id was already stored: nothing was stored again, this is the first answer' }),
 });
 
-export function registerIngestRoutes(app: VigieApp, services: Services, { config, clock }: { config: Config; clock: Clock }): void {
+export function registerIngestRoutes(app: VigieApp, services: { readonly ingest: IngestWriter }, { config, clock }: { config: Config; clock: Clock }): void {
   const { ingestMaxMetrics, ingestBodyLimitBytes, ingestParseThreads, metricsIngestIdTtlHours } = config;
 
   app.register(async (scope) => {

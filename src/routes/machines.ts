@@ -12,7 +12,9 @@ import type { Machine } from '../metrics/machines.repository.js';
 import type { MachineWithValues } from '../metrics/machines.service.js';
 import { SERIES_TYPES } from '../metrics/series-types.js';
 import { MONITOR_STATES, type MonitorState } from '../monitors/kinds.js';
-import type { Services } from '../services.js';
+import type { MachinesService } from '../metrics/machines.service.js';
+
+
 
 const MachineFields = {
   id: Uuid,
@@ -69,7 +71,7 @@ const toDetail = (m: MachineWithValues) => ({
   metrics: m.metrics.map((v) => ({ series_id: v.seriesId, name: v.name, type: v.type, unit: v.unit, labels: v.labels, value: v.value, at: toIsoOrNull(v.at) })),
 });
 
-export function registerMachineRoutes(app: VigieApp, services: Services): void {
+export function registerMachineRoutes(app: VigieApp, services: { readonly machines: MachinesService }): void {
   const tags = ['metrics'];
 
   app.get(

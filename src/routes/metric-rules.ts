@@ -11,7 +11,9 @@ import { MONITOR_STATES } from '../monitors/kinds.js';
 import { AGGREGATIONS, BREACH_LEVELS, COMPARISONS, LIMITS, OBSERVED_LEVELS, RULE_DEFAULTS, STRING_CONDITIONS, VALUE_TYPES } from '../metrics/rules/definition.js';
 import type { MetricRule } from '../metrics/rules/rules.repository.js';
 import type { RuleInput } from '../metrics/rules/rules.service.js';
-import type { Services } from '../services.js';
+import type { MetricRulesService } from '../metrics/rules/rules.service.js';
+
+
 
 /**
  * A nullable field as one JSON-schema `type` list, not a union: the app's validator coerces
@@ -162,7 +164,7 @@ function toResponse({ monitor, definition: d, evaluation: e }: MetricRule) {
   };
 }
 
-export function registerMetricRuleRoutes(app: VigieApp, services: Services): void {
+export function registerMetricRuleRoutes(app: VigieApp, services: { readonly metricRules: MetricRulesService }): void {
   const tags = ['metric-rules'];
   const byId = errorResponses(401, 403, 404, 422);
 

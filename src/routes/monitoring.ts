@@ -18,7 +18,8 @@ import type { VigieApp } from '../http/types.js';
 import { MONITOR_STATES, RESULT_STATUSES } from '../monitors/kinds.js';
 import type { ServiceReading } from '../self-monitoring/self-monitoring.service.js';
 import { SELF_SERVICES, SERVICE_ALIASES } from '../self-monitoring/self-services.js';
-import { RECENT_FAILURES_LIMIT, WATCHED_CHECK_STATUSES, WATCHED_KINDS, type WatchedCheck } from '../self-monitoring/watched-checks.js';
+import { kindList } from '../kinds/registry.js';
+import { RECENT_FAILURES_LIMIT, WATCHED_CHECK_STATUSES, type WatchedCheck } from '../self-monitoring/watched-checks.js';
 import type { Services } from '../services.js';
 
 const ResultStatus = Type.Enum([...RESULT_STATUSES]);
@@ -75,7 +76,7 @@ const Status = Type.Object({
 const Check = Type.Object({
   id: Uuid,
   name: Type.String(),
-  kind: Type.Enum([...WATCHED_KINDS]),
+  kind: Type.Enum(kindList().flatMap((k) => (k.watched ? [k.kind] : []))),
   status: Type.Enum([...WATCHED_CHECK_STATUSES], { description: "A heartbeat check's Healthchecks status; a self check's monitor state" }),
   last_ping: Nullable(Type.String({ format: 'date-time', description: "A heartbeat's last ping; a self check's last run (ISO 8601, UTC)" })),
   tags: Type.Array(Type.String()),

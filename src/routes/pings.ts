@@ -21,7 +21,16 @@ import type { Config } from '../config.js';
 import { createWindowCounter } from '../http/window-counter.js';
 import type { VigieApp } from '../http/types.js';
 import type { PingKind } from '../heartbeats/pings.js';
-import type { Services } from '../services.js';
+import type { HeartbeatsService } from '../heartbeats/heartbeats.service.js';
+import type { PingWriter } from '../heartbeats/pings.js';
+import type { Observability } from '../observability/observability.js';
+
+/** What the ping routes use. */
+export interface PingRouteServices {
+  readonly heartbeats: HeartbeatsService;
+  readonly pings: PingWriter;
+  readonly observability: Observability;
+}
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const SLUG = /^[a-z0-9_-]{1,100}$/;
@@ -46,7 +55,7 @@ interface RawBody {
 
 const MINUTE_MS = 60_000;
 
-export function registerPingRoutes(app: VigieApp, services: Services, config: Config, clock: Clock): void {
+export function registerPingRoutes(app: VigieApp, services: PingRouteServices, config: Config, clock: Clock): void {
   const limit = config.pingBodyLimitBytes;
   const now = () => clock.now();
   const checkPings = createWindowCounter({ limit: config.pingRateLimitPerMinute, windowMs: MINUTE_MS, now });

@@ -14,7 +14,9 @@ import { EXPORT_CONTENT_TYPES, EXPORT_FORMATS, encodeExport, exportFilename, poi
 import type { SeriesFilter } from '../metrics/series.repository.js';
 import type { PointsResult } from '../metrics/series.service.js';
 import { SERIES_TYPES, type SeriesType } from '../metrics/series-types.js';
-import type { Services } from '../services.js';
+import type { SeriesService } from '../metrics/series.service.js';
+
+
 
 const SeriesValue = Type.Union([Type.Number(), Type.Boolean(), Type.String()]);
 
@@ -118,7 +120,7 @@ async function* only(result: PointsResult) {
   yield result;
 }
 
-export function registerSeriesRoutes(app: VigieApp, services: Services): void {
+export function registerSeriesRoutes(app: VigieApp, services: { readonly series: SeriesService }): void {
   const tags = ['series'];
 
   app.get(

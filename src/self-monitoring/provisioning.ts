@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/database.js';
 import { isUniqueViolation } from '../db/errors.js';
-import { insertMonitor } from '../monitors/monitors.repository.js';
+import { createMonitorWithSettings } from '../monitors/create-monitor.js';
 import type { SelfProbeRegistry } from './probes/index.js';
 import { SELF_CHECK_TAGS, SELF_SERVICES, type SelfService } from './self-services.js';
 
@@ -33,20 +33,22 @@ export async function provisionSelfChecks({ db, clock, probes, tenantId }: { db:
     const now = clock.now();
     try {
       await db.transaction().execute(async (trx) => {
-        await insertMonitor(trx, {
-          id,
-          tenantId,
-          kind: 'self',
-          name: probe.title,
-          tags: [...SELF_CHECK_TAGS],
-          isActive: true,
-          failureThreshold: null, // the tenant's consecutive_failures_threshold, as for its other monitors
-          recoveryThreshold: 1,
-          intervalSeconds: probe.intervalSeconds,
-          nextDueAt: now,
-          now,
-        });
-        await trx.insertInto('self_checks').values({ monitor_id: id, tenant_id: tenantId, service }).execute();
+        await createMonitorWithSettings(
+          trx,
+          {
+            id,
+            tenantId,
+            kind: 'self',
+            name: probe.title,
+            tags: SELF_CHECK_TAGS,
+            failureThreshold: null, // the tenant's consecutive_failures_threshold, as for its other monitors
+            intervalSeconds: probe.intervalSeconds,
+            nextDueAt: now,
+            now,
+          },
+          'self_checks',
+          { service },
+        );
       });
       report.created.push(service);
     } catch (error) {

@@ -4,7 +4,7 @@
  * process cannot check (Redis after REDIS_URL was removed) gives no result: the check keeps its
  * state rather than fail for a part that is not there.
  */
-import type { Checker, CheckerContext } from '../checks/checker.js';
+import type { Checker, CheckerContext } from '../monitors/checker.js';
 import type { SelfProbeRegistry } from './probes/index.js';
 import { serviceOfSelfCheck } from './self-checks.repository.js';
 

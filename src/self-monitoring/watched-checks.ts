@@ -6,10 +6,8 @@
  */
 import { toIsoOrNull } from '../http/schemas.js';
 import { HEARTBEAT_STATES } from '../heartbeats/schedule.js';
-import { MONITOR_STATES } from '../monitors/kinds.js';
+import { MONITOR_STATES, type MonitorKind } from '../monitors/kinds.js';
 
-export const WATCHED_KINDS = ['heartbeat', 'self'] as const;
-export type WatchedKind = (typeof WATCHED_KINDS)[number];
 
 export const WATCHED_CHECK_STATUSES = [...new Set([...HEARTBEAT_STATES, ...MONITOR_STATES])] as (
   | (typeof HEARTBEAT_STATES)[number]
@@ -20,7 +18,8 @@ export type WatchedCheckStatus = (typeof WATCHED_CHECK_STATUSES)[number];
 export interface WatchedCheck {
   id: string;
   name: string;
-  kind: WatchedKind;
+  /** A kind that declares `watched` in the registry (heartbeat, self). */
+  kind: MonitorKind;
   status: WatchedCheckStatus;
   /** A heartbeat's last ping; a self check's last run. */
   lastPingAt: number | null;

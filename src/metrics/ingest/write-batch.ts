@@ -9,11 +9,11 @@
  * Nothing is written for a batch that is refused (a metric whose series has another type): its
  * checks run before its first write, so the other batches of the transaction are unaffected.
  */
-import { randomUUID } from 'node:crypto';
 import type { Db } from '../../db/database.js';
 import { ValidationError, type FieldProblem } from '../../errors.js';
 import { UNWATCHED_STATES, type MonitorState } from '../../monitors/kinds.js';
-import { insertMonitor, replaceTags } from '../../monitors/monitors.repository.js';
+import { createMonitorWithSettings } from '../../monitors/create-monitor.js';
+import { replaceTags } from '../../monitors/monitors.repository.js';
 import type { ResultRecorder } from '../../monitors/results.service.js';
 import type { StoredSamples } from '../sample-events.js';
 import { storedValue, type SeriesType } from '../series-types.js';
@@ -95,26 +95,13 @@ function knownSeries(metrics: readonly IngestMetric[], series: Map<string, Cache
 
 /** Creates the machine's monitor (kind machine: down after one missed threshold, up on the next batch) and its row. */
 async function createMachine(trx: Db, tenantId: string, batch: IngestBatch): Promise<string> {
-  const id = randomUUID();
   const { machine, receivedAt } = batch;
-  await insertMonitor(trx, {
-    id,
-    tenantId,
-    kind: 'machine',
-    name: machine.hostname,
-    tags: machine.tags ?? [],
-    isActive: true,
-    failureThreshold: 1,
-    recoveryThreshold: 1,
-    intervalSeconds: null,
-    nextDueAt: null,
-    now: receivedAt,
-  });
-  await trx
-    .insertInto('machines')
-    .values({ monitor_id: id, tenant_id: tenantId, hostname: machine.hostname, os: machine.os ?? null, info: machine.info ?? '{}', first_seen_at: receivedAt, last_seen_at: receivedAt })
-    .execute();
-  return id;
+  return createMonitorWithSettings(
+    trx,
+    { tenantId, kind: 'machine', name: machine.hostname, tags: machine.tags, failureThreshold: 1, recoveryThreshold: 1, now: receivedAt },
+    'machines',
+    { hostname: machine.hostname, os: machine.os ?? null, info: machine.info ?? '{}', first_seen_at: receivedAt, last_seen_at: receivedAt },
+  );
 }
 
 /** Updates a known machine; returns its monitor's state, read after the machine's row is written (and so, on PostgreSQL, locked against the liveness sweep). */

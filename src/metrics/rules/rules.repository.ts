@@ -90,12 +90,8 @@ const FRESH_STATE = {
   last_evaluated_at: null,
 } as const;
 
-export async function insertRule(db: Db, tenantId: string, monitorId: string, definition: RuleDefinition): Promise<void> {
-  await db
-    .insertInto('metric_rules')
-    .values({ monitor_id: monitorId, tenant_id: tenantId, ...definitionColumns(definition), ...FRESH_STATE, last_recorded_at: null })
-    .execute();
-}
+/** The settings row of a new rule, for createMonitorWithSettings. */
+export const newRuleRow = (definition: RuleDefinition) => ({ ...definitionColumns(definition), ...FRESH_STATE, last_recorded_at: null });
 
 export async function updateRuleDefinition(db: Db, tenantId: string, monitorId: string, definition: RuleDefinition): Promise<void> {
   await db

@@ -10,10 +10,11 @@ import { unknownChannelIds } from '../../alerting/channels.repository.js';
 import type { Clock } from '../../clock.js';
 import type { Db } from '../../db/database.js';
 import { NotFoundError, ValidationError, type FieldProblem } from '../../errors.js';
-import { insertMonitor, replaceMonitorChannels, replaceTags, updateMonitor } from '../../monitors/monitors.repository.js';
+import { createMonitorWithSettings } from '../../monitors/create-monitor.js';
+import { replaceMonitorChannels, replaceTags, updateMonitor } from '../../monitors/monitors.repository.js';
 import type { MonitorsService } from '../../monitors/monitors.service.js';
 import { completeDefinition, definitionProblems, mergeDefinition, type DefinitionInput } from './definition.js';
-import { findRule, insertRule, listRules, machineExists, updateRuleDefinition, type MetricRule, type RuleFilters } from './rules.repository.js';
+import { findRule, newRuleRow, listRules, machineExists, updateRuleDefinition, type MetricRule, type RuleFilters } from './rules.repository.js';
 
 /** What a client sends: the definition's fields and the monitor's. */
 export interface RuleInput extends DefinitionInput {
@@ -69,21 +70,13 @@ export function createMetricRulesService({ db, clock, monitors }: { db: Db; cloc
       const id = randomUUID();
       const now = clock.now();
       await db.transaction().execute(async (trx) => {
-        await insertMonitor(trx, {
-          id,
-          tenantId,
-          kind: 'metric',
-          name: input.name ?? definition.metric,
-          tags: input.tags ?? [],
-          isActive: input.isActive ?? true,
-          failureThreshold: 1,
-          recoveryThreshold: 1,
-          // Passive for the scheduler: the rule evaluator has its own tick.
-          intervalSeconds: null,
-          nextDueAt: null,
-          now,
-        });
-        await insertRule(trx, tenantId, id, definition);
+        await createMonitorWithSettings(
+          trx,
+          // Passive for the scheduler (no interval): the rule evaluator has its own tick.
+          { id, tenantId, kind: 'metric', name: input.name ?? definition.metric, tags: input.tags, isActive: input.isActive, failureThreshold: 1, recoveryThreshold: 1, now },
+          'metric_rules',
+          newRuleRow(definition),
+        );
         if (input.channelIds !== undefined) await replaceMonitorChannels(trx, tenantId, id, input.channelIds, now);
       });
       return get(tenantId, id);

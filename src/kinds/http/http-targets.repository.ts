@@ -38,12 +38,8 @@ function toColumns(settings: Partial<HttpProbeTarget>): Partial<HttpTargetsTable
   };
 }
 
-export async function insertHttpTarget(db: Db, settings: HttpTargetSettings): Promise<void> {
-  await db
-    .insertInto('http_targets')
-    .values({ monitor_id: settings.monitorId, tenant_id: settings.tenantId, ...(toColumns(settings) as Omit<HttpTargetsTable, 'monitor_id' | 'tenant_id'>) })
-    .execute();
-}
+/** The settings row of a new target, for createMonitorWithSettings. */
+export const newHttpTargetRow = (settings: HttpProbeTarget) => toColumns(settings) as Omit<HttpTargetsTable, 'monitor_id' | 'tenant_id'>;
 
 export async function updateHttpTarget(db: Db, tenantId: string, monitorId: string, patch: Partial<HttpProbeTarget>): Promise<void> {
   const columns = toColumns(patch);

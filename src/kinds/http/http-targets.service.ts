@@ -9,11 +9,13 @@ import type { Db } from '../../db/database.js';
 import { isUniqueViolation } from '../../db/errors.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../errors.js';
 import type { CheckRunner } from '../../monitors/check-runner.js';
-import { findMonitor, insertMonitor, replaceTags, updateMonitor, type Monitor } from '../../monitors/monitors.repository.js';
+import { createMonitorWithSettings } from '../../monitors/create-monitor.js';
+import { findMonitor, replaceTags, updateMonitor, type Monitor } from '../../monitors/monitors.repository.js';
 import type { MonitorsService } from '../../monitors/monitors.service.js';
+import { isUnwatched } from '../../monitors/kinds.js';
 import type { RecordedResult } from '../../monitors/results.service.js';
 import { assertionProblems, type Assertion } from './assertions.js';
-import { findHttpTarget, findHttpTargetIdByUrl, insertHttpTarget, listHttpTargets, updateHttpTarget, type HttpTargetSettings } from './http-targets.repository.js';
+import { findHttpTarget, findHttpTargetIdByUrl, newHttpTargetRow, listHttpTargets, updateHttpTarget, type HttpTargetSettings } from './http-targets.repository.js';
 import type { HttpAuth } from './probe.js';
 
 export const HTTP_DEFAULTS = { method: 'GET', expectedStatusCode: 200, timeoutSeconds: 10, checkIntervalSeconds: 60, isActive: true };
@@ -99,7 +101,7 @@ function resolveAuth(input: HttpAuthInput | null | undefined, current: HttpAuth 
   return { type: 'bearer', token };
 }
 
-export function createHttpTargetsService({ db, clock, monitors, checks }: { db: Db; clock: Clock; monitors: MonitorsService; checks: CheckRunner }) {
+export function createHttpTargetsService({ db, clock, monitors, checks }: { db: Db; clock: Clock; monitors: MonitorsService; checks: Pick<CheckRunner, 'runNow'> }) {
   async function conflictFor(tenantId: string, url: string): Promise<ConflictError> {
     const existingId = await findHttpTargetIdByUrl(db, tenantId, url);
     return new ConflictError({ message: DUPLICATE_URL_MESSAGE, existing_id: existingId ?? null });
@@ -124,33 +126,35 @@ export function createHttpTargetsService({ db, clock, monitors, checks }: { db: 
       const isActive = input.isActive ?? HTTP_DEFAULTS.isActive;
       try {
         await db.transaction().execute(async (trx) => {
-          await insertMonitor(trx, {
-            id,
-            tenantId,
-            kind: 'http',
-            name: input.name,
-            tags: input.tags ?? [],
-            isActive,
-            failureThreshold: input.failureThreshold ?? null,
-            recoveryThreshold: input.recoveryThreshold ?? 1,
-            intervalSeconds: input.checkIntervalSeconds ?? HTTP_DEFAULTS.checkIntervalSeconds,
-            nextDueAt: now, // first check right away
-            now,
-          });
-          await insertHttpTarget(trx, {
-            monitorId: id,
-            tenantId,
-            url: input.url,
-            method: input.method ?? HTTP_DEFAULTS.method,
-            expectedStatusCode: input.expectedStatusCode ?? HTTP_DEFAULTS.expectedStatusCode,
-            timeoutSeconds: input.timeoutSeconds ?? HTTP_DEFAULTS.timeoutSeconds,
-            followRedirects: input.followRedirects ?? true,
-            tlsSkipVerify: input.tlsSkipVerify ?? false,
-            headers: input.headers ?? {},
-            body: input.body ?? null,
-            auth,
-            assertions: input.assertions ?? [],
-          });
+          await createMonitorWithSettings(
+            trx,
+            {
+              id,
+              tenantId,
+              kind: 'http',
+              name: input.name,
+              tags: input.tags,
+              isActive,
+              failureThreshold: input.failureThreshold,
+              recoveryThreshold: input.recoveryThreshold,
+              intervalSeconds: input.checkIntervalSeconds ?? HTTP_DEFAULTS.checkIntervalSeconds,
+              nextDueAt: now, // first check right away
+              now,
+            },
+            'http_targets',
+            newHttpTargetRow({
+              url: input.url,
+              method: input.method ?? HTTP_DEFAULTS.method,
+              expectedStatusCode: input.expectedStatusCode ?? HTTP_DEFAULTS.expectedStatusCode,
+              timeoutSeconds: input.timeoutSeconds ?? HTTP_DEFAULTS.timeoutSeconds,
+              followRedirects: input.followRedirects ?? true,
+              tlsSkipVerify: input.tlsSkipVerify ?? false,
+              headers: input.headers ?? {},
+              body: input.body ?? null,
+              auth,
+              assertions: input.assertions ?? [],
+            }),
+          );
         });
       } catch (error) {
         if (isUniqueViolation(error)) throw await conflictFor(tenantId, input.url);
@@ -202,9 +206,14 @@ export function createHttpTargetsService({ db, clock, monitors, checks }: { db: 
 
     remove: (tenantId: string, monitorId: string) => get(tenantId, monitorId).then(() => monitors.remove(tenantId, monitorId)),
 
-    /** Runs the check now (seed 000's manual trigger) and records its result like any other. */
+    /**
+     * Runs the check now (seed 000's manual trigger) and records its result like any other. A
+     * paused monitor, or one in maintenance, records nothing, so this refuses (409) rather than
+     * run a check whose verdict would be dropped.
+     */
     async checkNow(tenantId: string, monitorId: string): Promise<RecordedResult> {
-      await get(tenantId, monitorId);
+      const { monitor } = await get(tenantId, monitorId);
+      if (isUnwatched(monitor.state)) throw new ConflictError(`The HTTP target is ${monitor.state === 'paused' ? 'paused: resume it' : 'in maintenance: wait for the window to end'} to check it`);
       const result = await checks.runNow(monitorId);
       if (!result) throw new NotFoundError('HTTP target');
       return result;

@@ -1,13 +1,13 @@
 /** Seed 000's /api/v1/http-targets, with the request options and assertions beyond the seed. */
 import { Type, type Static } from 'typebox';
-import { ASSERTION_TYPES, type Assertion } from '../checks/http/assertions.js';
-import { HTTP_DEFAULTS, MIN_CHECK_INTERVAL_SECONDS, type HttpAuthInput, type HttpTarget, type HttpTargetInput } from '../checks/http/http-targets.service.js';
-import { actorOf } from '../http/access.js';
-import { errorResponses, IdParams, NoContent, Nullable, NullableTimestamp, Timestamp, toIso, toIsoOrNull, Uuid } from '../http/schemas.js';
-import type { VigieApp } from '../http/types.js';
-import { MONITOR_STATES } from '../monitors/kinds.js';
-import type { Services } from '../services.js';
-import { ResultResponse, toResultResponse } from './monitors.js';
+import { ASSERTION_TYPES, type Assertion } from './assertions.js';
+import { HTTP_DEFAULTS, MIN_CHECK_INTERVAL_SECONDS, type HttpAuthInput, type HttpTarget, type HttpTargetInput, type HttpTargetsService } from './http-targets.service.js';
+import { actorOf } from '../../http/access.js';
+import { errorResponses, IdParams, NoContent, Nullable, NullableTimestamp, Timestamp, toIso, toIsoOrNull, Uuid } from '../../http/schemas.js';
+import type { VigieApp } from '../../http/types.js';
+import { MONITOR_STATES } from '../../monitors/kinds.js';
+import type { MonitorsService } from '../../monitors/monitors.service.js';
+import { ResultResponse, toResultResponse } from '../../routes/monitors.js';
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
 
@@ -161,7 +161,7 @@ function toResponse(t: HttpTarget) {
   };
 }
 
-export function registerHttpTargetRoutes(app: VigieApp, services: Services): void {
+export function registerHttpTargetRoutes(app: VigieApp, services: { httpTargets: HttpTargetsService; monitors: MonitorsService }): void {
   const tags = ['http-targets'];
   const byId = errorResponses(401, 403, 404, 422);
 

@@ -1,4 +1,4 @@
-import type { Checker, CheckerContext } from '../checker.js';
+import type { Checker, CheckerContext } from '../../monitors/checker.js';
 import { findHttpTargetForCheck } from './http-targets.repository.js';
 import { probeHttp } from './probe.js';
 
