@@ -103,9 +103,10 @@ describe.each(TEST_DIALECTS)('machine liveness on %s', (dialect) => {
     expect(await t.status(id)).toBe('up');
     expect(await t.notify()).toEqual(['web-01 (machine) down→up: metrics received']);
     expect((await t.json('GET', `/api/v1/incidents/${incident.id}`)).state).toBe('resolved');
-    // Further batches of an up machine record nothing.
+    // Further batches of an up machine change nothing, but are its history (each batch is one entry).
     await t.ingest('web-01');
-    expect(await t.results(id)).toEqual(['up: metrics received', 'down: no metrics for 7 minutes', 'up: metrics received']);
+    expect(await t.results(id)).toEqual(['up: metrics received', 'down: no metrics for 7 minutes', 'up: metrics received', 'up: metrics received']);
+    expect(await t.status(id)).toBe('up');
   });
 
   it("each tenant's threshold applies, as it is at each sweep", async () => {

@@ -71,6 +71,7 @@ const TENANT_RESOURCES: readonly TenantResource[] = [
       { route: 'POST /api/v1/monitors/:id/pause' },
       { route: 'POST /api/v1/monitors/:id/resume' },
       { route: 'PATCH /api/v1/monitors/:id', body: { repeat_interval_seconds: 600, channel_ids: [] } },
+      { route: 'DELETE /api/v1/monitors/:id' },
     ],
     create: (ctx, owner) => createRefusedTarget(ctx, owner),
   },

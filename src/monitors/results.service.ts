@@ -13,7 +13,7 @@ import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/database.js';
 import { recordFlipEvent, type IncidentForEvent } from '../alerting/events.js';
-import type { MonitorState, ResultStatus } from './kinds.js';
+import { isUnwatched, type MonitorState, type ResultStatus } from './kinds.js';
 import { applyResult } from './state-machine.js';
 
 export interface CheckOutcome {
@@ -168,9 +168,9 @@ export function createResultRecorder({ db, clock, onAlertEvent, onFlip }: Result
       value: outcome.value ?? null,
       message: outcome.message,
     };
-    // A check that was running when its monitor entered maintenance is not kept: failures in
-    // maintenance never count as downtime.
-    if (fromState !== 'maintenance') {
+    // Nobody watches a paused monitor or one in maintenance: a check that was running when it
+    // was paused (or entered maintenance) is not kept, and never counts as downtime.
+    if (!isUnwatched(fromState)) {
       await trx
         .insertInto('check_results')
         .values({ monitor_id: monitorId, at, status: recorded.status, latency_ms: recorded.latencyMs, value: recorded.value, message: recorded.message })

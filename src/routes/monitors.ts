@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import { actorOf } from '../http/access.js';
-import { errorResponses, fromIso, IdParams, Nullable, NullableTimestamp, Timestamp, toIso, toIsoOrNull, Uuid } from '../http/schemas.js';
+import { errorResponses, fromIso, IdParams, NoContent, Nullable, NullableTimestamp, Timestamp, toIso, toIsoOrNull, Uuid } from '../http/schemas.js';
 import type { VigieApp } from '../http/types.js';
 import { MONITOR_KINDS, MONITOR_STATES, RESULT_STATUSES, type MonitorKind, type MonitorState } from '../monitors/kinds.js';
 import type { Monitor } from '../monitors/monitors.repository.js';
@@ -66,14 +66,16 @@ export const ResultResponse = Type.Object({
   latency_ms: Nullable(Type.Integer()),
   value: Nullable(Type.Number()),
   message: Nullable(Type.String()),
+  source: Type.Optional(Type.String({ description: 'What recorded it: check, ping, ingest, sweep, liveness, evaluation' })),
 });
 
-export const toResultResponse = (r: Pick<ResultRow, 'at' | 'status' | 'latencyMs' | 'value' | 'message'>) => ({
+export const toResultResponse = (r: Pick<ResultRow, 'at' | 'status' | 'latencyMs' | 'value' | 'message'> & { source?: string }) => ({
   at: toIso(r.at),
   status: r.status as (typeof RESULT_STATUSES)[number],
   latency_ms: r.latencyMs,
   value: r.value,
   message: r.message,
+  ...(r.source !== undefined && { source: r.source }),
 });
 
 const ListQuery = Type.Object({
@@ -131,7 +133,7 @@ export function registerMonitorRoutes(app: VigieApp, services: Services): void {
     '/api/v1/monitors/:id/results',
     {
       config: { access: 'read' },
-      schema: { tags, summary: "A monitor's results, newest first (kept RESULTS_RETENTION_DAYS)", params: IdParams, querystring: ResultsQuery, response: { 200: Type.Array(ResultResponse), ...notFound } },
+      schema: { tags, summary: "What the monitor's kind recorded (checks, pings, ingests, verdicts), newest first", params: IdParams, querystring: ResultsQuery, response: { 200: Type.Array(ResultResponse), ...notFound } },
     },
     async (request) => {
       const before = fromIso(request.query.before);
@@ -147,6 +149,15 @@ export function registerMonitorRoutes(app: VigieApp, services: Services): void {
       const figures = await services.monitors.uptime(actorOf(request).tenantId, request.params.id);
       const toResponse = (f: UptimeFigures) => ({ checks: f.checks, up: f.up, uptime_percent: f.uptimePercent, avg_latency_ms: f.avgLatencyMs });
       return { '24h': toResponse(figures['24h']), '7d': toResponse(figures['7d']), '30d': toResponse(figures['30d']), '1y': toResponse(figures['1y']) };
+    },
+  );
+
+  app.delete(
+    '/api/v1/monitors/:id',
+    { config: { access: 'write' }, schema: { tags, summary: 'Delete a monitor of any kind, with its settings and history', params: IdParams, response: { 204: NoContent, ...notFound } } },
+    async (request, reply) => {
+      await services.monitors.remove(actorOf(request).tenantId, request.params.id);
+      return reply.status(204).send(null);
     },
   );
 
