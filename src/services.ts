@@ -5,6 +5,7 @@
 import { createAlertEventsService } from './alerting/alert-events.service.js';
 import { createChannelsService } from './alerting/channels.service.js';
 import { createDelivery } from './alerting/delivery.js';
+import { recordFlipEvent } from './alerting/events.js';
 import { createMaintenanceService } from './alerting/maintenance.service.js';
 import { createReminders } from './alerting/reminders.js';
 import { createAlertRouter } from './alerting/router.js';
@@ -56,7 +57,7 @@ export function createServices(options: ServiceOptions) {
   const sampleEvents = createSampleEvents();
   /** Vigie's own metrics for GET /metrics; the services below report to it. */
   const observability = createObservability({ ...context, sampleEvents });
-  const recorder = createResultRecorder({ ...context, onAlertEvent: alertSignal.wake, onFlip: observability.flipWritten });
+  const recorder = createResultRecorder({ ...context, onFlipWritten: recordFlipEvent, onAlertEvent: alertSignal.wake, onFlip: observability.flipWritten });
   const selfMonitoring = createSelfMonitoring(context);
   const checks = createCheckRunner({ ...context, checkers: createCheckers(context, { selfProbes: selfMonitoring.probes }), recorder, onRun: observability.checkRan, onLag: (lagMs) => { observability.checkLagged(lagMs); options.onCheckLag?.(lagMs); } });
   const monitors = createMonitorsService({ ...context, recorder });
