@@ -5,9 +5,10 @@
  * record results for the same monitor at once, the second waits for the first to commit and
  * applies its result on top, so each result counts once and a state change is written once.
  * (An optimistic read-then-compare-and-set starved here: with 20 results at once, each retry
- * round let only one through, and the last ones ran out of attempts.) The state write keeps a
+ * round let only one through, and the last ones ran out of attempts.) The counters write keeps a
  * compare-and-set on the version as a guard. A change of state is handed to the flip module
- * (flips.ts), which writes it, its incident and its alert event in the same transaction.
+ * (flips.ts), which moves the state and writes the flip row, its incident and its alert event in
+ * the same transaction.
  */
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.js';
