@@ -6,6 +6,7 @@
 import { createAlertEventsService } from './alerting/alert-events.service.js';
 import { createChannelsService } from './alerting/channels.service.js';
 import { createDelivery } from './alerting/delivery.js';
+import { recordFlipEvent } from './alerting/events.js';
 import { createMaintenanceService } from './alerting/maintenance.service.js';
 import { createReminders } from './alerting/reminders.js';
 import { createAlertRouter } from './alerting/router.js';
@@ -51,7 +52,7 @@ export function createServices(options: ServiceOptions) {
   const sampleEvents = createSampleEvents();
   /** Vigie's own metrics for GET /metrics; the services below report to it. */
   const observability = createObservability({ ...context, sampleEvents });
-  const recorder = createResultRecorder({ ...context, onAlertEvent: alertSignal.wake, onFlip: observability.flipWritten });
+  const recorder = createResultRecorder({ ...context, onFlipWritten: recordFlipEvent, onAlertEvent: alertSignal.wake, onFlip: observability.flipWritten });
   const monitors = createMonitorsService({ ...context, recorder, hooksOf: kindOf });
 
   // The check runner needs every kind's checker, and a kind's services may run checks: bound below.

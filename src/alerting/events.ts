@@ -5,8 +5,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../db/database.js';
-import type { MonitorState } from '../monitors/kinds.js';
-import type { Flip } from '../monitors/results.service.js';
+import type { Flip, FlipIncident } from '../monitors/flips.js';
+import { isFailing, type MonitorState } from '../monitors/kinds.js';
 
 export const ALERT_EVENT_KINDS = ['alert', 'reminder'] as const;
 export type AlertEventKind = (typeof ALERT_EVENT_KINDS)[number];
@@ -15,37 +15,31 @@ export type AlertEventKind = (typeof ALERT_EVENT_KINDS)[number];
 export const SEVERITIES = ['warning', 'critical'] as const;
 export type Severity = (typeof SEVERITIES)[number];
 
-const FAILING: readonly MonitorState[] = ['down', 'warning'];
-
 /**
  * Every flip into or out of a failure: a monitor starting to fail, changing level, recovering,
  * or being paused or put in maintenance while failing (that ends its incident, so PagerDuty and
  * the like must hear it resolve). Not: a first success, pausing a healthy monitor, resuming.
  */
 export function isNotifiable(fromState: MonitorState, toState: MonitorState): boolean {
-  return FAILING.includes(toState) || FAILING.includes(fromState);
+  return isFailing(toState) || isFailing(fromState);
 }
 
 /** True for events that end a failure (recovery, pause, maintenance) rather than report one. */
 export function endsFailure(toState: string): boolean {
-  return !FAILING.includes(toState as MonitorState);
+  return !isFailing(toState);
 }
 
 export function severityOf(failingState: string): Severity {
   return failingState === 'warning' ? 'warning' : 'critical';
 }
 
-export interface IncidentForEvent {
-  id: string | null;
-  /** The incident's severity state (`down` or `warning`), for recoveries. */
-  severityState: string | null;
-  downForMs: number | null;
-}
-
-/** Writes the alert event of a flip, if it is notifiable. Returns whether it wrote one. */
-export async function recordFlipEvent(trx: Db, flip: Flip, incident: IncidentForEvent): Promise<boolean> {
+/**
+ * Writes the alert event of a flip, if it is notifiable; returns whether it wrote one. It is the
+ * flip module's listener (a FlipListener), called inside the flip's transaction.
+ */
+export async function recordFlipEvent(trx: Db, flip: Flip, incident: FlipIncident): Promise<boolean> {
   if (!isNotifiable(flip.fromState, flip.toState)) return false;
-  const failingState = FAILING.includes(flip.toState) ? flip.toState : (incident.severityState ?? flip.fromState);
+  const failingState = isFailing(flip.toState) ? flip.toState : (incident.severityState ?? flip.fromState);
   await trx
     .insertInto('alert_events')
     .values({

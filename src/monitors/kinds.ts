@@ -21,3 +21,15 @@ export type IncidentState = (typeof INCIDENT_STATES)[number];
 /** States in which results neither move the monitor nor count: nobody is watching it. */
 export const UNWATCHED_STATES: readonly MonitorState[] = ['paused', 'maintenance'];
 export const isUnwatched = (state: MonitorState): boolean => UNWATCHED_STATES.includes(state);
+
+/**
+ * States in which a monitor is failing: a flip into one opens (or escalates) its incident, a flip
+ * out of one resolves it and is worth a recovery notice. Defined once for the state machine, the
+ * incident write and alerting.
+ */
+export const FAILING_STATES = ['down', 'warning'] as const satisfies readonly MonitorState[];
+export type FailingState = (typeof FAILING_STATES)[number];
+
+export function isFailing(state: string): state is FailingState {
+  return (FAILING_STATES as readonly string[]).includes(state);
+}

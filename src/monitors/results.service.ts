@@ -5,14 +5,15 @@
  * record results for the same monitor at once, the second waits for the first to commit and
  * applies its result on top, so each result counts once and a state change is written once.
  * (An optimistic read-then-compare-and-set starved here: with 20 results at once, each retry
- * round let only one through, and the last ones ran out of attempts.) The state write keeps a
- * compare-and-set on the version as a guard. A change of state writes a flip row, and opens or
- * resolves the monitor's incident, in the same transaction.
+ * round let only one through, and the last ones ran out of attempts.) The counters write keeps a
+ * compare-and-set on the version as a guard. A change of state is handed to the flip module
+ * (flips.ts), which moves the state and writes the flip row, its incident and its alert event in
+ * the same transaction.
  */
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/database.js';
-import { recordFlipEvent, type IncidentForEvent } from '../alerting/events.js';
+import { createFlipWriter, FlipConflict, type Flip, type FlipListener } from './flips.js';
 import { isUnwatched, type MonitorState, type ResultStatus } from './kinds.js';
 import { applyResult } from './state-machine.js';
 
@@ -21,16 +22,6 @@ export interface CheckOutcome {
   latencyMs?: number | null;
   value?: number | null;
   message: string;
-}
-
-export interface Flip {
-  id: string;
-  tenantId: string;
-  monitorId: string;
-  fromState: MonitorState;
-  toState: MonitorState;
-  at: number;
-  reason: string | null;
 }
 
 export interface RecordedResult {
@@ -53,56 +44,6 @@ const MAX_ATTEMPTS = 8;
 
 class VersionConflict extends Error {}
 
-/**
- * Writes the flip row, opens, escalates or resolves the monitor's incident, and writes the alert
- * event when the flip is worth a notification. Returns whether it wrote an alert event.
- */
-async function writeFlip(trx: Db, flip: Flip): Promise<boolean> {
-  await trx
-    .insertInto('monitor_flips')
-    .values({ id: flip.id, tenant_id: flip.tenantId, monitor_id: flip.monitorId, from_state: flip.fromState, to_state: flip.toState, at: flip.at, reason: flip.reason })
-    .execute();
-  const open = await trx
-    .selectFrom('incidents')
-    .select(['id', 'severity', 'opened_at'])
-    .where('monitor_id', '=', flip.monitorId)
-    .where('state', '=', 'open')
-    .executeTakeFirst();
-  const incident: IncidentForEvent = { id: open?.id ?? null, severityState: open?.severity ?? null, downForMs: null };
-  if (flip.toState === 'down' || flip.toState === 'warning') {
-    if (open) {
-      // Warning ↔ down within the incident notifies by itself: the next reminder counts from it.
-      await trx.updateTable('incidents').set({ severity: flip.toState, last_reminder_at: flip.at }).where('id', '=', open.id).execute();
-    } else {
-      incident.id = randomUUID();
-      await trx
-        .insertInto('incidents')
-        .values({
-          id: incident.id,
-          tenant_id: flip.tenantId,
-          monitor_id: flip.monitorId,
-          severity: flip.toState,
-          state: 'open',
-          reason: flip.reason,
-          opened_at: flip.at,
-          opened_by_flip_id: flip.id,
-          resolved_at: null,
-          resolved_by_flip_id: null,
-          acknowledged_at: null,
-          acknowledged_by: null,
-          last_reminder_at: null,
-        })
-        .execute();
-    }
-  } else if (open) {
-    // Recovering, pausing and maintenance all end the incident: a paused monitor alerts no one,
-    // and its next failure after a resume is a new incident, not the continuation of an old one.
-    await trx.updateTable('incidents').set({ state: 'resolved', resolved_at: flip.at, resolved_by_flip_id: flip.id }).where('id', '=', open.id).execute();
-    incident.downForMs = flip.at - open.opened_at;
-  }
-  return recordFlipEvent(trx, flip, incident);
-}
-
 /** The tenant's default, read only for monitors without a threshold of their own. */
 async function tenantFailureThreshold(trx: Db, tenantId: string): Promise<number> {
   const settings = await trx.selectFrom('tenant_settings').select('consecutive_failures_threshold').where('tenant_id', '=', tenantId).executeTakeFirstOrThrow();
@@ -122,6 +63,11 @@ async function lockMonitor(trx: Db, monitorId: string) {
 export interface ResultRecorderOptions {
   db: Db;
   clock: Clock;
+  /**
+   * Writes a flip's alert event inside the flip's transaction (alerting's recordFlipEvent, given
+   * by services.ts so that the monitor core does not import alerting). Returns whether it wrote one.
+   */
+  onFlipWritten: FlipListener;
   /** Called after a transaction that wrote an alert event commits: wakes the alert router. */
   onAlertEvent?: () => void;
   /**
@@ -131,7 +77,9 @@ export interface ResultRecorderOptions {
   onFlip?: (flip: Flip) => void;
 }
 
-export function createResultRecorder({ db, clock, onAlertEvent, onFlip }: ResultRecorderOptions) {
+export function createResultRecorder({ db, clock, onFlipWritten, onAlertEvent, onFlip }: ResultRecorderOptions) {
+  const flips = createFlipWriter({ onFlipWritten });
+
   /**
    * Records a result inside the caller's transaction (e.g. a batch of pings); the caller calls
    * `alertWritten()` after its commit when this returned `alerted`.
@@ -148,12 +96,11 @@ export function createResultRecorder({ db, clock, onAlertEvent, onFlip }: Result
     );
     const updated = await trx
       .updateTable('monitors')
+      // The state itself is moved by the flip write below, with the flip row.
       .set({
-        state: next.state,
         consecutive_failures: next.consecutiveFailures,
         consecutive_successes: next.consecutiveSuccesses,
         last_checked_at: at,
-        ...(next.flipTo && { state_changed_at: at }),
       })
       .where('id', '=', monitorId)
       .where('version', '=', monitor.version)
@@ -178,7 +125,7 @@ export function createResultRecorder({ db, clock, onAlertEvent, onFlip }: Result
     }
     if (next.flipTo) {
       recorded.flip = { id: randomUUID(), tenantId: monitor.tenant_id, monitorId, fromState, toState: next.flipTo, at, reason: outcome.message };
-      const alerted = await writeFlip(trx, recorded.flip);
+      const alerted = await flips.write(trx, recorded.flip);
       onFlip?.(recorded.flip);
       return { recorded, alerted };
     }
@@ -217,9 +164,8 @@ export function createResultRecorder({ db, clock, onAlertEvent, onFlip }: Result
     if (options.onlyFrom && !options.onlyFrom(monitor.state as MonitorState)) return undefined;
     await trx
       .updateTable('monitors')
+      // The state itself is moved by the flip write below, with the flip row.
       .set({
-        state: toState,
-        state_changed_at: at,
         consecutive_failures: 0,
         consecutive_successes: 0,
         updated_at: at,
@@ -228,7 +174,7 @@ export function createResultRecorder({ db, clock, onAlertEvent, onFlip }: Result
       .where('id', '=', monitorId)
       .execute();
     const flip: Flip = { id: randomUUID(), tenantId: monitor.tenant_id, monitorId, fromState: monitor.state as MonitorState, toState, at, reason };
-    const alerted = await writeFlip(trx, flip);
+    const alerted = await flips.write(trx, flip);
     onFlip?.(flip);
     return { flip, alerted };
   }
@@ -246,7 +192,7 @@ export function createResultRecorder({ db, clock, onAlertEvent, onFlip }: Result
           if (written?.alerted) onAlertEvent?.();
           return written?.recorded;
         } catch (error) {
-          if (!(error instanceof VersionConflict) || i >= MAX_ATTEMPTS) throw error;
+          if (!(error instanceof VersionConflict || error instanceof FlipConflict) || i >= MAX_ATTEMPTS) throw error;
         }
       }
     },

@@ -8,7 +8,7 @@
  * - M successes in a row (recovery_threshold, default 1) bring a failing monitor back `up`.
  * - A `pending` monitor becomes `up` on its first success.
  */
-import { UNWATCHED_STATES, type MonitorState, type ResultStatus } from './kinds.js';
+import { isFailing, UNWATCHED_STATES, type MonitorState, type ResultStatus } from './kinds.js';
 
 export interface MonitorCounters {
   state: MonitorState;
@@ -26,13 +26,11 @@ export interface Transition extends MonitorCounters {
   flipTo?: MonitorState;
 }
 
-const FAILING: readonly MonitorState[] = ['down', 'warning'];
-
 export function applyResult(current: MonitorCounters, status: ResultStatus, thresholds: Thresholds): Transition {
   if (UNWATCHED_STATES.includes(current.state)) return { ...current };
   if (status === 'up') {
     const successes = current.consecutiveSuccesses + 1;
-    const recovers = current.state === 'pending' || (FAILING.includes(current.state) && successes >= thresholds.recoveries);
+    const recovers = current.state === 'pending' || (isFailing(current.state) && successes >= thresholds.recoveries);
     const next: Transition = { state: current.state, consecutiveFailures: 0, consecutiveSuccesses: successes };
     if (recovers) {
       next.state = 'up';
@@ -42,7 +40,7 @@ export function applyResult(current: MonitorCounters, status: ResultStatus, thre
   }
   const failures = current.consecutiveFailures + 1;
   const next: Transition = { state: current.state, consecutiveFailures: failures, consecutiveSuccesses: 0 };
-  const alreadyFailing = FAILING.includes(current.state);
+  const alreadyFailing = isFailing(current.state);
   if ((alreadyFailing || failures >= thresholds.failures) && current.state !== status) {
     next.state = status;
     next.flipTo = status;

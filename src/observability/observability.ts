@@ -15,7 +15,7 @@ import type { Clock } from '../clock.js';
 import type { Db } from '../db/database.js';
 import type { Logger } from '../logger.js';
 import type { SampleEvents } from '../metrics/sample-events.js';
-import type { Flip } from '../monitors/results.service.js';
+import type { Flip } from '../monitors/flips.js';
 import { installScrapeGauges, type CheckQueueDepth } from './scrape-gauges.js';
 
 /** What became of one delivery attempt: sent, failed and due again later, or failed for good. */
