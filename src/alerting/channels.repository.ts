@@ -95,14 +95,6 @@ export async function listChannels(db: Db, tenantId: string): Promise<Channel[]>
   return rows.map(toChannel);
 }
 
-/** The ids among `channelIds` that are not channels of this tenant. */
-export async function unknownChannelIds(db: Db, tenantId: string, channelIds: readonly string[]): Promise<string[]> {
-  if (channelIds.length === 0) return [];
-  const rows = await db.selectFrom('channels').select('id').where('tenant_id', '=', tenantId).where('id', 'in', [...channelIds]).execute();
-  const known = new Set(rows.map((r) => r.id));
-  return channelIds.filter((id) => !known.has(id));
-}
-
 export async function deleteChannel(db: Db, tenantId: string, channelId: string): Promise<boolean> {
   const result = await db.deleteFrom('channels').where('tenant_id', '=', tenantId).where('id', '=', channelId).executeTakeFirst();
   return result.numDeletedRows > 0n;

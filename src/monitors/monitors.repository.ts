@@ -102,6 +102,14 @@ export async function replaceTags(db: Db, tenantId: string, monitorId: string, t
   }
 }
 
+/** The ids among `channelIds` that are not channels of this tenant (a monitor's own channel list is checked with it). */
+export async function unknownChannelIds(db: Db, tenantId: string, channelIds: readonly string[]): Promise<string[]> {
+  if (channelIds.length === 0) return [];
+  const rows = await db.selectFrom('channels').select('id').where('tenant_id', '=', tenantId).where('id', 'in', [...channelIds]).execute();
+  const known = new Set(rows.map((r) => r.id));
+  return channelIds.filter((id) => !known.has(id));
+}
+
 /**
  * Replaces a monitor's own channel list; null goes back to "every channel of the tenant".
  * The caller has checked that the channels are the tenant's.

@@ -1,10 +1,9 @@
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/database.js';
-import { unknownChannelIds } from '../alerting/channels.repository.js';
 import { NotFoundError, ValidationError } from '../errors.js';
 import type { HistoryEntry, HistorySource } from '../kinds/history.js';
 import type { MonitorKind } from './kinds.js';
-import { deleteMonitor, findMonitor, listMonitors, replaceMonitorChannels, updateMonitor, type Monitor, type MonitorFilters } from './monitors.repository.js';
+import { deleteMonitor, findMonitor, listMonitors, replaceMonitorChannels, unknownChannelIds, updateMonitor, type Monitor, type MonitorFilters } from './monitors.repository.js';
 import type { ResultRecorder } from './results.service.js';
 import { computeUptime } from './uptime.js';
 

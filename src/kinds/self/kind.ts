@@ -3,6 +3,7 @@
  * monitors in the operator's tenant (self-monitoring/). Provisioned when the background work
  * starts, since the probes need its runtime signals.
  */
+import { isFailing } from '../../monitors/kinds.js';
 import type { Monitor } from '../../monitors/monitors.repository.js';
 import { checkResultsHistory } from '../../monitors/results-history.js';
 import { provisionSelfChecks } from '../../self-monitoring/provisioning.js';
@@ -14,8 +15,7 @@ import { defineKind } from '../contract.js';
 const ALL = { limit: 100_000, offset: 0 } as const;
 
 function asWatched(monitor: Monitor): WatchedCheck {
-  const failing = monitor.state === 'down' || monitor.state === 'warning';
-  return { id: monitor.id, name: monitor.name, kind: 'self', status: monitor.state, lastPingAt: monitor.lastCheckedAt, tags: monitor.tags, failingSince: failing ? monitor.stateChangedAt : null };
+  return { id: monitor.id, name: monitor.name, kind: 'self', status: monitor.state, lastPingAt: monitor.lastCheckedAt, tags: monitor.tags, failingSince: isFailing(monitor.state) ? monitor.stateChangedAt : null };
 }
 
 export const selfKind = defineKind({

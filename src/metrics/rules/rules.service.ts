@@ -6,12 +6,11 @@
  * monitor core's, as for every kind.
  */
 import { randomUUID } from 'node:crypto';
-import { unknownChannelIds } from '../../alerting/channels.repository.js';
 import type { Clock } from '../../clock.js';
 import type { Db } from '../../db/database.js';
 import { NotFoundError, ValidationError, type FieldProblem } from '../../errors.js';
 import { createMonitorWithSettings } from '../../monitors/create-monitor.js';
-import { replaceMonitorChannels, replaceTags, updateMonitor } from '../../monitors/monitors.repository.js';
+import { replaceMonitorChannels, unknownChannelIds, replaceTags, updateMonitor } from '../../monitors/monitors.repository.js';
 import type { MonitorsService } from '../../monitors/monitors.service.js';
 import { completeDefinition, definitionProblems, mergeDefinition, type DefinitionInput } from './definition.js';
 import { findRule, newRuleRow, listRules, machineExists, updateRuleDefinition, type MetricRule, type RuleFilters } from './rules.repository.js';
