@@ -376,7 +376,7 @@ describe.each(TEST_DIALECTS)('monitor core on %s', (dialect) => {
       };
       const all = await get('');
       expect(all.map((r) => r.message)).toEqual(['result 6', 'result 5', 'result 4', 'result 3', 'result 2', 'result 1', 'result 0']);
-      expect(all[0]).toEqual({ at: iso(t0 + 7 * 60_000), status: 'up', latency_ms: 106, value: null, message: 'result 6' });
+      expect(all[0]).toEqual({ at: iso(t0 + 7 * 60_000), status: 'up', latency_ms: 106, value: null, message: 'result 6', source: 'check' });
       expect(all[3]).toMatchObject({ status: 'warning', latency_ms: 103 });
 
       const page1 = await get('?limit=3');
