@@ -296,5 +296,6 @@ if (isMainThread) {
     process.exit(1);
   });
 } else {
-  generate(workerData).then((result) => parentPort.postMessage(result, [result.latencies.buffer]));
+  // A rejection crashes the worker, which the main thread sees as the worker's 'error' event.
+  void generate(workerData).then((result) => parentPort.postMessage(result, [result.latencies.buffer]));
 }

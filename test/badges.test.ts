@@ -25,7 +25,6 @@ function checkChars(text: string, where: string): void {
       ENTITY.lastIndex = i;
       if (!ENTITY.test(text)) throw new Error(`bare "&" in ${where}: ${text.slice(i, i + 12)}`);
     }
-    // eslint-disable-next-line no-control-regex
     if (/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/.test(text[i]!)) throw new Error(`control character in ${where}`);
   }
 }

@@ -192,7 +192,7 @@ describe('monitorTask', () => {
 
   it('reports non-Error throws as text, and gives every run its own rid', async () => {
     const task = monitorTask(standIn.checkUrl, (n: number) => {
-      if (n > 1) throw 'plain string'; // eslint-disable-line no-throw-literal
+      if (n > 1) throw 'plain string'; // eslint-disable-line @typescript-eslint/only-throw-error -- the point: a non-Error throw
       return n;
     });
     expect(await task(1)).toBe(1);
@@ -207,7 +207,7 @@ describe('monitorTask', () => {
     const reported: string[] = [];
     const task = monitorTask(standIn.checkUrl, async () => 'done', {
       retries: 0,
-      onPingError: (result, kind) => reported.push(`${String(kind)} ${result.error}`),
+      onPingError: (result, kind) => reported.push(`${typeof kind === 'string' ? kind : JSON.stringify(kind)} ${result.error}`),
     });
     expect(await task()).toBe('done');
     expect(reported).toEqual(['start HTTP 500 error', 'success HTTP 404 error']);
@@ -223,8 +223,8 @@ describe('runCommand', () => {
     const out = new PassThrough();
     const err = new PassThrough();
     const text = { out: '', err: '' };
-    out.on('data', (c: Buffer) => (text.out += c));
-    err.on('data', (c: Buffer) => (text.err += c));
+    out.on('data', (c: Buffer) => (text.out += c.toString()));
+    err.on('data', (c: Buffer) => (text.err += c.toString()));
     return { stdout: out, stderr: err, text };
   }
 

@@ -258,7 +258,7 @@ describe.each(TEST_DIALECTS)('heartbeat pings on %s', (dialect) => {
 
     it('a ping the database refuses (a NUL byte on PostgreSQL) does not fail the other pings of its batch', async () => {
       await start();
-      const { id, pingUuid } = await createCheck();
+      const { pingUuid } = await createCheck();
       const other = await createCheck({ name: 'other' });
       const binary = Buffer.from([0x50, 0x4b, 0x03, 0x04, 0x00, 0x00, 0xff, 0x0a]);
       // Straight through the writer: the first ping occupies it, the next two share one batch.
@@ -314,7 +314,7 @@ describe.each(TEST_DIALECTS)('heartbeat pings on %s', (dialect) => {
       const key = await ctx.services.heartbeats.pingKey(tenant.tenantId);
       expect(key).toMatch(/^[A-Za-z0-9_-]{22}$/);
       expect(await ctx.services.heartbeats.pingKey(tenant.tenantId)).toBe(key);
-      const { id, pingUuid } = await createCheck({ slug: 'nightly-backup' });
+      const { id } = await createCheck({ slug: 'nightly-backup' });
       const countChecks = async () => (await ctx.database.db.selectFrom('heartbeat_checks').select('monitor_id').where('tenant_id', '=', tenant.tenantId).execute()).length;
 
       expectOk(await ping(`/ping/${key}/nightly-backup`));

@@ -10,7 +10,7 @@ function openSlowRequest(url: string) {
   const socket = connect(Number(port), hostname);
   const body = JSON.stringify({ username: 'nobody@example.com', password: 'wrong password' });
   let response = '';
-  socket.on('data', (chunk) => (response += chunk));
+  socket.on('data', (chunk) => (response += chunk.toString()));
   const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
   socket.write(`POST /api/v1/auth/login HTTP/1.1\r\nHost: ${hostname}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`);
   socket.write(body.slice(0, 10));

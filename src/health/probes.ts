@@ -33,7 +33,7 @@ export function redisProbe(url: string): ReadinessProbe {
       try {
         await client.connect();
         const answer = await client.ping();
-        if (answer !== 'PONG') throw new Error(`unexpected answer to PING: ${answer}`);
+        if (answer !== 'PONG') throw new Error(`unexpected answer to PING: ${String(answer)}`);
       } finally {
         client.disconnect();
       }

@@ -196,4 +196,5 @@ function wholeCharacters(bytes: Buffer): Buffer {
 }
 
 /** The check a ping URL names: its ping UUID, unknown (null), or a malformed URL. */
+// eslint-disable-next-line @typescript-eslint/no-redundant-type-constituents -- 'bad' names the malformed-URL answer for the reader
 type Located = string | null | 'bad';

@@ -73,7 +73,8 @@ export function startServe(options: { cwd: string; env?: Record<string, string>;
         });
       }
     });
-    exited.then((code) => {
+    // Never rejects (it resolves on 'close'); after a successful start the reject below is a no-op.
+    void exited.then((code) => {
       clearTimeout(timer);
       reject(new Error(`vigie serve exited with ${code} before listening.\nstdout:\n${stdout}\nstderr:\n${stderr}`));
     });

@@ -17,6 +17,7 @@ export const postgresDialect: StorageDialect<{ dialect: 'postgres'; url: string 
       connectionTimeoutMillis: 10_000,
       types: {
         getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+          // eslint-disable-next-line @typescript-eslint/no-unsafe-return -- pg declares its own parsers as returning any
           oid === INT8_OID ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
       },
     });

@@ -67,7 +67,7 @@ interface Waiting {
 
 export function createIngestBodyChecker({ maxMetrics, threads, threadScript = new URL('./body-check-thread.js', import.meta.url) }: IngestBodyCheckerOptions) {
   const useThreads = threads > 0 && existsSync(fileURLToPath(threadScript));
-  const workers: (Worker | undefined)[] = new Array(useThreads ? threads : 0).fill(undefined);
+  const workers: (Worker | undefined)[] = new Array<Worker | undefined>(useThreads ? threads : 0).fill(undefined);
   const waiting = new Map<number, Waiting>();
   const owner = new Map<number, number>(); // request id → worker slot
   let nextId = 0;

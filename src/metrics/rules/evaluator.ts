@@ -58,7 +58,7 @@ function labelsByMachine(stored: readonly StoredSamples[], names: ReadonlySet<st
     for (const sample of batch.samples) {
       if (!names.has(sample.name)) continue;
       let byName = machines.get(batch.machineId);
-      if (!byName) machines.set(batch.machineId, (byName = new Map()));
+      if (!byName) machines.set(batch.machineId, (byName = new Map<string, Record<string, string>[]>()));
       const seen = byName.get(sample.name);
       if (!seen) byName.set(sample.name, [sample.labels]);
       else if (seen.length < LABEL_SETS_PER_NAME) seen.push(sample.labels);
