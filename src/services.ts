@@ -56,7 +56,7 @@ export function createServices(options: ServiceOptions) {
   const monitors = createMonitorsService({ ...context, recorder, hooksOf: kindOf });
 
   // The check runner needs every kind's checker, and a kind's services may run checks: bound below.
-  let checks: CheckRunner | undefined;
+  const late: { checks?: CheckRunner } = {};
   const host: KindHost = {
     ...context,
     secretKey: options.secretKey,
@@ -64,11 +64,11 @@ export function createServices(options: ServiceOptions) {
     recorder,
     sampleEvents,
     observability,
-    checks: { runNow: (monitorId) => checks!.runNow(monitorId) },
+    checks: { runNow: (monitorId) => late.checks!.runNow(monitorId) },
   };
   const byKind = new Map<MonitorKind, object>(kindList().map((kind) => [kind.kind, kind.services(host)]));
   const checkers: Checker[] = kindList().flatMap((kind) => (kind.checker ? [kind.checker(host, byKind.get(kind.kind)!)] : []));
-  checks = createCheckRunner({
+  const checks = createCheckRunner({
     ...context,
     checkers,
     recorder,
@@ -78,6 +78,7 @@ export function createServices(options: ServiceOptions) {
       options.onCheckLag?.(lagMs);
     },
   });
+  late.checks = checks;
   const watched = new Map<MonitorKind, WatchedKindHandlers>(kindList().flatMap((kind) => (kind.watched ? [[kind.kind, kind.watched(byKind.get(kind.kind)!, host)] as const] : [])));
   const kindServices = Object.assign({}, ...byKind.values()) as AllKindServices;
 
