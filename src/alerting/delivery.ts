@@ -8,7 +8,7 @@
  * (the e-mail Message-ID, the webhook header, PagerDuty's dedup_key).
  */
 import type { Clock } from '../clock.js';
-import { inTransaction, isPostgres, type Db } from '../db/database.js';
+import { dialectOf, inTransaction, type Db } from '../db/database.js';
 import type { Logger } from '../logger.js';
 import { providerFor } from '../notify/index.js';
 import type { Notification, NotificationItem } from '../notify/notification.js';
@@ -54,15 +54,9 @@ export function createDelivery({ db, clock, providerSettings, logger, onOutcome 
     if (limit <= 0) return [];
     const now = clock.now();
     return inTransaction(db, within, async (trx) => {
-      let due = trx
-        .selectFrom('notifications')
-        .select('id')
-        .where('status', 'in', ['pending', 'sending'])
-        .where('due_at', '<=', now)
-        .orderBy('due_at')
-        .orderBy('id')
-        .limit(limit);
-      if (isPostgres(trx)) due = due.forUpdate().skipLocked();
+      const due = dialectOf(trx).claimRows(
+        trx.selectFrom('notifications').select('id').where('status', 'in', ['pending', 'sending']).where('due_at', '<=', now).orderBy('due_at').orderBy('id').limit(limit),
+      );
       return trx
         .updateTable('notifications')
         .set((eb) => ({

@@ -13,7 +13,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.js';
-import { inTransaction, isPostgres, type Db } from '../db/database.js';
+import { dialectOf, inTransaction, type Db } from '../db/database.js';
 import type { AlertEventsTable } from '../db/tables/alerting.table.js';
 import { idempotencyKey } from '../notify/provider.js';
 import { listChannels, type Channel } from './channels.repository.js';
@@ -104,8 +104,7 @@ export interface AlertRouterOptions {
 
 export function createAlertRouter({ db, clock }: AlertRouterOptions) {
   async function claim(trx: Db, now: number) {
-    let unrouted = trx.selectFrom('alert_events').select('id').where('routed_at', 'is', null).orderBy('at').orderBy('id').limit(ROUTE_BATCH);
-    if (isPostgres(trx)) unrouted = unrouted.forUpdate().skipLocked();
+    const unrouted = dialectOf(trx).claimRows(trx.selectFrom('alert_events').select('id').where('routed_at', 'is', null).orderBy('at').orderBy('id').limit(ROUTE_BATCH));
     return trx.updateTable('alert_events').set({ routed_at: now }).where('id', 'in', unrouted).where('routed_at', 'is', null).returningAll().execute();
   }
 
@@ -118,11 +117,9 @@ export function createAlertRouter({ db, clock }: AlertRouterOptions) {
       await trx.insertInto('notification_items').values({ ...item, notification_id: id }).execute();
       return;
     }
-    // Locked on PostgreSQL so a delivery claiming this group waits for the event to join it,
-    // or (if it claimed first) leaves no open group and a new one starts.
-    let openQuery = trx.selectFrom('notifications').select('id').where('open_group', '=', channel.id);
-    if (isPostgres(trx)) openQuery = openQuery.forUpdate();
-    const open = await openQuery.executeTakeFirst();
+    // Locked (where rows lock: PostgreSQL) so a delivery claiming this group waits for the event
+    // to join it, or (if it claimed first) leaves no open group and a new one starts.
+    const open = await dialectOf(trx).lockRows(trx.selectFrom('notifications').select('id').where('open_group', '=', channel.id)).executeTakeFirst();
     if (open) {
       await trx.insertInto('notification_items').values({ ...item, notification_id: open.id }).execute();
       return;

@@ -1,4 +1,4 @@
-import { Kysely, PostgresAdapter, sql } from 'kysely';
+import { Kysely, sql } from 'kysely';
 import { describeDatabaseTarget, type DatabaseTarget } from './database-url.js';
 import { storageDialectFor, type DialectName } from './dialects/index.js';
 import type { Database } from './schema.js';
@@ -44,12 +44,11 @@ export async function openDatabase(target: DatabaseTarget): Promise<DatabaseHand
 }
 
 /**
- * For the few queries whose best form differs by dialect (`FOR UPDATE SKIP LOCKED` exists on
- * PostgreSQL only; SQLite has one writer, so it needs none). Works on a transaction too.
+ * What differs by engine (claims, row locks, JSON matching, bulk upserts, …) is asked of the
+ * database's dialect: `dialectOf(db)`, on a database or any of its transactions.
  */
-export function isPostgres(db: Kysely<any>): boolean {
-  return db.getExecutor().adapter instanceof PostgresAdapter;
-}
+export { dialectOf } from './dialects/dialect-of.js';
+export type { SqlDialect } from './dialects/storage-dialect.js';
 
 /** Runs `work` in the caller's transaction when given one, else in a transaction of its own. */
 export function inTransaction<T>(db: Db, within: Db | undefined, work: (trx: Db) => Promise<T>): Promise<T> {

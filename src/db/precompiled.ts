@@ -5,13 +5,20 @@
  * (the SQL differs by dialect), then `run(trx, { name: value })` in any transaction of that
  * database.
  *
- * In a transaction on SQLite the query runs on its own prepared statement, straight on the
- * transaction's connection (dialects/sqlite.ts, directConnection): same transaction, same
- * commit, without Kysely's executor around each run. Elsewhere (PostgreSQL, or no transaction)
- * it goes through Kysely; its SQL never changes, so SQLite's statement cache still serves it.
+ * In a transaction whose dialect offers a direct connection (SqlDialect.directConnection: SQLite,
+ * dialects/sqlite.ts) the query runs on its own prepared statement, straight on the
+ * transaction's connection: same transaction, same commit, without Kysely's executor around each
+ * run. Elsewhere (PostgreSQL, or no transaction) it goes through Kysely; its SQL never changes,
+ * so SQLite's statement cache still serves it.
+ *
+ * This leans on Kysely's internals (getExecutor, the executor's adapter and plugins, what
+ * compile() leaves in `parameters`, how its SQLite driver holds its one connection through a
+ * transaction): `kysely` is pinned to an exact version in package.json, and
+ * test/kysely-internals.test.ts fails if an upgrade changes any of them.
  */
 import { CompiledQuery, type Compilable, type Kysely, type QueryResult } from 'kysely';
-import { directConnection, type DirectConnection, type DirectStatement } from './dialects/sqlite.js';
+import { dialectOf } from './dialects/dialect-of.js';
+import type { DirectConnection, DirectStatement } from './dialects/direct-connection.js';
 
 const SLOT = Symbol('slot');
 interface Slot {
@@ -37,8 +44,8 @@ export interface RawStatement<Row> {
 
 /**
  * SQL text whose parameters are given positionally at run time (multi-row VALUES lists, whose
- * text depends on the row count): the same direct path as precompile() in a transaction on
- * SQLite, Kysely's executor elsewhere.
+ * text depends on the row count): the same direct path as precompile() where the dialect has
+ * one, Kysely's executor elsewhere.
  */
 export function rawStatement<Row>(sql: string): RawStatement<Row> {
   /** Prepared on the first direct run; again should the statement meet another SQLite database. */
@@ -46,7 +53,7 @@ export function rawStatement<Row>(sql: string): RawStatement<Row> {
   return {
     run(db, parameters) {
       try {
-        const connection = directConnection(db);
+        const connection = dialectOf(db).directConnection(db);
         if (!connection) return db.executeQuery<Row>(CompiledQuery.raw(sql, [...parameters]));
         if (direct?.on !== connection) direct = { on: connection, statement: connection.prepare(sql) };
         return Promise.resolve(direct.statement(parameters));

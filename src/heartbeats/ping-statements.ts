@@ -4,7 +4,7 @@
  * run them. Each returns plain rows; src/heartbeats/pings.ts holds the logic.
  */
 import type { Updateable } from 'kysely';
-import { isPostgres, type Db } from '../db/database.js';
+import { dialectOf, type Db } from '../db/database.js';
 import { precompile, slot } from '../db/precompiled.js';
 import type { HeartbeatChecksTable } from '../db/tables/heartbeats.table.js';
 
@@ -34,7 +34,7 @@ export function createPingStatements(db: Db) {
       'monitors.state as monitor_state',
     ])
     .where('heartbeat_checks.ping_uuid', '=', slot<string>('pingUuid'));
-  const findCheck = precompile(isPostgres(db) ? checkWithMonitor.forNoKeyUpdate('heartbeat_checks').forShare('monitors') : checkWithMonitor);
+  const findCheck = precompile(dialectOf(db).lockRows(checkWithMonitor, { heartbeat_checks: 'noKeyUpdate', monitors: 'share' }));
   const findStart = precompile(
     db.selectFrom('pings').select('at').where('monitor_id', '=', slot<string>('monitorId')).where('rid', '=', slot<string>('rid')).where('kind', '=', 'start').orderBy('n', 'desc').limit(1),
   );

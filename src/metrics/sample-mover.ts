@@ -7,7 +7,8 @@
  * - copies the slice's recent samples into `samples` (the same time again keeps the later value),
  * - deletes them from `samples_recent`.
  * Readers see the two tables as one (sample-rows.ts), so a move changes nothing they read, and a
- * crash leaves either the whole slice moved or none of it.
+ * crash leaves either the whole slice moved or none of it. Each dialect writes the move itself
+ * (SqlDialect.moveRecentSamples, src/db/dialects/*-sample-move.ts).
  *
  * Pacing. A move is cheap per sample when each series brings many samples (they land on the same
  * page of `samples`), and ingestion into `samples_recent` is cheap while that table stays small
@@ -30,8 +31,8 @@
  * no cycle can form between movers and writers, nor between two movers (they take disjoint
  * series).
  */
-import { sql } from 'kysely';
-import { isPostgres, type Db } from '../db/database.js';
+import { dialectOf, type Db } from '../db/database.js';
+import type { MovedSamples } from '../db/dialects/storage-dialect.js';
 import type { Logger } from '../logger.js';
 
 export const TICK_MS = 100;
@@ -45,81 +46,14 @@ const SMOOTHING = 0.3;
 /** A slice with nothing to move lengthens the cycle by this much: idle series are visited less often. */
 const IDLE_GROWTH = 1.02;
 
-export interface MoveReport {
-  /** Samples moved. */
-  rows: number;
-  /** Series whose latest value moved forward (about the series the slice held). */
-  series: number;
-}
+/** Samples moved, and series whose latest value moved forward (SqlDialect.moveRecentSamples writes the move). */
+export type MoveReport = MovedSamples;
 
 export interface SampleMoverOptions {
   db: Db;
   logger?: Pick<Logger, 'warn'>;
   /** Wall-clock ms; the pace is measured with it. */
   now?: () => number;
-}
-
-async function moveRangeSqlite(db: Db, from: number, to: number): Promise<MoveReport> {
-  return db.transaction().execute(async (trx) => {
-    // One pass over the slice: beside max(), SQLite's bare column `value` is the newest row's.
-    const latest = await sql`update series set last_at = m.at, last_num = m.value
-      from (select series_id, max(at) as at, value from samples_recent where series_id >= ${from} and series_id < ${to} group by series_id) as m
-      where series.id = m.series_id and (series.last_at is null or series.last_at <= m.at)`.execute(trx);
-    // (An INSERT … SELECT needs its WHERE before ON CONFLICT on SQLite: the range is it.)
-    const moved = await sql`insert into samples (series_id, at, value)
-      select series_id, at, value from samples_recent where series_id >= ${from} and series_id < ${to}
-      on conflict (series_id, at) do update set value = excluded.value`.execute(trx);
-    await sql`delete from samples_recent where series_id >= ${from} and series_id < ${to}`.execute(trx);
-    return { rows: Number(moved.numAffectedRows ?? 0n), series: Number(latest.numAffectedRows ?? 0n) };
-  });
-}
-
-/** PostgreSQL's codes for a transaction aborted by a lock cycle or a serialization conflict: trying again is the remedy. */
-const RETRYABLE = new Set(['40P01', '40001']);
-const POSTGRES_ATTEMPTS = 3;
-
-/**
- * The mover itself waits for nobody (see the top of this file), but the rows it writes into
- * `samples` can still meet another transaction there (retention deleting a late sample's old
- * page, say); should PostgreSQL abort it in a lock cycle, it moved nothing and tries again.
- */
-async function moveRangePostgres(db: Db, from: number, to: number): Promise<MoveReport> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await moveRangePostgresOnce(db, from, to);
-    } catch (error) {
-      if (attempt >= POSTGRES_ATTEMPTS || !RETRYABLE.has((error as { code?: string }).code ?? '')) throw error;
-    }
-  }
-}
-
-/**
- * `owned`: the slice's series that have recent samples and that no one else holds (an ingest
- * transaction changing a unit, another mover), locked until commit: no other mover moves them
- * meanwhile. `picked`: their recent rows that no ingest transaction is rewriting. A lock taken
- * FOR NO KEY UPDATE lets ingestion go on inserting samples of these series (its foreign key only
- * takes KEY SHARE).
- */
-async function moveRangePostgresOnce(db: Db, from: number, to: number): Promise<MoveReport> {
-  const { rows } = await sql<{ moved_rows: string; moved_series: string }>`with owned as (
-      select id from series where id in (select series_id from samples_recent where series_id >= ${from} and series_id < ${to})
-      for no key update skip locked
-    ), picked as (
-      select series_id, at from samples_recent where series_id in (select id from owned) for update skip locked
-    ), moved as (
-      delete from samples_recent r using picked where r.series_id = picked.series_id and r.at = picked.at
-      returning r.series_id, r.at, r.value
-    ), newest as (
-      select distinct on (series_id) series_id, at, value from moved order by series_id, at desc
-    ), latest as (
-      update series set last_at = newest.at, last_num = newest.value from newest
-      where series.id = newest.series_id and (series.last_at is null or series.last_at <= newest.at) returning 1
-    ), stored as (
-      insert into samples (series_id, at, value) select series_id, at, value from moved order by series_id, at
-      on conflict (series_id, at) do update set value = excluded.value returning 1
-    )
-    select (select count(*) from stored) as moved_rows, (select count(*) from latest) as moved_series`.execute(db);
-  return { rows: Number(rows[0]!.moved_rows), series: Number(rows[0]!.moved_series) };
 }
 
 /** Where the sweep passed, and when: one entry per tick, in cursor order. */
@@ -146,7 +80,7 @@ function passedAt(passes: readonly Pass[], id: number): number | undefined {
 }
 
 export function createSampleMover({ db, logger, now = Date.now }: SampleMoverOptions) {
-  const postgres = isPostgres(db);
+  const dialect = dialectOf(db);
   let cycleMs = START_CYCLE_MS;
   let cursor = 0;
   let idSpace = -1;
@@ -158,7 +92,7 @@ export function createSampleMover({ db, logger, now = Date.now }: SampleMoverOpt
   let stopped = true;
 
   /** Moves the recent samples of series ids in [from, to), in one transaction. */
-  const moveRange = (from: number, to: number): Promise<MoveReport> => (postgres ? moveRangePostgres(db, from, to) : moveRangeSqlite(db, from, to));
+  const moveRange = (from: number, to: number): Promise<MoveReport> => dialect.moveRecentSamples(db, from, to);
 
   /** Moves the cycle towards what this slice's arrival rate asks for. */
   function adapt({ rows, series }: MoveReport, width: number, sinceLastPass: number | undefined): void {

@@ -4,7 +4,7 @@
  * tenant id; the point readers take a series id the caller found that way.
  */
 import { sql, type Expression, type Selectable, type SqlBool } from 'kysely';
-import { isPostgres, type Db } from '../db/database.js';
+import { dialectOf, type Db } from '../db/database.js';
 import type { SeriesTable } from '../db/tables/metrics.table.js';
 import { bucketsQuery, toBucket, type BucketRow, type BucketSource } from './buckets.js';
 import { sampleRows, withRecentLatest, type SampleRow } from './sample-rows.js';
@@ -78,15 +78,9 @@ function tenantSeries(db: Db, tenantId: string) {
     .where('machines.tenant_id', '=', tenantId);
 }
 
-/**
- * A label pair matched against the stored JSON with each dialect's JSON functions (not a text
- * match, which would depend on how the JSON was written): PostgreSQL's containment, SQLite's
- * json_each. Keys and values are bound parameters.
- */
+/** A label pair matched against the stored JSON with the dialect's JSON functions (SqlDialect.jsonHasEntry). */
 function hasLabel(db: Db, key: string, value: string): Expression<SqlBool> {
-  return isPostgres(db)
-    ? sql<SqlBool>`cast(series.labels as jsonb) @> cast(${JSON.stringify({ [key]: value })} as jsonb)`
-    : sql<SqlBool>`exists (select 1 from json_each(series.labels) as j where j.key = ${key} and j.value = ${value})`;
+  return dialectOf(db).jsonHasEntry(sql.ref('series.labels'), key, value);
 }
 
 function filtered(db: Db, tenantId: string, filter: SeriesFilter) {

@@ -11,10 +11,9 @@
  * their work. They count across tenants on purpose: these are the operator's figures about the
  * process, and they reveal no tenant's data.
  */
-import { sql } from 'kysely';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Clock } from '../clock.js';
-import { isPostgres, type Db } from '../db/database.js';
+import { dialectOf, type Db } from '../db/database.js';
 
 /** What the scrape reads of a job queue: jobs waiting or running. */
 export interface CheckQueueDepth {
@@ -35,7 +34,7 @@ export interface ScrapeGaugeOptions {
 
 export function installScrapeGauges({ registry, db, clock, log }: ScrapeGaugeOptions) {
   let checkQueue: CheckQueueDepth | undefined;
-  const dialect = isPostgres(db) ? 'postgres' : 'sqlite';
+  const dialect = dialectOf(db);
 
   /** Readings of the scrape under way: the error counter waits for them (see below). */
   const inFlight = new Set<Promise<unknown>>();
@@ -60,13 +59,9 @@ export function installScrapeGauges({ registry, db, clock, log }: ScrapeGaugeOpt
     return reading;
   }
 
-  /** Runs a read-only query; on PostgreSQL the server itself gives up after the time limit. */
+  /** Runs a read-only query; where the dialect can (PostgreSQL), the server itself gives up after the time limit. */
   function boundedQuery<T>(work: (db: Db) => Promise<T>): Promise<T> {
-    if (!isPostgres(db)) return work(db);
-    return db.transaction().execute(async (trx) => {
-      await sql`SET LOCAL statement_timeout = ${sql.lit(SCRAPE_READING_TIMEOUT_MS)}`.execute(trx);
-      return work(trx);
-    });
+    return dialect.boundedRead(db, SCRAPE_READING_TIMEOUT_MS, work);
   }
 
   const countOf = (row: { n: number | string | bigint } | undefined) => Number(row?.n ?? 0);
@@ -108,18 +103,9 @@ export function installScrapeGauges({ registry, db, clock, log }: ScrapeGaugeOpt
     labelNames: ['dialect'] as const,
     registers: [registry],
     async collect() {
-      const bytes = await guarded('database_size', () =>
-        boundedQuery(async (q) => {
-          const query =
-            dialect === 'postgres'
-              ? sql<{ bytes: string | number }>`select pg_database_size(current_database()) as bytes`
-              : sql<{ bytes: string | number }>`select page_count * page_size as bytes from pragma_page_count(), pragma_page_size()`;
-          const { rows } = await query.execute(q);
-          return Number(rows[0]?.bytes);
-        }),
-      );
+      const bytes = await guarded('database_size', () => boundedQuery((q) => dialect.databaseSizeBytes(q)));
       databaseSize.reset();
-      if (bytes !== undefined && Number.isFinite(bytes)) databaseSize.set({ dialect }, bytes);
+      if (bytes !== undefined && Number.isFinite(bytes)) databaseSize.set({ dialect: dialect.name }, bytes);
     },
   });
 

@@ -1,8 +1,14 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { SqliteDialect, type DialectAdapter, type Kysely, type QueryResult } from 'kysely';
+import { SqliteDialect, sql, type DialectAdapter, type Kysely, type SqlBool } from 'kysely';
+import { bindDialect } from './dialect-of.js';
+import type { DirectConnection } from './direct-connection.js';
+import { sqliteBulkUpsert } from './sqlite-bulk-upsert.js';
+import { moveRecentSamplesSqlite } from './sqlite-sample-move.js';
 import type { StorageDialect } from './storage-dialect.js';
+
+export type { DirectConnection, DirectStatement } from './direct-connection.js';
 
 /**
  * The embedded default. WAL lets readers run beside the writer; synchronous=FULL because an
@@ -23,6 +29,23 @@ export const sqliteDialect: StorageDialect<{ dialect: 'sqlite'; path: string }> 
     database.pragma('cache_size = -65536');
     return new DirectSqliteDialect(database);
   },
+
+  // One writer at a time: no other transaction can hold a row, so claims and locks need no clause.
+  claimRows: (query) => query,
+  lockRows: (query) => query,
+  jsonHasEntry: (object, key, value) => sql<SqlBool>`exists (select 1 from json_each(${object}) as j where j.key = ${key} and j.value = ${value})`,
+  bulkUpsert: sqliteBulkUpsert,
+  moveRecentSamples: moveRecentSamplesSqlite,
+  directConnection,
+  async databaseSizeBytes(db) {
+    // Pages in use times the page size: the WAL is not included (it is folded in at checkpoints).
+    const { rows } = await sql<{ bytes: number }>`select page_count * page_size as bytes from pragma_page_count(), pragma_page_size()`.execute(db);
+    return Number(rows[0]?.bytes);
+  },
+  // Nothing to bound on the server side: the reading runs in this process.
+  boundedRead: (db, _timeoutMs, work) => work(db),
+  autoIncrementType: 'integer',
+  clusteredByPrimaryKey: (table) => table.modifyEnd(sql`without rowid`),
 };
 
 /**
@@ -38,19 +61,11 @@ class DirectSqliteDialect extends SqliteDialect {
   override createAdapter(): DialectAdapter {
     const adapter = super.createAdapter();
     connections.set(adapter, directConnectionTo(this.database));
-    return adapter;
+    return bindDialect(adapter, sqliteDialect);
   }
 }
 
 const connections = new WeakMap<DialectAdapter, DirectConnection>();
-
-/** Runs a query with its parameters and answers what Kysely would. */
-export type DirectStatement = (parameters: readonly unknown[]) => QueryResult<any>;
-
-export interface DirectConnection {
-  /** Prepares once; the statement then runs any number of times. */
-  prepare(sql: string): DirectStatement;
-}
 
 /**
  * For precompiled queries (db/precompiled.ts) in a transaction on SQLite: the transaction's
@@ -75,8 +90,8 @@ export function directConnection(db: Kysely<any>): DirectConnection | undefined 
 
 function directConnectionTo(database: SQLite.Database): DirectConnection {
   return {
-    prepare(sql) {
-      const statement = database.prepare(sql);
+    prepare(text) {
+      const statement = database.prepare(text);
       return (parameters) => {
         if (!database.inTransaction) throw new Error('a direct SQLite statement must run in a transaction');
         // As Kysely's SqliteConnection.executeQuery answers.
@@ -101,16 +116,16 @@ function withStatementCache(database: SQLite.Database) {
   const cache = new Map<string, SQLite.Statement>();
   return {
     close: () => database.close(),
-    prepare(sql: string) {
-      const cached = cache.get(sql);
+    prepare(text: string) {
+      const cached = cache.get(text);
       if (cached && !cached.busy) {
-        cache.delete(sql); // re-inserted below: the Map's order is the LRU order
-        cache.set(sql, cached);
+        cache.delete(text); // re-inserted below: the Map's order is the LRU order
+        cache.set(text, cached);
         return cached;
       }
-      const statement = database.prepare(sql);
+      const statement = database.prepare(text);
       if (!cached) {
-        cache.set(sql, statement);
+        cache.set(text, statement);
         if (cache.size > STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
       }
       return statement;

@@ -1,4 +1,5 @@
-import { PostgresAdapter, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
+import { dialectOf } from '../dialects/dialect-of.js';
 
 /**
  * The monitor core: monitors of every kind, their tags, HTTP targets (the first kind's own
@@ -9,7 +10,7 @@ import { PostgresAdapter, type Kysely } from 'kysely';
  * tenant-checked first.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
-  const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
+  const dialect = dialectOf(db);
 
   await db.schema
     .createTable('monitors')
@@ -64,7 +65,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 
   await db.schema
     .createTable('check_results')
-    .addColumn('id', postgres ? 'bigserial' : 'integer', (c) => c.primaryKey())
+    .addColumn('id', dialect.autoIncrementType, (c) => c.primaryKey())
     .addColumn('monitor_id', 'text', (c) => c.notNull().references('monitors.id').onDelete('cascade'))
     .addColumn('at', 'bigint', (c) => c.notNull())
     .addColumn('status', 'text', (c) => c.notNull())

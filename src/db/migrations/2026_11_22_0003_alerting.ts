@@ -1,4 +1,5 @@
-import { PostgresAdapter, sql, type Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
+import { dialectOf } from '../dialects/dialect-of.js';
 
 /**
  * Alerting: channels, per-monitor channel lists, alert events (one per notifiable flip or
@@ -10,7 +11,7 @@ import { PostgresAdapter, sql, type Kysely } from 'kysely';
  * `notifications.open_group` (a channel has at most one group still collecting events).
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
-  const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
+  const dialect = dialectOf(db);
 
   // SQLite adds one column per ALTER TABLE.
   for (const [column, defaultValue] of [
@@ -111,7 +112,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 
   await db.schema
     .createTable('notification_attempts')
-    .addColumn('id', postgres ? 'bigserial' : 'integer', (c) => c.primaryKey())
+    .addColumn('id', dialect.autoIncrementType, (c) => c.primaryKey())
     .addColumn('notification_id', 'text', (c) => c.notNull().references('notifications.id').onDelete('cascade'))
     .addColumn('tenant_id', 'text', (c) => c.notNull())
     .addColumn('at', 'bigint', (c) => c.notNull())

@@ -1,4 +1,5 @@
-import { PostgresAdapter, sql, type Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
+import { dialectOf } from '../dialects/dialect-of.js';
 
 /**
  * Heartbeat (cron job) checks, Healthchecks-style: a check's own settings and status beside its
@@ -7,7 +8,7 @@ import { PostgresAdapter, sql, type Kysely } from 'kysely';
  * key for the `/ping/{ping_key}/{slug}` URLs.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
-  const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
+  const dialect = dialectOf(db);
 
   await db.schema.alterTable('tenant_settings').addColumn('ping_key', 'text').execute();
   await db.schema.createIndex('tenant_settings_ping_key_idx').on('tenant_settings').column('ping_key').unique().execute();
@@ -37,7 +38,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 
   await db.schema
     .createTable('pings')
-    .addColumn('id', postgres ? 'bigserial' : 'integer', (c) => c.primaryKey())
+    .addColumn('id', dialect.autoIncrementType, (c) => c.primaryKey())
     .addColumn('monitor_id', 'text', (c) => c.notNull().references('monitors.id').onDelete('cascade'))
     .addColumn('n', 'integer', (c) => c.notNull())
     .addColumn('at', 'bigint', (c) => c.notNull())

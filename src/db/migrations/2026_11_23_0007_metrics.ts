@@ -1,4 +1,5 @@
-import { PostgresAdapter, sql, type Expression, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
+import { dialectOf } from '../dialects/dialect-of.js';
 
 /**
  * Agent metrics (issue 6, seeds 000 and 004): ingest ids kept for idempotency, machines (each a
@@ -12,8 +13,7 @@ import { PostgresAdapter, sql, type Expression, type Kysely } from 'kysely';
  * last value written.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
-  const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
-  const withoutRowid = <T extends { modifyEnd(modifier: Expression<unknown>): T }>(builder: T): T => (postgres ? builder : builder.modifyEnd(sql`without rowid`));
+  const dialect = dialectOf(db);
 
   await db.schema
     .createTable('ingest_batches')
@@ -44,7 +44,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 
   await db.schema
     .createTable('series')
-    .addColumn('id', postgres ? 'bigserial' : 'integer', (c) => c.primaryKey())
+    .addColumn('id', dialect.autoIncrementType, (c) => c.primaryKey())
     .addColumn('tenant_id', 'text', (c) => c.notNull())
     .addColumn('machine_id', 'text', (c) => c.notNull().references('machines.monitor_id').onDelete('cascade'))
     .addColumn('name', 'text', (c) => c.notNull())
@@ -62,7 +62,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema.createIndex('series_identity_idx').on('series').columns(['machine_id', 'name', 'labels']).unique().execute();
   await db.schema.createIndex('series_tenant_name_idx').on('series').columns(['tenant_id', 'name']).execute();
 
-  await withoutRowid(
+  await dialect.clusteredByPrimaryKey(
     db.schema
       .createTable('samples')
       .addColumn('series_id', 'bigint', (c) => c.notNull().references('series.id').onDelete('cascade'))
@@ -71,7 +71,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       .addPrimaryKeyConstraint('samples_pk', ['series_id', 'at']),
   ).execute();
 
-  await withoutRowid(
+  await dialect.clusteredByPrimaryKey(
     db.schema
       .createTable('series_changes')
       .addColumn('series_id', 'bigint', (c) => c.notNull().references('series.id').onDelete('cascade'))
@@ -82,7 +82,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   ).execute();
 
   for (const table of ['series_rollups_minute', 'series_rollups_hour'] as const) {
-    await withoutRowid(
+    await dialect.clusteredByPrimaryKey(
       db.schema
         .createTable(table)
         .addColumn('series_id', 'bigint', (c) => c.notNull().references('series.id').onDelete('cascade'))

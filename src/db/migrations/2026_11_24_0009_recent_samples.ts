@@ -1,4 +1,5 @@
-import { PostgresAdapter, sql, type Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
+import { dialectOf } from '../dialects/dialect-of.js';
 
 /**
  * Numeric samples arrive in `samples_recent` first and are moved into `samples` in bulk, a range
@@ -18,14 +19,14 @@ import { PostgresAdapter, sql, type Kysely } from 'kysely';
  * `samples`': deleting a series deletes its recent samples too.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
-  const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
+  const dialect = dialectOf(db);
   const table = db.schema
     .createTable('samples_recent')
     .addColumn('series_id', 'bigint', (c) => c.notNull().references('series.id').onDelete('cascade'))
     .addColumn('at', 'bigint', (c) => c.notNull())
     .addColumn('value', 'double precision', (c) => c.notNull())
     .addPrimaryKeyConstraint('samples_recent_pk', ['series_id', 'at']);
-  await (postgres ? table : table.modifyEnd(sql`without rowid`)).execute();
+  await dialect.clusteredByPrimaryKey(table).execute();
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {

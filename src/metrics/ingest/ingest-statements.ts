@@ -3,14 +3,13 @@
  * a bool or string series) are compiled once (db/precompiled.ts). Numeric samples go into
  * `samples_recent` (migration 0009; the sample mover takes them on to `samples` and moves each
  * series' latest value forward), many rows per statement: one statement per row cost more in the
- * query layer than the database took to store the row. The best form differs by dialect: SQLite
- * takes a multi-row VALUES list (in chunks of fixed sizes: a handful of prepared statements, run
- * straight on the transaction's connection, db/precompiled.ts); PostgreSQL takes three arrays
- * through `unnest`, one statement whatever the count.
+ * query layer than the database took to store the row. The best form differs by dialect, so the
+ * dialect writes it (SqlDialect.bulkUpsert: a chunked VALUES list on SQLite, arrays through
+ * `unnest` on PostgreSQL).
  */
-import { CompiledQuery, sql, type QueryResult } from 'kysely';
-import { isPostgres, type Db } from '../../db/database.js';
-import { precompile, rawStatement, slot, type RawStatement } from '../../db/precompiled.js';
+import { sql, type QueryResult } from 'kysely';
+import { dialectOf, type Db } from '../../db/database.js';
+import { precompile, slot } from '../../db/precompiled.js';
 
 /** Rows of (series id, time, number): numeric samples. */
 export interface NumericRows {
@@ -19,34 +18,8 @@ export interface NumericRows {
   nums: number[];
 }
 
-/** SQLite chunk sizes, largest first: a batch is cut into these. */
-const SQLITE_CHUNKS = [256, 64, 16, 4, 1];
-
-function sqliteValues(rows: number): string {
-  return Array.from({ length: rows }, () => '(?, ?, ?)').join(', ');
-}
-
-/** Runs each chunk of the rows (SQLITE_CHUNKS sizes) through the statement of its size. */
-async function inSqliteChunks(trx: Db, rows: NumericRows, statements: ReadonlyMap<number, RawStatement<unknown>>): Promise<void> {
-  const count = rows.ids.length;
-  let start = 0;
-  for (const chunk of SQLITE_CHUNKS) {
-    const statement = statements.get(chunk)!;
-    while (count - start >= chunk) {
-      const parameters = new Array<number>(chunk * 3);
-      for (let i = 0; i < chunk; i++) {
-        parameters[3 * i] = rows.ids[start + i]!;
-        parameters[3 * i + 1] = rows.ats[start + i]!;
-        parameters[3 * i + 2] = rows.nums[start + i]!;
-      }
-      await statement.run(trx, parameters);
-      start += chunk;
-    }
-  }
-}
-
 export function createIngestStatements(db: Db) {
-  const postgres = isPostgres(db);
+  const dialect = dialectOf(db);
 
   const findBatch = precompile(
     db.selectFrom('ingest_batches').select('response').where('tenant_id', '=', slot<string>('tenantId')).where('ingest_id', '=', slot<string>('ingestId')),
@@ -93,20 +66,10 @@ export function createIngestStatements(db: Db) {
       .onConflict((oc) => oc.columns(['series_id', 'at']).doUpdateSet({ value: (eb) => eb.ref('excluded.value') })),
   );
 
-  const sqliteSamples = new Map(
-    SQLITE_CHUNKS.map((n) => [
-      n,
-      rawStatement(`insert into "samples_recent" ("series_id", "at", "value") values ${sqliteValues(n)} on conflict ("series_id", "at") do update set "value" = excluded."value"`),
-    ]),
-  );
-  const pgSamples =
-    'insert into samples_recent (series_id, at, value) select * from unnest($1::bigint[], $2::bigint[], $3::float8[]) ' +
-    'on conflict (series_id, at) do update set value = excluded.value';
+  const samples = dialect.bulkUpsert({ table: 'samples_recent', columns: { series_id: 'bigint', at: 'bigint', value: 'double precision' }, conflict: ['series_id', 'at'] });
 
   async function insertSamples(trx: Db, rows: NumericRows): Promise<void> {
-    if (rows.ids.length === 0) return;
-    if (postgres) await trx.executeQuery(CompiledQuery.raw(pgSamples, [rows.ids, rows.ats, rows.nums]));
-    else await inSqliteChunks(trx, rows, sqliteSamples);
+    await samples.run(trx, [rows.ids, rows.ats, rows.nums]);
   }
 
   return {
@@ -131,7 +94,7 @@ export function createIngestStatements(db: Db) {
     async readLatest(trx: Db, ids: number[]): Promise<QueryResult<{ id: number; last_at: number | null; last_num: number | null; last_text: string | null }>> {
       const sorted = [...ids].sort((a, b) => a - b); // one lock order for every writer
       const query = trx.selectFrom('series').select(['id', 'last_at', 'last_num', 'last_text']).where('id', 'in', sorted);
-      return { rows: await (postgres ? query.forUpdate() : query).execute() };
+      return { rows: await dialect.lockRows(query).execute() };
     },
   };
 }
