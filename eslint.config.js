@@ -10,17 +10,6 @@ import tseslint from 'typescript-eslint';
 // which database it runs on.
 const DIALECT_IDENTIFIERS = ['isPostgres', 'PostgresAdapter', 'SqliteAdapter', 'PostgresDialect', 'SqliteDialect'];
 
-// Temporary: removed by the dialects change (issue 12), which moves these files' dialect checks
-// into src/db/. The lead drops this list once that branch is merged.
-const DIALECT_CHECKS_BEING_REMOVED = [
-  'src/alerting/delivery.ts',
-  'src/alerting/router.ts',
-  'src/heartbeats/ping-statements.ts',
-  'src/metrics/ingest/ingest-statements.ts',
-  'src/metrics/sample-mover.ts',
-  'src/metrics/series.repository.ts',
-  'src/observability/scrape-gauges.ts',
-];
 
 export default defineConfig(
   { ignores: ['dist/', 'data/', 'coverage/', 'node_modules/'] },
@@ -74,7 +63,7 @@ export default defineConfig(
   },
   {
     files: ['**/*.{ts,js,mjs}'],
-    ignores: ['src/db/**', ...DIALECT_CHECKS_BEING_REMOVED],
+    ignores: ['src/db/**'],
     rules: {
       'no-restricted-syntax': [
         'error',
