@@ -1,10 +1,10 @@
 /**
- * Delivery survives the process: `vigie serve` (real process, on SQLite and on PostgreSQL) flips a monitor down, the
- * webhook receiver refuses the first attempt, the server is killed with SIGKILL while the retry
- * is pending, and after a restart the message arrives — once. The e-mail that went out before
- * the kill (to a real SMTP server) is not sent again. Also proves the live path end to end: a
- * check's flip reaches both receivers without anyone calling the router by hand. On PostgreSQL the
- * server process is the one killed; the database server lives on, as it would.
+ * Delivery survives the process: `vigie serve` (real process, on SQLite and on PostgreSQL) flips a
+ * monitor down, the webhook receiver refuses the first attempt, the server is killed with SIGKILL
+ * while the retry is pending, and after a restart the message arrives — once. The e-mail that
+ * went out before the kill (to a real SMTP server) is not sent again. Also proves the live path
+ * end to end: a check's flip reaches both receivers without anyone calling the router by hand.
+ * On PostgreSQL the server process is the one killed; the database server lives on, as it would.
  */
 import { rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
