@@ -103,6 +103,23 @@ function target(url: string, overrides: Partial<HttpProbeTarget> = {}): HttpProb
 
 const systemNow = () => Date.now();
 
+/** Runs a probe and measures how long it took on the monotonic clock (not the probe's own clock). */
+async function timed<T>(run: () => Promise<T>): Promise<{ outcome: T; elapsedMs: number }> {
+  const started = performance.now();
+  const outcome = await run();
+  return { outcome, elapsedMs: performance.now() - started };
+}
+
+/**
+ * The message alone says nothing about when the timeout fired: a 1 s timeout must end the probe
+ * neither early (a timer that fires at once) nor late (one that never fires, leaving the socket to
+ * end the probe). Bounds only; the upper one leaves room for a busy machine.
+ */
+function expectAboutOneSecond(elapsedMs: number): void {
+  expect(elapsedMs).toBeGreaterThanOrEqual(900);
+  expect(elapsedMs).toBeLessThan(3000);
+}
+
 describe('probeHttp against a local HTTP server', () => {
   const recorded: RecordedRequest[] = [];
   const server = createServer(handler(recorded));
@@ -211,13 +228,15 @@ describe('probeHttp against a local HTTP server', () => {
   });
 
   it('a server that never answers times out after timeout_seconds', async () => {
-    const outcome = await probeHttp(target(`${base}/hang`, { timeoutSeconds: 1 }), systemNow);
+    const { outcome, elapsedMs } = await timed(() => probeHttp(target(`${base}/hang`, { timeoutSeconds: 1 }), systemNow));
     expect(outcome).toEqual({ status: 'down', latencyMs: null, value: null, message: 'timed out after 1 s' });
+    expectAboutOneSecond(elapsedMs);
   });
 
   it('the timeout covers the body: headers sent, body never finished', async () => {
-    const outcome = await probeHttp(target(`${base}/trickle`, { timeoutSeconds: 1 }), systemNow);
+    const { outcome, elapsedMs } = await timed(() => probeHttp(target(`${base}/trickle`, { timeoutSeconds: 1 }), systemNow));
     expect(outcome).toEqual({ status: 'down', latencyMs: null, value: null, message: 'timed out after 1 s' });
+    expectAboutOneSecond(elapsedMs);
   });
 
   it('a redirect loop, and a chain of more than 10 redirects, say so', async () => {
