@@ -481,7 +481,7 @@ describe.each(TEST_DIALECTS)('monitor core on %s', (dialect) => {
       expect(all.map((i) => i.id)).toEqual([third, second, first]);
       expect(all[0]).toMatchObject({ monitor_id: s.b, monitor_name: 'bravo', monitor_kind: 'http', severity: 'warning', state: 'open', reason: 'certificate expires in 3 days', opened_at: iso(s.thirdOpenAt), resolved_at: null });
       expect(all[2]).toMatchObject({ monitor_id: s.a, state: 'resolved', severity: 'down' });
-      expect(all[2]!.resolved_at).not.toBeNull();
+      expect(all[2]!.resolved_at).toBe(iso(s.t1)); // the 'up' that ended it
 
       expect((await listIncidents('?state=open')).map((i) => i.id)).toEqual([third, second]);
       expect((await listIncidents('?state=resolved')).map((i) => i.id)).toEqual([first]);
