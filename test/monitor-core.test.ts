@@ -262,7 +262,11 @@ describe.each(TEST_DIALECTS)('monitor core on %s', (dialect) => {
     };
     const names = (page: { items: { name: string }[] }) => page.items.map((m) => m.name);
 
-    it('filters by kind, state, tag and search, and each filter combines with the others', async () => {
+    /**
+     * Five monitors of the tenant (api-gateway down, web-frontend up, the rest pending; one a
+     * heartbeat), and another tenant's monitor whose name and tags match, which never shows.
+     */
+    async function fiveMonitors() {
       await start();
       const api = await createMonitor({ name: 'api-gateway', tags: ['prod', 'edge'], failureThreshold: 1 });
       const web = await createMonitor({ name: 'web-frontend', tags: ['prod'] });
@@ -288,22 +292,46 @@ describe.each(TEST_DIALECTS)('monitor core on %s', (dialect) => {
 
       await record(api, 'down');
       await record(web, 'up');
+      return { api };
+    }
 
+    it("lists the tenant's monitors by name without filters, never another tenant's", async () => {
+      await fiveMonitors();
       expect(names(await list(''))).toEqual(['100%_done', 'api-gateway', 'nightly-backup-job', 'staging-api', 'web-frontend']);
+    });
+
+    it('filters by kind', async () => {
+      await fiveMonitors();
       expect(names(await list('?kind=http'))).toEqual(['100%_done', 'api-gateway', 'staging-api', 'web-frontend']);
       expect(names(await list('?kind=heartbeat'))).toEqual(['nightly-backup-job']);
       expect(names(await list('?kind=backup'))).toEqual([]);
+    });
+
+    it('filters by state', async () => {
+      await fiveMonitors();
       expect(names(await list('?state=down'))).toEqual(['api-gateway']);
       expect(names(await list('?state=up'))).toEqual(['web-frontend']);
       expect(names(await list('?state=pending'))).toEqual(['100%_done', 'nightly-backup-job', 'staging-api']);
+    });
+
+    it('filters by tag, whole tags only', async () => {
+      await fiveMonitors();
       expect(names(await list('?tag=prod'))).toEqual(['api-gateway', 'nightly-backup-job', 'web-frontend']);
       expect(names(await list('?tag=edge'))).toEqual(['api-gateway']);
       expect(names(await list('?tag=pro'))).toEqual([]);
+    });
+
+    it('searches names case-insensitively, LIKE wildcards taken as literal characters', async () => {
+      await fiveMonitors();
       expect(names(await list('?search=API'))).toEqual(['api-gateway', 'staging-api']);
       expect(names(await list('?search=front'))).toEqual(['web-frontend']);
       // LIKE wildcards in the search are literal characters.
       expect(names(await list(`?search=${encodeURIComponent('%')}`))).toEqual(['100%_done']);
       expect(names(await list('?search=_'))).toEqual(['100%_done']);
+    });
+
+    it('combines filters, and lists each item with its id, kind, state and tags', async () => {
+      const { api } = await fiveMonitors();
       expect(names(await list('?tag=prod&kind=http&state=up'))).toEqual(['web-frontend']);
       expect(names(await list('?tag=prod&search=api'))).toEqual(['api-gateway']);
 
