@@ -1,25 +1,29 @@
 /**
- * Delivery survives the process: `vigie serve` (real process, SQLite) flips a monitor down, the
- * webhook receiver refuses the first attempt, the server is killed with SIGKILL while the retry
- * is pending, and after a restart the message arrives — once. The e-mail that went out before
- * the kill (to a real SMTP server) is not sent again. Also proves the live path end to end: a
- * check's flip reaches both receivers without anyone calling the router by hand.
+ * Delivery survives the process: `vigie serve` (real process, on SQLite and on PostgreSQL) flips a
+ * monitor down, the webhook receiver refuses the first attempt, the server is killed with SIGKILL
+ * while the retry is pending, and after a restart the message arrives — once. The e-mail that
+ * went out before the kill (to a real SMTP server) is not sent again. Also proves the live path
+ * end to end: a check's flip reaches both receivers without anyone calling the router by hand.
+ * On PostgreSQL the server process is the one killed; the database server lives on, as it would.
  */
 import { rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, startServe, tempWorkDir } from './helpers/cli.js';
+import { runCli, startServe, tempWorkDir, type ServeProcess } from './helpers/cli.js';
+import { createTestDatabase, TEST_DIALECTS, type TestDatabase } from './helpers/databases.js';
 import { eventually } from './helpers/eventually.js';
 import { parseMail, startSmtpCapture, StandIn, type SmtpCapture } from './helpers/receivers.js';
 
 
-describe('alert delivery across a crash', () => {
+describe.each(TEST_DIALECTS)('alert delivery across a crash on %s', (dialect) => {
   const cwd = tempWorkDir();
   const receiver = new StandIn();
   let smtp: SmtpCapture;
   let target: Server;
   let env: Record<string, string>;
+  let server: ServeProcess | undefined;
+  let database: TestDatabase | undefined;
   const headers = { 'x-api-key': 'dev-apikey-123', 'content-type': 'application/json' };
 
   beforeAll(async () => {
@@ -27,8 +31,9 @@ describe('alert delivery across a crash', () => {
     smtp = await startSmtpCapture();
     target = createServer((_request, response) => response.writeHead(503).end('down for maintenance'));
     await new Promise<void>((resolve) => target.listen(0, '127.0.0.1', resolve));
+    if (dialect === 'postgres') database = await createTestDatabase('postgres');
     env = {
-      DATABASE_URL: 'sqlite:./data/vigie.db',
+      DATABASE_URL: database?.url ?? 'sqlite:./data/vigie.db',
       SECRET_KEY: 'alert-crash-secret-alert-crash-secret-0123',
       SMTP_HOST: '127.0.0.1',
       SMTP_PORT: String(smtp.port),
@@ -39,15 +44,17 @@ describe('alert delivery across a crash', () => {
   });
 
   afterAll(async () => {
+    if (server?.child.exitCode === null) await server.stop('SIGKILL');
+    await database?.drop();
     await receiver.stop();
     await smtp.close();
     target.close();
     rmSync(cwd, { recursive: true, force: true });
   });
 
-  it('a pending delivery arrives once after SIGKILL and restart; a sent one is not sent again', async () => {
-    let server = await startServe({ cwd, env });
-    const api = (path: string, init: RequestInit = {}) => fetch(`${server.url}${path}`, { ...init, headers });
+  it('a pending delivery arrives once after SIGKILL and restart; a sent one is not sent again', { timeout: 90_000 }, async () => {
+    server = await startServe({ cwd, env });
+    const api = (path: string, init: RequestInit = {}) => fetch(`${server!.url}${path}`, { ...init, headers });
 
     expect((await api('/api/v1/settings', { method: 'PATCH', body: JSON.stringify({ alert_grouping_enabled: false }) })).status).toBe(200);
     const channel = await api('/api/v1/channels', { method: 'POST', body: JSON.stringify({ name: 'ops hook', kind: 'webhook', config: { url: `${receiver.base}/hook` } }) });

@@ -60,7 +60,7 @@ describe.each(TEST_DIALECTS)('alert routing on %s', (dialect) => {
         (await json('POST', '/api/v1/channels', { name, kind: 'webhook', config: { url: `${standIn.base}/hook-${name}` }, ...extra }, 201)).id,
       record: async (id: string, status: 'up' | 'down' | 'warning', message: string) => {
         const result = await c.services.recorder.record(id, { status, message });
-        expect(result).toBeDefined();
+        expect(result).toMatchObject({ monitorId: id, status, message });
         return result!;
       },
       route: () => c.services.alertRouter.routeBatch(),
@@ -69,24 +69,37 @@ describe.each(TEST_DIALECTS)('alert routing on %s', (dialect) => {
     };
   }
 
-  it('grouping off: one POST per flip at once, exact body and idempotency key; recovery carries down_for_ms; nothing twice', async () => {
+  /** Grouping off, one webhook channel; api-3 comes up first, then api-1..3 go down a second apart, routed and delivered. */
+  async function threeDownUngrouped() {
     const t = await start({ alert_grouping_enabled: false });
     const a = await t.channel('a');
     const ids = [await t.monitor('api-1'), await t.monitor('api-2'), await t.monitor('api-3')];
-    expect((await t.record(ids[2]!, 'up', 'HTTP 200')).flip?.toState).toBe('up'); // pending → up: not an alert
-    expect(await t.route()).toEqual({ events: 0, queued: 0 });
-
+    const firstUp = await t.record(ids[2]!, 'up', 'HTTP 200');
+    const routedAfterUp = await t.route();
     const flips = [];
     for (const [i, id] of ids.entries()) {
       t.c.clock.advance(1000);
       flips.push(await t.record(id, 'down', `connection refused ${i + 1}`));
     }
-    expect(await t.route()).toEqual({ events: 3, queued: 3 });
-    expect(await t.deliver()).toBe(3);
-
+    const routed = await t.route();
+    const delivered = await t.deliver();
     const incidents: Json[] = await t.json('GET', '/api/v1/incidents');
-    expect(incidents).toHaveLength(3);
     const incidentOf = (id: string) => incidents.find((i) => i.monitor_id === id).id as string;
+    return { t, a, ids, firstUp, routedAfterUp, flips, routed, delivered, incidents, incidentOf };
+  }
+
+  it('grouping off: a first up (pending → up) flips but is not an alert', async () => {
+    const { firstUp, routedAfterUp } = await threeDownUngrouped();
+    expect(firstUp.flip?.toState).toBe('up');
+    expect(routedAfterUp).toEqual({ events: 0, queued: 0 });
+  });
+
+  it('grouping off: one POST per flip at once, with its exact body and idempotency key', async () => {
+    const { a, ids, flips, routed, delivered, incidents, incidentOf } = await threeDownUngrouped();
+    expect(routed).toEqual({ events: 3, queued: 3 });
+    expect(delivered).toBe(3);
+
+    expect(incidents).toHaveLength(3);
     expect(standIn.recorded).toHaveLength(3);
     for (const [i, id] of ids.entries()) {
       const hook = hooks().find((h) => h.json.items[0]?.monitor_id === id)!;
@@ -116,7 +129,10 @@ describe.each(TEST_DIALECTS)('alert routing on %s', (dialect) => {
         ],
       });
     }
+  });
 
+  it('grouping off: the recovery is sent at once with down_for_ms, and nothing is sent twice', async () => {
+    const { t, a, ids, flips, incidentOf } = await threeDownUngrouped();
     standIn.reset();
     t.c.clock.advance(90_000);
     const recovered = await t.record(ids[0]!, 'up', 'HTTP 200');
@@ -460,7 +476,8 @@ describe.each(TEST_DIALECTS)('alert routing on %s', (dialect) => {
     expect((await t.json('GET', '/api/v1/alerts/events?kind=reminder')).total).toBe(3);
   });
 
-  it('alert events API: newest first with total, ?monitor= and ?kind= filters, detail with attempt log, 404 and 422', async () => {
+  /** Grouping off, one channel: api-1 down, api-2 down, api-1 up, a second apart, routed and sent. */
+  async function threeEventsSent() {
     const t = await start({ alert_grouping_enabled: false });
     const a = await t.channel('a');
     const m1 = await t.monitor('api-1');
@@ -473,8 +490,12 @@ describe.each(TEST_DIALECTS)('alert routing on %s', (dialect) => {
     await t.record(m1, 'up', 'HTTP 200');
     expect(await t.flush()).toEqual({ routed: { events: 3, queued: 3 }, sent: 3 });
     const sentAt = iso(t0 + 2000);
-
     const list = await t.json('GET', '/api/v1/alerts/events');
+    return { t, a, m1, m2, t0, second, sentAt, list };
+  }
+
+  it('alert events API: newest first with total, limit and offset; each event with its notifications but no attempt log', async () => {
+    const { m1, m2, t0, sentAt, list } = await threeEventsSent();
     expect(list).toMatchObject({ total: 3, limit: 100, offset: 0 });
     expect(list.items.map((e: Json) => [e.monitor_id, e.from_state, e.to_state, e.at])).toEqual([
       [m1, 'down', 'up', iso(t0 + 2000)],
@@ -484,11 +505,17 @@ describe.each(TEST_DIALECTS)('alert routing on %s', (dialect) => {
     expect(list.items[0]).toMatchObject({ kind: 'alert', monitor_name: 'api-1', monitor_kind: 'http', severity: 'critical', reason: 'HTTP 200', down_for_ms: 2000, routed_at: sentAt, suppressed_by: null });
     expect(list.items[0].notifications).toHaveLength(1);
     expect(list.items[0].notifications[0].attempt_log).toBeUndefined();
+  });
 
+  it("alert events API: ?monitor= lists only that monitor's events", async () => {
+    const { t, m1 } = await threeEventsSent();
     const byMonitor = await t.json('GET', `/api/v1/alerts/events?monitor=${m1}`);
     expect(byMonitor.total).toBe(2);
     expect(byMonitor.items.map((e: Json) => e.monitor_id)).toEqual([m1, m1]);
+  });
 
+  it('alert events API: one event in detail, with each notification and its attempt log', async () => {
+    const { t, a, second, sentAt, list } = await threeEventsSent();
     const eventId = list.items[1].id;
     expect(await t.json('GET', `/api/v1/alerts/events/${eventId}`)).toEqual({
       ...list.items[1],
@@ -512,7 +539,10 @@ describe.each(TEST_DIALECTS)('alert routing on %s', (dialect) => {
         },
       ],
     });
+  });
 
+  it('alert events API: ?kind= tells reminders from alerts, and a reminder is listed as the newest event', async () => {
+    const { t, m2, t0 } = await threeEventsSent();
     await t.json('PATCH', '/api/v1/settings', { repeat_interval_seconds: 3600 });
     t.c.clock.set(t0 + 1000 + 60 * MIN);
     expect(await t.c.services.reminders.queueDue()).toBe(1);
@@ -521,7 +551,10 @@ describe.each(TEST_DIALECTS)('alert routing on %s', (dialect) => {
     expect(reminders.items[0]).toMatchObject({ kind: 'reminder', monitor_id: m2, routed_at: null, notifications: [] });
     expect((await t.json('GET', '/api/v1/alerts/events?kind=alert')).total).toBe(3);
     expect((await t.json('GET', '/api/v1/alerts/events')).items[0].id).toBe(reminders.items[0].id);
+  });
 
+  it('alert events API: an unknown event id is 404, a malformed one 422 at path.id', async () => {
+    const t = await start({ alert_grouping_enabled: false });
     const missing = await t.call('GET', `/api/v1/alerts/events/${randomUUID()}`);
     expect(missing.statusCode).toBe(404);
     expect(missing.json()).toEqual({ detail: 'Alert event not found' });

@@ -5,6 +5,8 @@ import { TEST_DIALECTS } from './helpers/databases.js';
 
 const LOGIN_URL = '/api/v1/auth/login';
 const ME_URL = '/api/v1/auth/me';
+/** A compact JWS: three base64url parts. */
+const JWT = /^[\w-]+\.[\w-]+\.[\w-]+$/;
 const BAD_CREDENTIALS = { detail: 'Incorrect username or password' };
 
 function formLogin(ctx: TestContext, body: string) {
@@ -52,7 +54,7 @@ describe.each(TEST_DIALECTS)('login and tokens on %s', (dialect) => {
     for (const field of ['username', 'email']) {
       const response = await jsonLogin(ctx, { [field]: email, password });
       expect(response.statusCode).toBe(200);
-      expect(response.json()).toEqual({ access_token: expect.any(String), token_type: 'bearer', expires_in: ctx.config.jwtExpiresMinutes * 60 });
+      expect(response.json()).toEqual({ access_token: expect.stringMatching(JWT), token_type: 'bearer', expires_in: ctx.config.jwtExpiresMinutes * 60 });
 
       const whoAmI = await me(ctx, response.json().access_token);
       expect(whoAmI.statusCode).toBe(200);

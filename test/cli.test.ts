@@ -49,7 +49,9 @@ describe.each(TEST_DIALECTS)('vigie CLI on %s', (dialect) => {
     const email = /Login e-mail : (\S+)/.exec(stdout)?.[1];
     const password = /Password {5}: (\S+)/.exec(stdout)?.[1];
     const apiKey = /API key {6}: (\S+)/.exec(stdout)?.[1];
-    expect(email && password && apiKey).toBeTruthy();
+    expect(email).toBe('admin@vigie.local');
+    expect(password).toMatch(/^[\w-]{16}$/);
+    expect(apiKey).toMatch(/^vk_[\w-]{43}$/);
 
     const login = await fetch(`${server.url}/api/v1/auth/login`, {
       method: 'POST',

@@ -48,9 +48,7 @@ describe.each(TEST_DIALECTS)('error responses on %s', (dialect) => {
     expect(badKey.headers['www-authenticate']).toBe('Bearer');
 
     const badToken = await ctx.app.inject({ method: 'GET', url: '/api/v1/settings', headers: { authorization: 'Bearer not.a.jwt' } });
-    expect(badToken.statusCode).toBe(401);
-    expect(typeof badToken.json().detail).toBe('string');
-    expect(Object.keys(badToken.json())).toEqual(['detail']);
+    expectJsonError(badToken, 401, 'Invalid token');
     expect(badToken.headers['www-authenticate']).toBe('Bearer');
   });
 
@@ -136,17 +134,12 @@ describe.each(TEST_DIALECTS)('error responses on %s', (dialect) => {
     });
     expect(response.statusCode).toBe(422);
     const detail = response.json().detail as { loc: unknown[]; msg: string; type: string }[];
-    expect(detail.map((d) => d.loc).sort()).toEqual([
-      ['body', 'email'],
-      ['body', 'password'],
-      ['body', 'role'],
+    const byField = [...detail].sort((a, b) => String(a.loc[1]).localeCompare(String(b.loc[1])));
+    expect(byField).toEqual([
+      { loc: ['body', 'email'], msg: 'Value is not a valid email', type: 'email_parsing' },
+      { loc: ['body', 'password'], msg: 'Value must NOT have fewer than 8 characters', type: 'minLength' },
+      { loc: ['body', 'role'], msg: 'Input should be one of: "admin", "member", "viewer"', type: 'enum' },
     ]);
-    for (const entry of detail) {
-      expect(Object.keys(entry).sort()).toEqual(['loc', 'msg', 'type']);
-      expect(entry.msg.length).toBeGreaterThan(0);
-    }
-    expect(detail.find((d) => d.loc[1] === 'email')).toMatchObject({ type: 'email_parsing' });
-    expect(detail.find((d) => d.loc[1] === 'role')).toEqual({ loc: ['body', 'role'], msg: 'Input should be one of: "admin", "member", "viewer"', type: 'enum' });
 
     const missing = await ctx.app.inject({ method: 'POST', url: '/api/v1/users', headers, payload: {} });
     expectJsonError(missing, 422, [

@@ -63,10 +63,8 @@ describe.each(TEST_DIALECTS)('health and OpenAPI on %s', (dialect) => {
       const { status, body } = await readiness(ctx);
       expect(status).toBe(503);
       expect(body.status).toBe('unavailable');
-      expect(Object.keys(body.checks)).toEqual(['database']);
-      expect(body.checks.database.status).toBe('down');
-      expect(typeof body.checks.database.error).toBe('string');
-      expect(body.checks.database.error.length).toBeGreaterThan(0);
+      // Kysely's own error once its driver is closed, on either dialect.
+      expect(body.checks).toEqual({ database: { status: 'down', error: 'driver has already been destroyed' } });
     });
 
     describe.runIf(Boolean(process.env.TEST_REDIS_URL))('with a real Redis', () => {
@@ -81,11 +79,8 @@ describe.each(TEST_DIALECTS)('health and OpenAPI on %s', (dialect) => {
       const { status, body } = await readiness(ctx);
       expect(status).toBe(503);
       expect(body.status).toBe('unavailable');
-      expect(body.checks.database).toEqual({ status: 'ok' });
-      expect(body.checks.redis.status).toBe('down');
-      expect(typeof body.checks.redis.error).toBe('string');
-      expect(body.checks.redis.error.length).toBeGreaterThan(0);
-      expect(Object.keys(body.checks).sort()).toEqual(['database', 'redis']);
+      // ioredis's answer to a refused connection when it may not retry.
+      expect(body.checks).toEqual({ database: { status: 'ok' }, redis: { status: 'down', error: 'Connection is closed.' } });
     });
 
     it('reports each given probe by name, a failure of any kind as down', async () => {

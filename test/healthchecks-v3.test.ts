@@ -70,11 +70,14 @@ describe.each(TEST_DIALECTS)('Healthchecks API v3 on %s', (dialect) => {
   });
   const names = (list: Json) => (list.checks as Json[]).map((c) => c.name).sort();
 
-  it('creates a simple check and a cron check with the documented fields, URLs on the request host', async () => {
-    const backups = await create({ name: 'Backups', tags: 'prod www', timeout: 3600, grace: 60 });
+  const createBackups = () => create({ name: 'Backups', tags: 'prod www', timeout: 3600, grace: 60 });
+  const createNightly = () => create({ name: 'Nightly', schedule: '0 2 * * *', tz: 'Europe/Paris', grace: 600 });
+
+  it('creates a simple check with the documented fields, URLs on the request host', async () => {
+    const backups = await createBackups();
     expect(backups.uuid).toMatch(UUID);
     const { channels, ...rest } = backups; // channels: see the channels test
-    expect(typeof channels).toBe('string');
+    expect(channels).toBe(''); // none unless asked for
     expect(rest).toEqual({
       name: 'Backups',
       slug: 'backups',
@@ -93,8 +96,10 @@ describe.each(TEST_DIALECTS)('Healthchecks API v3 on %s', (dialect) => {
       ...urls(backups.uuid),
     });
     expect(await getCheck(backups.uuid)).toEqual(backups);
+  });
 
-    const nightly = await create({ name: 'Nightly', schedule: '0 2 * * *', tz: 'Europe/Paris', grace: 600 });
+  it('creates a cron check with its schedule and zone instead of a timeout', async () => {
+    const nightly = await createNightly();
     const { channels: _ignored, ...nightlyRest } = nightly;
     expect(nightlyRest).toEqual({
       name: 'Nightly',
@@ -115,6 +120,11 @@ describe.each(TEST_DIALECTS)('Healthchecks API v3 on %s', (dialect) => {
       ...urls(nightly.uuid),
     });
     expect(nightly).not.toHaveProperty('timeout');
+  });
+
+  it('gives each check its own UUID and a badge named by a key of its own', async () => {
+    const backups = await createBackups();
+    const nightly = await createNightly();
     expect(nightly.uuid).not.toBe(backups.uuid);
     // The badge names the check by a key of its own: nothing in it leads to the ping URL.
     expect(backups.badge_url).not.toContain(backups.uuid);

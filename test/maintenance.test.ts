@@ -21,6 +21,7 @@ import { StandIn } from './helpers/receivers.js';
 
 const T = (iso: string) => Date.parse(iso);
 const iso = (ms: number) => new Date(ms).toISOString();
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const HOUR = 3_600_000;
 const MIN = 60_000;
 
@@ -202,7 +203,7 @@ describe.each(TEST_DIALECTS)('maintenance windows on %s', (dialect) => {
 
       const future = await createWindow({ name: 'Upgrade', description: 'db v17', starts_at: iso(now + HOUR), ends_at: iso(now + 2 * HOUR), monitor_ids: [id] });
       expect(future).toEqual({
-        id: expect.any(String),
+        id: expect.stringMatching(UUID),
         name: 'Upgrade',
         description: 'db v17',
         starts_at: iso(now + HOUR),
@@ -299,7 +300,8 @@ describe.each(TEST_DIALECTS)('maintenance windows on %s', (dialect) => {
       expect(await monitor(id)).toMatchObject({ state: 'pending', next_due_at: iso(now + 2 * HOUR + 30 * MIN) });
     });
 
-    it('a monitor down when the window opens: incident resolved, and the end is notified (not suppressed)', async () => {
+    /** A monitor (tagged db) down and notified, then, 5 min later, a maintenance window over it opens. */
+    async function downWhenTheWindowOpens() {
       await start();
       ok(await call('PATCH', '/api/v1/settings', { alert_grouping_enabled: false }));
       const channel = ok(await call('POST', '/api/v1/channels', { name: 'hook', kind: 'webhook', config: { url: `${standIn.base}/hook` } }), 201);
@@ -307,18 +309,32 @@ describe.each(TEST_DIALECTS)('maintenance windows on %s', (dialect) => {
       const downAt = ctx.clock.now();
       await record(id, 'down');
       const [incident] = ok(await call('GET', '/api/v1/incidents'));
-      expect(incident).toMatchObject({ monitor_id: id, state: 'open', severity: 'down' });
       await ctx.services.alertRouter.routeBatch();
       await ctx.services.delivery.deliverDue();
-      expect(standIn.recorded.map((r) => JSON.parse(r.body).items[0].to_state)).toEqual(['down']);
+      const notifiedBefore = standIn.recorded.map((r) => JSON.parse(r.body).items[0].to_state);
       standIn.reset();
 
       ctx.clock.advance(5 * MIN);
       const at = ctx.clock.now();
       const window = await createWindow({ name: 'Fix', starts_at: iso(at), ends_at: iso(at + HOUR), monitor_ids: [id] });
+      return { channel, id, downAt, incident, notifiedBefore, at, window };
+    }
+
+    it('a monitor down before the window: its incident is open and the down was notified', async () => {
+      const { id, incident, notifiedBefore } = await downWhenTheWindowOpens();
+      expect(incident).toMatchObject({ monitor_id: id, state: 'open', severity: 'down' });
+      expect(notifiedBefore).toEqual(['down']);
+    });
+
+    it('a window opening on a down monitor puts it in maintenance and resolves its incident', async () => {
+      const { id, incident, at, window } = await downWhenTheWindowOpens();
+      expect(window.active).toBe(true);
       expect(await monitor(id)).toMatchObject({ state: 'maintenance', next_due_at: null });
       expect(ok(await call('GET', `/api/v1/incidents/${incident.id}`))).toMatchObject({ state: 'resolved', resolved_at: iso(at) });
+    });
 
+    it('the end of the down (down → maintenance) is an alert event, routed and sent, not suppressed', async () => {
+      const { channel, id, downAt, incident, at } = await downWhenTheWindowOpens();
       expect(await ctx.services.alertRouter.routeBatch()).toEqual({ events: 1, queued: 1 });
       expect(await ctx.services.delivery.deliverDue()).toBe(1);
       const events = ok(await call('GET', `/api/v1/alerts/events?monitor=${id}`));
@@ -336,7 +352,12 @@ describe.each(TEST_DIALECTS)('maintenance windows on %s', (dialect) => {
         routed_at: iso(at),
       });
       expect(events.items[0].notifications).toMatchObject([{ channel_id: channel.id, status: 'sent' }]);
+    });
 
+    it('the webhook gets the down → maintenance flip once, with its idempotency key and the incident it ends', async () => {
+      const { channel, id, downAt, incident, at } = await downWhenTheWindowOpens();
+      await ctx.services.alertRouter.routeBatch();
+      await ctx.services.delivery.deliverDue();
       const flip = await ctx.database.db.selectFrom('monitor_flips').select('id').where('monitor_id', '=', id).where('to_state', '=', 'maintenance').executeTakeFirstOrThrow();
       expect(standIn.recorded).toHaveLength(1);
       const request = standIn.recorded[0]!;
@@ -359,7 +380,6 @@ describe.each(TEST_DIALECTS)('maintenance windows on %s', (dialect) => {
           down_for_ms: at - downAt,
         },
       ]);
-      expect(window.active).toBe(true);
     });
 
     it('a paused monitor stays paused; deleting a window frees its monitors at once; pause + resume in a window goes back to maintenance', async () => {

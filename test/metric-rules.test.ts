@@ -15,6 +15,7 @@ import { TEST_DIALECTS } from './helpers/databases.js';
 import { StandIn } from './helpers/receivers.js';
 import { ruleFixtures } from './helpers/rule-fixtures.js';
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const SEC = 1000;
 const MIN = 60 * SEC;
 type Json = any;
@@ -73,12 +74,26 @@ describe.each(TEST_DIALECTS)('metric rules on %s', (dialect) => {
   }
 
   describe('CRUD', () => {
-    it('creates a rule as a monitor of kind metric with the defaults, reads, lists, patches and deletes it', async () => {
+    /** A tenant with a machine (web-01, tagged web) and four rules: numeric, bool, string differs, string changed. */
+    async function fourRules() {
       const t = await start();
       const web01 = await t.fx.machine(t.tenant.tenantId, 'web-01', ['web']);
       const cpu = await t.json('POST', '/api/v1/metric-rules', { metric: 'cpu_percent', warning_threshold: 70, critical_threshold: 90 }, 201);
+      const nginx = await t.json('POST', '/api/v1/metric-rules', { name: 'nginx up', metric: 'service_nginx_ok', type: 'bool', machine_id: web01, for_seconds: 120, tags: ['web'] }, 201);
+      const version = await t.json(
+        'POST',
+        '/api/v1/metric-rules',
+        { name: 'agent version', metric: 'version', type: 'string', condition: 'differs', expected: '1.0.0', level: 'warning', machine_tag: 'web', labels: { channel: 'stable' } },
+        201,
+      );
+      const changed = await t.json('POST', '/api/v1/metric-rules', { metric: 'version', type: 'string', condition: 'changed' }, 201);
+      return { t, web01, cpu, nginx, version, changed };
+    }
+
+    it('creates a numeric rule with the defaults, as a monitor of kind metric, and reads it back', async () => {
+      const { t, cpu } = await fourRules();
       expect(cpu).toEqual({
-        id: expect.any(String),
+        id: expect.stringMatching(UUID),
         name: 'cpu_percent',
         metric: 'cpu_percent',
         machine_id: null,
@@ -105,20 +120,17 @@ describe.each(TEST_DIALECTS)('metric rules on %s', (dialect) => {
       });
       expect(await t.json('GET', `/api/v1/monitors/${cpu.id}`)).toMatchObject({ kind: 'metric', name: 'cpu_percent', failure_threshold: 1, recovery_threshold: 1, interval_seconds: null, next_due_at: null });
       expect(await t.get(cpu.id)).toEqual(cpu);
+    });
 
-      const nginx = await t.json('POST', '/api/v1/metric-rules', { name: 'nginx up', metric: 'service_nginx_ok', type: 'bool', machine_id: web01, for_seconds: 120, tags: ['web'] }, 201);
+    it('creates bool and string rules with their own defaults', async () => {
+      const { web01, nginx, version, changed } = await fourRules();
       expect(nginx).toMatchObject({ type: 'bool', machine_id: web01, alert_when: false, level: 'critical', for_seconds: 120, aggregation: null, window_seconds: null, comparison: null, tags: ['web'] });
-      const version = await t.json(
-        'POST',
-        '/api/v1/metric-rules',
-        { name: 'agent version', metric: 'version', type: 'string', condition: 'differs', expected: '1.0.0', level: 'warning', machine_tag: 'web', labels: { channel: 'stable' } },
-        201,
-      );
       expect(version).toMatchObject({ type: 'string', condition: 'differs', expected: '1.0.0', level: 'warning', machine_tag: 'web', labels: { channel: 'stable' }, window_seconds: null });
-      const changed = await t.json('POST', '/api/v1/metric-rules', { metric: 'version', type: 'string', condition: 'changed' }, 201);
       expect(changed).toMatchObject({ condition: 'changed', window_seconds: 300, expected: null, level: 'critical' });
+    });
 
-      // By name, paginated; filters by metric and tag.
+    it('lists by name, paginated, and filters by metric and by tag', async () => {
+      const { t, nginx, version, changed } = await fourRules();
       const page1 = await t.json('GET', '/api/v1/metric-rules?limit=2');
       expect(page1).toMatchObject({ total: 4, limit: 2, offset: 0 });
       expect(page1.items.map((r: Json) => r.name)).toEqual(['agent version', 'cpu_percent']);
@@ -127,8 +139,10 @@ describe.each(TEST_DIALECTS)('metric rules on %s', (dialect) => {
       expect(page2.items[0]).toEqual(await t.get(nginx.id));
       expect((await t.json('GET', '/api/v1/metric-rules?metric=version')).items.map((r: Json) => r.id).sort()).toEqual([version.id, changed.id].sort());
       expect((await t.json('GET', '/api/v1/metric-rules?tag=web')).items.map((r: Json) => r.id)).toEqual([nginx.id]);
+    });
 
-      // PATCH changes only what is given.
+    it('PATCH changes only what is given; a new type or condition drops what no longer applies', async () => {
+      const { t, cpu, version } = await fourRules();
       t.c.clock.advance(MIN);
       const patched = await t.json('PATCH', `/api/v1/metric-rules/${cpu.id}`, { critical_threshold: 95, aggregation: 'avg', name: 'CPU' });
       expect(patched).toMatchObject({ name: 'CPU', critical_threshold: 95, warning_threshold: 70, aggregation: 'avg', window_seconds: 300, comparison: '>' });
@@ -138,15 +152,19 @@ describe.each(TEST_DIALECTS)('metric rules on %s', (dialect) => {
       expect(asBool).toMatchObject({ type: 'bool', metric: 'cpu_ok', aggregation: null, window_seconds: null, comparison: null, warning_threshold: null, critical_threshold: null, alert_when: false, level: 'critical' });
       // differs → changed: the expected text is dropped, a window appears.
       expect(await t.json('PATCH', `/api/v1/metric-rules/${version.id}`, { condition: 'changed' })).toMatchObject({ condition: 'changed', expected: null, window_seconds: 300, level: 'warning' });
+    });
 
-      // Pause and resume go through the monitor core; channels as for every monitor.
+    it('pause and resume go through the monitor core; channels as for every monitor', async () => {
+      const { t, nginx } = await fourRules();
       expect(await t.json('PATCH', `/api/v1/metric-rules/${nginx.id}`, { is_active: false })).toMatchObject({ is_active: false, state: 'paused' });
       expect(await t.json('PATCH', `/api/v1/metric-rules/${nginx.id}`, { is_active: true })).toMatchObject({ is_active: true, state: 'pending' });
       const channel = (await t.json('POST', '/api/v1/channels', { name: 'hook', kind: 'webhook', config: { url: `${standIn.base}/hook` } }, 201)).id;
       expect(await t.json('PATCH', `/api/v1/metric-rules/${nginx.id}`, { channel_ids: [channel] })).toMatchObject({ channel_ids: [channel] });
       expect(await t.json('POST', '/api/v1/metric-rules', { metric: 'load', critical_threshold: 4, channel_ids: [] }, 201)).toMatchObject({ channel_ids: [] });
+    });
 
-      // DELETE removes the rule and its monitor; ids of other monitors are not rules.
+    it('DELETE removes the rule and its monitor; ids of other monitors are not rules', async () => {
+      const { t, web01, cpu } = await fourRules();
       await t.json('DELETE', `/api/v1/metric-rules/${cpu.id}`, undefined, 204);
       expect((await t.call('GET', `/api/v1/metric-rules/${cpu.id}`)).statusCode).toBe(404);
       expect((await t.call('GET', `/api/v1/monitors/${cpu.id}`)).statusCode).toBe(404);
@@ -156,12 +174,19 @@ describe.each(TEST_DIALECTS)('metric rules on %s', (dialect) => {
       expect((await t.call('PATCH', `/api/v1/metric-rules/${randomUUID()}`, { name: 'x' })).statusCode).toBe(404);
     });
 
-    it('refuses every invalid field with a 422 whose loc names it', async () => {
+    const base = { metric: 'cpu_percent', warning_threshold: 70, critical_threshold: 90 };
+
+    /** A tenant with a machine of its own (web-01), and another tenant's machine. */
+    async function withMachines() {
       const t = await start();
       const other = await createTenantWithKey(t.c, 'full', 'Other');
       const theirs = await t.fx.machine(other.tenantId, 'their-host');
       const mine = await t.fx.machine(t.tenant.tenantId, 'web-01');
-      const base = { metric: 'cpu_percent', warning_threshold: 70, critical_threshold: 90 };
+      return { t, theirs, mine };
+    }
+
+    it('POST refuses every invalid field with a 422 whose loc names it, and stores nothing', async () => {
+      const { t, theirs, mine } = await withMachines();
       const cases: [object, string[]][] = [
         [{ warning_threshold: 70 }, ['body.metric']],
         [{ ...base, metric: '   ' }, ['body.metric']],
@@ -220,8 +245,10 @@ describe.each(TEST_DIALECTS)('metric rules on %s', (dialect) => {
       ];
       for (const [body, locs] of cases) expect(await t.refused('POST', '/api/v1/metric-rules', body), JSON.stringify(body)).toEqual(locs);
       expect((await t.json('GET', '/api/v1/metric-rules')).total).toBe(0);
+    });
 
-      // PATCH: checked against the merged rule; nothing is changed by a refused patch.
+    it('PATCH is checked against the merged rule: a refused patch changes nothing, the same fields fixed together are accepted', async () => {
+      const { t, theirs, mine } = await withMachines();
       const id = await t.rule({ ...base, machine_id: mine });
       const before = await t.get(id);
       expect(await t.refused('PATCH', `/api/v1/metric-rules/${id}`, {})).toEqual(['body']);
@@ -241,7 +268,10 @@ describe.each(TEST_DIALECTS)('metric rules on %s', (dialect) => {
         machine_id: null,
         machine_tag: 'web',
       });
-      // Zero, false and the empty text are values, not "none".
+    });
+
+    it('zero, false and the empty text are values, not "none"', async () => {
+      const t = await start();
       expect(await t.json('POST', '/api/v1/metric-rules', { metric: 'free_gb', comparison: '<=', warning_threshold: 5, critical_threshold: 0 }, 201)).toMatchObject({ warning_threshold: 5, critical_threshold: 0 });
       expect(await t.json('POST', '/api/v1/metric-rules', { metric: 'ok', type: 'bool', alert_when: false }, 201)).toMatchObject({ alert_when: false });
       expect(await t.json('POST', '/api/v1/metric-rules', { metric: 'motd', type: 'string', condition: 'differs', expected: '' }, 201)).toMatchObject({ expected: '' });

@@ -262,7 +262,11 @@ describe.each(TEST_DIALECTS)('monitor core on %s', (dialect) => {
     };
     const names = (page: { items: { name: string }[] }) => page.items.map((m) => m.name);
 
-    it('filters by kind, state, tag and search, and each filter combines with the others', async () => {
+    /**
+     * Five monitors of the tenant (api-gateway down, web-frontend up, the rest pending; one a
+     * heartbeat), and another tenant's monitor whose name and tags match, which never shows.
+     */
+    async function fiveMonitors() {
       await start();
       const api = await createMonitor({ name: 'api-gateway', tags: ['prod', 'edge'], failureThreshold: 1 });
       const web = await createMonitor({ name: 'web-frontend', tags: ['prod'] });
@@ -288,24 +292,48 @@ describe.each(TEST_DIALECTS)('monitor core on %s', (dialect) => {
 
       await record(api, 'down');
       await record(web, 'up');
+      return { api };
+    }
 
+    it("lists the tenant's monitors by name without filters, never another tenant's", async () => {
+      await fiveMonitors();
       expect(names(await list(''))).toEqual(['100%_done', 'api-gateway', 'nightly-backup-job', 'staging-api', 'web-frontend']);
+    });
+
+    it('filters by kind', async () => {
+      await fiveMonitors();
       expect(names(await list('?kind=http'))).toEqual(['100%_done', 'api-gateway', 'staging-api', 'web-frontend']);
       expect(names(await list('?kind=heartbeat'))).toEqual(['nightly-backup-job']);
       // A kind that is not registered yet is not a filter value.
       const unknownKind = await ctx.app.inject({ method: 'GET', url: '/api/v1/monitors?kind=backup', headers });
       expect(unknownKind.statusCode).toBe(422);
+    });
+
+    it('filters by state', async () => {
+      await fiveMonitors();
       expect(names(await list('?state=down'))).toEqual(['api-gateway']);
       expect(names(await list('?state=up'))).toEqual(['web-frontend']);
       expect(names(await list('?state=pending'))).toEqual(['100%_done', 'nightly-backup-job', 'staging-api']);
+    });
+
+    it('filters by tag, whole tags only', async () => {
+      await fiveMonitors();
       expect(names(await list('?tag=prod'))).toEqual(['api-gateway', 'nightly-backup-job', 'web-frontend']);
       expect(names(await list('?tag=edge'))).toEqual(['api-gateway']);
       expect(names(await list('?tag=pro'))).toEqual([]);
+    });
+
+    it('searches names case-insensitively, LIKE wildcards taken as literal characters', async () => {
+      await fiveMonitors();
       expect(names(await list('?search=API'))).toEqual(['api-gateway', 'staging-api']);
       expect(names(await list('?search=front'))).toEqual(['web-frontend']);
       // LIKE wildcards in the search are literal characters.
       expect(names(await list(`?search=${encodeURIComponent('%')}`))).toEqual(['100%_done']);
       expect(names(await list('?search=_'))).toEqual(['100%_done']);
+    });
+
+    it('combines filters, and lists each item with its id, kind, state and tags', async () => {
+      const { api } = await fiveMonitors();
       expect(names(await list('?tag=prod&kind=http&state=up'))).toEqual(['web-frontend']);
       expect(names(await list('?tag=prod&search=api'))).toEqual(['api-gateway']);
 
@@ -483,7 +511,7 @@ describe.each(TEST_DIALECTS)('monitor core on %s', (dialect) => {
       expect(all.map((i) => i.id)).toEqual([third, second, first]);
       expect(all[0]).toMatchObject({ monitor_id: s.b, monitor_name: 'bravo', monitor_kind: 'http', severity: 'warning', state: 'open', reason: 'certificate expires in 3 days', opened_at: iso(s.thirdOpenAt), resolved_at: null });
       expect(all[2]).toMatchObject({ monitor_id: s.a, state: 'resolved', severity: 'down' });
-      expect(all[2]!.resolved_at).not.toBeNull();
+      expect(all[2]!.resolved_at).toBe(iso(s.t1)); // the 'up' that ended it
 
       expect((await listIncidents('?state=open')).map((i) => i.id)).toEqual([third, second]);
       expect((await listIncidents('?state=resolved')).map((i) => i.id)).toEqual([first]);

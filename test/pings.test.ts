@@ -75,12 +75,25 @@ describe.each(TEST_DIALECTS)('heartbeat pings on %s', (dialect) => {
   const sweep = () => ctx.services.heartbeatSweep.run();
 
   describe('the ping protocol', () => {
-    it('handles every suffix: success, start, fail, exit statuses, log; refuses bad suffixes and ids', async () => {
+    /** A new check pinged once (success) at t0. */
+    async function pingedOnce() {
       await start();
       const { id, pingUuid } = await createCheck();
       const t0 = ctx.clock.now();
-
       const first = await ping(`/ping/${pingUuid}`);
+      return { id, pingUuid, t0, first };
+    }
+
+    /** Pings `/ping/<uuid>/<suffix>` after moving the clock by `afterMs`; each must be answered OK. */
+    async function pingsAfter(pingUuid: string, steps: [afterMs: number, suffix: string][]) {
+      for (const [afterMs, suffix] of steps) {
+        ctx.clock.advance(afterMs);
+        expectOk(await ping(`/ping/${pingUuid}/${suffix}`));
+      }
+    }
+
+    it('a success ping: OK with the body limit; the check is up, with its deadline and alert time, and the ping stored', async () => {
+      const { id, t0, first } = await pingedOnce();
       expectOk(first);
       expect(first.headers['ping-body-limit']).toBe('100000');
       expect(await check(id)).toMatchObject({ status: 'up', nPings: 1, lastPingAt: t0, deadlineAt: t0 + 60_000, alertAfter: t0 + 90_000 });
@@ -88,51 +101,69 @@ describe.each(TEST_DIALECTS)('heartbeat pings on %s', (dialect) => {
       expect(await pingRows(id)).toMatchObject([
         { n: 1, at: t0, kind: 'success', method: 'GET', exit_status: null, rid: null, body: null, body_size: 0, duration_ms: null },
       ]);
+    });
 
-      ctx.clock.advance(1000);
-      expectOk(await ping(`/ping/${pingUuid}/start`));
+    it('a start ping: the check is started with the grace as its deadline; the monitor stays up', async () => {
+      const { id, pingUuid, t0 } = await pingedOnce();
+      await pingsAfter(pingUuid, [[1000, 'start']]);
       expect(await check(id)).toMatchObject({ status: 'started', lastStartAt: t0 + 1000, nPings: 2, deadlineAt: t0 + 31_000 });
       expect(await monitorState(id)).toBe('up');
       expect(await lastPing(id)).toMatchObject({ n: 2, kind: 'start' });
+    });
 
-      ctx.clock.advance(2000);
-      expectOk(await ping(`/ping/${pingUuid}/fail`));
+    it("a fail ping: the check is down with the run's duration; an incident opens and an alert names the failure", async () => {
+      const { id, pingUuid } = await pingedOnce();
+      await pingsAfter(pingUuid, [[1000, 'start'], [2000, 'fail']]);
       expect(await check(id)).toMatchObject({ status: 'down', nPings: 3, lastDurationMs: 2000, lastStartAt: null, deadlineAt: null, alertAfter: null });
       expect(await monitorState(id)).toBe('down');
       expect(await lastPing(id)).toMatchObject({ n: 3, kind: 'fail', duration_ms: 2000 });
       const [incident] = await incidents(id);
       expect(incident).toMatchObject({ state: 'open', monitor_kind: 'heartbeat', reason: 'reported a failure' });
       expect(await events(id)).toMatchObject([{ kind: 'alert', monitor_kind: 'heartbeat', from_state: 'up', to_state: 'down', reason: 'reported a failure', incident_id: incident!.id }]);
+    });
 
-      ctx.clock.advance(1000);
-      expectOk(await ping(`/ping/${pingUuid}/0`));
+    it('exit status 0 after a failure: the check is up again and the incident resolved', async () => {
+      const { id, pingUuid } = await pingedOnce();
+      await pingsAfter(pingUuid, [[1000, 'start'], [2000, 'fail']]);
+      const [incident] = await incidents(id);
+      await pingsAfter(pingUuid, [[1000, '0']]);
       expect(await check(id)).toMatchObject({ status: 'up', nPings: 4 });
       expect(await monitorState(id)).toBe('up');
       expect(await lastPing(id)).toMatchObject({ kind: 'exit', exit_status: 0 });
       expect(await incidents(id)).toMatchObject([{ id: incident!.id, state: 'resolved', resolved_at: iso(ctx.clock.now()) }]);
       expect((await events(id)).map((e) => e.to_state)).toEqual(['up', 'down']); // newest first
+    });
 
-      ctx.clock.advance(1000);
-      expectOk(await ping(`/ping/${pingUuid}/3`));
+    it('a non-zero exit status is down, and the alert names the status', async () => {
+      const { id, pingUuid } = await pingedOnce();
+      await pingsAfter(pingUuid, [[1000, '3']]);
       expect(await check(id)).toMatchObject({ status: 'down' });
       expect(await lastPing(id)).toMatchObject({ kind: 'exit', exit_status: 3 });
       expect((await events(id))[0]).toMatchObject({ to_state: 'down', reason: 'exited with status 3' });
+    });
 
-      ctx.clock.advance(1000);
-      expectOk(await ping(`/ping/${pingUuid}/0`));
+    it('an exit status with output: the body is stored, and the alert reason ends with its last 200 characters', async () => {
+      const { id, pingUuid } = await pingedOnce();
       ctx.clock.advance(1000);
       const output = `${'line of output\n'.repeat(30)}rsync: write failed: No space left on device\n`;
       expectOk(await ping(`/ping/${pingUuid}/255`, { body: output }));
       expect(await lastPing(id)).toMatchObject({ kind: 'exit', exit_status: 255, body: output, body_size: output.length });
       expect((await events(id))[0]).toMatchObject({ to_state: 'down', reason: `exited with status 255: ${output.trim().slice(-200)}` });
+    });
 
-      // A log ping is stored and numbered, and changes nothing else.
+    it('a log ping is stored and numbered, and changes nothing else', async () => {
+      const { id, pingUuid } = await pingedOnce();
+      await pingsAfter(pingUuid, [[1000, 'fail']]);
       const before = await check(id);
       ctx.clock.advance(1000);
       expectOk(await ping(`/ping/${pingUuid}/log`, { body: 'still going' }));
       expect(await check(id)).toEqual({ ...before, nPings: before.nPings + 1 });
       expect(await lastPing(id)).toMatchObject({ n: before.nPings + 1, kind: 'log', body: 'still going' });
+    });
 
+    it('bad suffixes and malformed ids are 400, unknown ids 404, and none of them is stored', async () => {
+      const { id, pingUuid } = await pingedOnce();
+      await pingsAfter(pingUuid, [[1000, 'start'], [1000, 'fail']]);
       const stored = (await pingRows(id)).length;
       for (const bad of ['256', '1000', 'abc', '-1', 'START']) expectAnswer(await ping(`/ping/${pingUuid}/${bad}`), 400, 'invalid url format');
       for (const bad of ['not-a-uuid', '1234', `${pingUuid}0`, pingUuid.replace(/-/g, '')]) expectAnswer(await ping(`/ping/${bad}`), 400, 'invalid url format');

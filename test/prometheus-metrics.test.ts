@@ -166,7 +166,13 @@ describe.each(TEST_DIALECTS)('Prometheus /metrics on %s', (dialect) => {
       methods: '',
     });
 
-  it('holds every metric family, with the values of the activity that happened', async () => {
+  /**
+   * Activity of every kind, then a first scrape: three webhook channels (one that answers, one
+   * unreachable, one to deactivate between routing and delivery); a check now and a scheduled
+   * check 1.5 s late, both down; pings (three successes, a log, an unknown check); samples; HTTP
+   * requests on a route with an id and on no route.
+   */
+  async function afterActivity() {
     const c = await start();
     const ok = (response: LightMyRequestResponse, status = 200) => expect(response.statusCode, response.body).toBe(status);
 
@@ -202,22 +208,44 @@ describe.each(TEST_DIALECTS)('Prometheus /metrics on %s', (dialect) => {
     ok(await api(c, 'GET', `/api/v1/monitors/${target}`));
     ok(await c.app.inject({ method: 'GET', url: `/no/such/page/${target}` }), 404);
 
-    // Before routing: the flip's alert event waits for the router, nothing is due.
-    let m = await scrape(c);
+    const m = await scrape(c);
+    return { c, ok, m, target, heartbeat, deactivated };
+  }
+
+  /** afterActivity, then the alert events routed and the group wait passed. */
+  async function afterRouting() {
+    const a = await afterActivity();
+    await a.c.services.alertRouter.routeBatch();
+    a.c.clock.advance(10 * MIN);
+    return a;
+  }
+
+  it('declares every Vigie family with its type and help, and the process families', async () => {
+    const { m } = await afterActivity();
     for (const [name, type] of Object.entries(VIGIE_FAMILIES)) expect(m.types.get(name), name).toBe(type);
     for (const name of PROCESS_FAMILIES) expect(m.types.has(name), name).toBe(true);
     for (const name of Object.keys(VIGIE_FAMILIES)) expect(m.help.get(name)?.length, name).toBeGreaterThan(20);
+  });
+
+  it("before routing: the flip's alert event waits for the router, nothing is due, no job runner depth", async () => {
+    const { m } = await afterActivity();
     expect(valueOf(m, 'vigie_queue_depth', { queue: 'unrouted_alert_events' })).toBe(1);
     expect(valueOf(m, 'vigie_queue_depth', { queue: 'due_notifications' })).toBe(0);
     // No job runner in this process (no background work started): no made-up depth.
     expect(valueOf(m, 'vigie_queue_depth', { queue: 'check_jobs' })).toBeUndefined();
+  });
 
+  it('counts the checks run by kind and status, and the lag of the scheduled one', async () => {
+    const { m } = await afterActivity();
     expect(valueOf(m, 'vigie_checks_run_total', { kind: 'http', status: 'down' })).toBe(2);
     expect(valueOf(m, 'vigie_check_lag_seconds_count')).toBe(1);
     expect(valueOf(m, 'vigie_check_lag_seconds_sum')).toBe(1.5);
     expect(valueOf(m, 'vigie_check_lag_seconds_bucket', { le: '1' })).toBe(0);
     expect(valueOf(m, 'vigie_check_lag_seconds_bucket', { le: '2.5' })).toBe(1);
+  });
 
+  it('counts pings by kind, and ingested samples by type', async () => {
+    const { m } = await afterActivity();
     expect(valueOf(m, 'vigie_pings_received_total', { kind: 'success' })).toBe(3);
     expect(valueOf(m, 'vigie_pings_received_total', { kind: 'log' })).toBe(1);
     expect(m.samples.filter((s) => s.name === 'vigie_pings_received_total').map((s) => s.labels.kind).sort()).toEqual(['log', 'success']);
@@ -225,7 +253,10 @@ describe.each(TEST_DIALECTS)('Prometheus /metrics on %s', (dialect) => {
     expect(valueOf(m, 'vigie_ingested_samples_total', { type: 'numeric' })).toBe(5);
     expect(valueOf(m, 'vigie_ingested_samples_total', { type: 'bool' })).toBe(1);
     expect(valueOf(m, 'vigie_ingested_samples_total', { type: 'string' })).toBe(1);
+  });
 
+  it('counts exactly the flips written', async () => {
+    const { c, m } = await afterActivity();
     // Flips: exactly those written (the target's down, and the heartbeat's first ping bringing it up).
     const flips = await c.database.db.selectFrom('monitor_flips').select('to_state').execute();
     const written = new Map<string, number>();
@@ -233,7 +264,10 @@ describe.each(TEST_DIALECTS)('Prometheus /metrics on %s', (dialect) => {
     expect(written.get('down')).toBe(1);
     const counted = new Map(m.samples.filter((s) => s.name === 'vigie_flips_total').map((s) => [s.labels.to_state!, s.value]));
     expect(counted).toEqual(written);
+  });
 
+  it('counts HTTP requests by route pattern, never by URL; a scrape is counted once answered', async () => {
+    const { m, target, heartbeat } = await afterActivity();
     // HTTP requests by route pattern, never by URL: no id appears anywhere in the exposition.
     const monitorRoute = { method: 'GET', route: '/api/v1/monitors/:id', status_class: '2xx' };
     expect(valueOf(m, 'vigie_http_requests_total', monitorRoute)).toBe(2);
@@ -247,21 +281,25 @@ describe.each(TEST_DIALECTS)('Prometheus /metrics on %s', (dialect) => {
     expect(labelValues.filter((v) => v.includes(target) || v.includes(heartbeat.pingUuid) || v.includes(tenant.tenantId))).toEqual([]);
     // The scrape itself is counted once it is answered: absent from the first, in the second.
     expect(valueOf(m, 'vigie_http_requests_total', { route: '/metrics' })).toBeUndefined();
+  });
 
+  it('after routing: three notifications due, none attempted yet; the first scrape is counted', async () => {
+    const { c } = await afterRouting();
     // Routed: three notifications, due once the group wait has passed.
-    await c.services.alertRouter.routeBatch();
-    c.clock.advance(10 * MIN);
-    m = await scrape(c);
+    const m = await scrape(c);
     expect(valueOf(m, 'vigie_http_requests_total', { method: 'GET', route: '/metrics', status_class: '2xx' })).toBe(1);
     expect(valueOf(m, 'vigie_queue_depth', { queue: 'unrouted_alert_events' })).toBe(0);
     expect(valueOf(m, 'vigie_queue_depth', { queue: 'due_notifications' })).toBe(3);
     expect(valueOf(m, 'vigie_notification_attempts_total', { outcome: 'sent' })).toBeUndefined();
+  });
 
+  it('after delivery: one sent, one to retry later, one failed for good; nothing due', async () => {
+    const { c, ok, deactivated } = await afterRouting();
     // Delivered: one sent, one to retry later, one failed for good.
     ok(await api(c, 'PATCH', `/api/v1/channels/${deactivated}`, { is_active: false }));
     expect(await c.services.delivery.deliverDue()).toBe(3);
     expect(standIn.recorded.map((r) => r.url)).toEqual(['/hook']);
-    m = await scrape(c);
+    const m = await scrape(c);
     expect(valueOf(m, 'vigie_notification_attempts_total', { outcome: 'sent' })).toBe(1);
     expect(valueOf(m, 'vigie_notification_attempts_total', { outcome: 'retry' })).toBe(1);
     expect(valueOf(m, 'vigie_notification_attempts_total', { outcome: 'failed' })).toBe(1);

@@ -269,7 +269,7 @@ describe.each(TEST_DIALECTS)('self-monitoring on %s', (dialect) => {
       await ctx.services.settings.update(ops.tenantId, { alertGroupingEnabled: false });
       await ctx.services.channels.create(ops.tenantId, { name: 'hook', kind: 'webhook', config: { url: `${standIn.base}/hook` } });
       const target = await ctx.services.httpTargets.create(ops.tenantId, { name: 'site', url: 'http://127.0.0.1:9/', failureThreshold: 1 });
-      expect((await ctx.services.recorder.record(target, { status: 'down', message: 'connection refused' }))?.flip).toBeDefined();
+      expect((await ctx.services.recorder.record(target, { status: 'down', message: 'connection refused' }))?.flip).toMatchObject({ monitorId: target, fromState: 'pending', toState: 'down', reason: 'connection refused' });
       ctx.clock.advance(61 * SEC);
       expect(await check('delivery')).toMatchObject({ status: 'warning', message: '1 alert event(s) not routed yet, the oldest for 1 min 1 s; the alerting loop completed a pass 0.3 s ago; no notification is overdue' });
 
