@@ -57,7 +57,7 @@ export function createBackgroundWork({ db, clock, config, services, logger, lagS
     db,
     clock,
     logger,
-    retention: { results: config.resultsRetentionDays, minuteRollups: config.minuteRollupsRetentionDays, hourRollups: config.hourRollupsRetentionDays },
+    retention: { results: config.resultsRetentionDays, hourRollups: config.hourRollupsRetentionDays, dayRollups: config.dayRollupsRetentionDays },
   });
   // Series store: rollups (hearing late samples from ingestion) and retention, every minute.
   const metricsHousekeeping = createMetricsHousekeeping({

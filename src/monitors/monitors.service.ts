@@ -5,6 +5,7 @@ import { NotFoundError, ValidationError } from '../errors.js';
 import { deleteMonitor, findMonitor, listMonitors, replaceMonitorChannels, updateMonitor, type Monitor, type MonitorFilters } from './monitors.repository.js';
 import type { ResultRecorder } from './results.service.js';
 import { computeUptime } from './uptime.js';
+import { checkResultsHistory } from './results-history.js';
 
 export interface ResultRow {
   at: number;
@@ -66,15 +67,13 @@ export function createMonitorsService({ db, clock, recorder }: { db: Db; clock: 
     /** The newest results first; `before` pages backwards in time. */
     async results(tenantId: string, monitorId: string, options: { limit: number; before?: number }): Promise<ResultRow[]> {
       await get(tenantId, monitorId);
-      let query = db.selectFrom('check_results').select(['at', 'status', 'latency_ms', 'value', 'message']).where('monitor_id', '=', monitorId);
-      if (options.before !== undefined) query = query.where('at', '<', options.before);
-      const rows = await query.orderBy('at', 'desc').orderBy('id', 'desc').limit(options.limit).execute();
-      return rows.map((r) => ({ at: r.at, status: r.status, latencyMs: r.latency_ms, value: r.value, message: r.message }));
+      const entries = await checkResultsHistory.latest(db, monitorId, options);
+      return entries.map((e) => ({ at: e.at, status: e.status, latencyMs: e.latencyMs, value: e.value, message: e.message }));
     },
 
     async uptime(tenantId: string, monitorId: string) {
       await get(tenantId, monitorId);
-      return computeUptime(db, monitorId, clock.now());
+      return computeUptime(db, monitorId, checkResultsHistory, clock.now());
     },
   };
 }

@@ -14,6 +14,7 @@ import type { Clock } from '../clock.js';
 import type { Db } from '../db/database.js';
 import { recordFlipEvent, type IncidentForEvent } from '../alerting/events.js';
 import type { MonitorState, ResultStatus } from './kinds.js';
+import { insertResult } from './results-history.js';
 import { applyResult } from './state-machine.js';
 
 export interface CheckOutcome {
@@ -171,10 +172,7 @@ export function createResultRecorder({ db, clock, onAlertEvent, onFlip }: Result
     // A check that was running when its monitor entered maintenance is not kept: failures in
     // maintenance never count as downtime.
     if (fromState !== 'maintenance') {
-      await trx
-        .insertInto('check_results')
-        .values({ monitor_id: monitorId, at, status: recorded.status, latency_ms: recorded.latencyMs, value: recorded.value, message: recorded.message })
-        .execute();
+      await insertResult(trx, recorded);
     }
     if (next.flipTo) {
       recorded.flip = { id: randomUUID(), tenantId: monitor.tenant_id, monitorId, fromState, toState: next.flipTo, at, reason: outcome.message };

@@ -1,0 +1,98 @@
+/**
+ * check_results as a kind's history (the checked kinds: http, self): the compact row codec, the
+ * insert the result recorder calls, and the HistorySource that uptime and /results read.
+ *
+ * Codec: status is a small integer (0 down, 1 up, 2 warning: 0 and 1 take no bytes at all in a
+ * SQLite record); a message that only restates the status code and latency (the HTTP probe's
+ * success sentence "HTTP 200 in 12 ms") is stored as NULL and rebuilt on read, so /results
+ * returns what it returned before. A stored message is never NULL otherwise (CheckOutcome's
+ * message is a string), so NULL is unambiguous.
+ */
+import type { Db } from '../db/database.js';
+import type { CheckResultsTable } from '../db/tables/check-results.table.js';
+import type { HistoryEntry, HistorySource } from '../kinds/history.js';
+import type { ResultStatus } from './kinds.js';
+import { ensureKey, keyOf } from './monitor-keys.js';
+
+const STATUS_CODES: Record<ResultStatus, number> = { down: 0, up: 1, warning: 2 };
+const STATUSES: readonly ResultStatus[] = ['down', 'up', 'warning'];
+/** Two results of one monitor in one millisecond: the later is moved on by 1 ms, at most this often. */
+const MAX_SAME_MS = 50;
+
+export interface ResultToStore {
+  monitorId: string;
+  at: number;
+  status: ResultStatus;
+  latencyMs: number | null;
+  value: number | null;
+  message: string;
+}
+
+const restated = (value: number | null, latencyMs: number | null) => (value !== null && latencyMs !== null ? `HTTP ${value} in ${latencyMs} ms` : undefined);
+
+export function encodeMessage(result: Pick<ResultToStore, 'status' | 'value' | 'latencyMs' | 'message'>): string | null {
+  return result.status === 'up' && result.message === restated(result.value, result.latencyMs) ? null : result.message;
+}
+
+type StoredRow = Pick<CheckResultsTable, 'at' | 'status' | 'latency_ms' | 'value' | 'message'>;
+
+export function decodeRow(row: StoredRow): HistoryEntry {
+  const at = Number(row.at);
+  const value = row.value === null ? null : Number(row.value);
+  return {
+    at,
+    status: STATUSES[Number(row.status)] ?? 'down',
+    latencyMs: row.latency_ms,
+    value,
+    message: row.message ?? restated(value, row.latency_ms) ?? null,
+    source: 'check',
+  };
+}
+
+/**
+ * Stores one result in the caller's transaction; returns the time it was stored at (its own, or
+ * up to MAX_SAME_MS ms later when the monitor already has a result in that millisecond: the
+ * table is keyed on (monitor, at), and a result is never dropped for it).
+ */
+export async function insertResult(trx: Db, result: ResultToStore): Promise<number> {
+  const key = await ensureKey(trx, result.monitorId);
+  const row = { monitor_key: key, status: STATUS_CODES[result.status], latency_ms: result.latencyMs, value: result.value, message: encodeMessage(result) };
+  for (let at = result.at; at < result.at + MAX_SAME_MS; at++) {
+    const inserted = await trx
+      .insertInto('check_results')
+      .values({ ...row, at })
+      .onConflict((oc) => oc.columns(['monitor_key', 'at']).doNothing())
+      .executeTakeFirst();
+    if (Number(inserted.numInsertedRows ?? 0n) > 0) return at;
+  }
+  throw new Error(`more than ${MAX_SAME_MS} results of monitor ${result.monitorId} within ${MAX_SAME_MS} ms`);
+}
+
+const COLUMNS = ['at', 'status', 'latency_ms', 'value', 'message'] as const;
+
+export const checkResultsHistory: HistorySource = {
+  async latest(db, monitorId, { limit, before }) {
+    const key = await keyOf(db, monitorId);
+    if (key === undefined) return [];
+    let query = db.selectFrom('check_results').select(COLUMNS).where('monitor_key', '=', key);
+    if (before !== undefined) query = query.where('at', '<', before);
+    return (await query.orderBy('at', 'desc').limit(limit).execute()).map(decodeRow);
+  },
+
+  async between(db, monitorId, from, to) {
+    const key = await keyOf(db, monitorId);
+    if (key === undefined) return [];
+    // One after the other: inside a transaction both run on one connection anyway.
+    const [previous, rows] = [
+      await db.selectFrom('check_results').select(COLUMNS).where('monitor_key', '=', key).where('at', '<', from).orderBy('at', 'desc').limit(1).executeTakeFirst(),
+      await db.selectFrom('check_results').select(COLUMNS).where('monitor_key', '=', key).where('at', '>=', from).where('at', '<', to).orderBy('at').execute(),
+    ];
+    return [...(previous ? [previous] : []), ...rows].map(decodeRow);
+  },
+};
+
+/** The newest stored message of a monitor (reminders and self-monitoring quote it). */
+export async function latestMessage(db: Db, monitorId: string): Promise<string | null | undefined> {
+  const [entry] = await checkResultsHistory.latest(db, monitorId, { limit: 1 });
+  return entry && entry.message;
+}
