@@ -63,7 +63,7 @@ export async function insertResult(trx: Db, result: ResultToStore): Promise<numb
       .values({ ...row, at })
       .onConflict((oc) => oc.columns(['monitor_key', 'at']).doNothing())
       .executeTakeFirst();
-    if (Number(inserted.numInsertedRows ?? 0n) > 0) return at;
+    if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) > 0) return at;
   }
   throw new Error(`more than ${MAX_SAME_MS} results of monitor ${result.monitorId} within ${MAX_SAME_MS} ms`);
 }
