@@ -13,7 +13,8 @@
  * Goals: 10,000 monitors, p99 lag under 1 s, under 50% of one core (issue 3); peak RSS at most
  * 200 MiB, at most 60 bytes at rest per check, a projection of at most 500 MB (issue 12).
  *
- * Knobs: BENCH_MONITORS, BENCH_INTERVAL_SECONDS, BENCH_WINDOW_SECONDS, BENCH_CHECK_CONCURRENCY.
+ * Knobs: BENCH_MONITORS, BENCH_INTERVAL_SECONDS, BENCH_WINDOW_SECONDS, BENCH_CHECK_CONCURRENCY, and
+ * BENCH_NODE_OPTIONS (NODE_OPTIONS for the Vigie process, e.g. --heapsnapshot-signal=SIGUSR2 to profile).
  * Everything runs on 127.0.0.1 and stops by itself.
  */
 import { execFileSync, spawn } from 'node:child_process';
@@ -86,7 +87,7 @@ async function main() {
   execFileSync(process.execPath, [join(root, 'scripts/build-if-needed.mjs')], { stdio: 'inherit' });
   const dir = mkdtempSync(join(tmpdir(), 'vigie-bench-'));
   const dbPath = join(dir, 'vigie.db');
-  const env = { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: `sqlite:${dbPath}`, DATA_DIR: dir, PORT: '0', LOG_LEVEL: 'info', CHECK_CONCURRENCY: CONCURRENCY };
+  const env = { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: `sqlite:${dbPath}`, DATA_DIR: dir, PORT: '0', LOG_LEVEL: 'info', CHECK_CONCURRENCY: CONCURRENCY, ...(process.env.BENCH_NODE_OPTIONS && { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS }) };
   const cli = join(root, 'dist/cli.js');
   execFileSync(process.execPath, [cli, 'bootstrap', '--dev'], { env, stdio: 'ignore' });
 
