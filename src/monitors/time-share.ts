@@ -41,14 +41,20 @@ async function watchFlips(db: Db, monitorId: string, from: number, to: number): 
   return [...(before ? [before] : []), ...inside].map((f) => ({ at: Number(f.at), watched: !unwatched(f.to_state) }));
 }
 
-export async function spanFigures(db: Db, monitorId: string, history: HistorySource, from: number, to: number): Promise<SpanFigures> {
+/**
+ * `throughEnd`: an entry at exactly `to` is counted too (uptime's window ends now, and a result
+ * recorded now is in it); it adds no time.
+ */
+export async function spanFigures(db: Db, monitorId: string, history: HistorySource, from: number, to: number, { throughEnd = false } = {}): Promise<SpanFigures> {
   if (to <= from) return NO_FIGURES;
-  const entries = await history.between(db, monitorId, from, to);
-  const flips = await watchFlips(db, monitorId, from, to);
-  // One timeline; at the same millisecond an entry comes before a flip (a check, then the pause).
+  const last = throughEnd ? to + 1 : to;
+  const entries = await history.between(db, monitorId, from, last);
+  const flips = await watchFlips(db, monitorId, from, last);
+  // One timeline. Within one millisecond an entry keeps its count: a resume comes before it, a
+  // pause after it (a check, then the pause; the end of maintenance, then a check).
   const events = [
     ...entries.map((e) => ({ at: e.at, order: 0, entry: e })),
-    ...flips.map((f) => ({ at: f.at, order: 1, watched: f.watched })),
+    ...flips.map((f) => ({ at: f.at, order: f.watched ? -1 : 1, watched: f.watched })),
   ].sort((a, b) => a.at - b.at || a.order - b.order);
 
   const figures = { ...NO_FIGURES };
@@ -67,7 +73,7 @@ export async function spanFigures(db: Db, monitorId: string, history: HistorySou
     hold(event.at);
     if ('entry' in event && event.entry) {
       const e = event.entry;
-      if (watched && e.at >= from && e.at < to) {
+      if (watched && e.at >= from && e.at < last) {
         figures.checks++;
         if (e.status === 'up') figures.upChecks++;
         if (e.latencyMs !== null) {

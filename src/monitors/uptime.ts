@@ -77,7 +77,7 @@ export async function computeUptime(db: Db, monitorId: string, history: HistoryS
       let sums = NO_FIGURES;
       for (const [a, b] of parts.days) sums = addFigures(sums, await rollupFigures(db, 'rollups_day', key, a, b));
       for (const [a, b] of parts.hours) sums = addFigures(sums, await rollupFigures(db, 'rollups_hour', key, a, b));
-      for (const [a, b] of parts.history) sums = addFigures(sums, await spanFigures(db, monitorId, history, a, b));
+      for (const [a, b] of parts.history) sums = addFigures(sums, await spanFigures(db, monitorId, history, a, b, { throughEnd: b === now }));
       const figures: UptimeFigures = {
         checks: sums.checks,
         up: sums.upChecks,
