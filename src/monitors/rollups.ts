@@ -94,6 +94,8 @@ async function upsertRollups(db: Db, level: Level, rows: RollupRow[]): Promise<v
 
 async function rollUpHour(db: Db, start: number, historyFor: HistoryFor): Promise<void> {
   const end = start + HOUR_MS;
+  // Kinds whose history is not in check_results (pings, ingests) get their key here.
+  await ensureAllKeys(db);
   const monitors = await db
     .selectFrom('monitors')
     .innerJoin('monitor_keys', 'monitor_keys.monitor_id', 'monitors.id')
@@ -182,7 +184,6 @@ async function rollUpLevel(db: Db, level: Level, end: number, historyFor: Histor
 
 /** Rolls up every completed hour and day since the watermarks; returns buckets done. */
 export async function rollUp(db: Db, now: number, historyFor: HistoryFor = defaultHistoryFor): Promise<{ hours: number; days: number }> {
-  await ensureAllKeys(db);
   const hours = await rollUpLevel(db, 'hour', Math.floor(now / HOUR_MS) * HOUR_MS, historyFor);
   // A day is summed only once all its hours are rolled up.
   const days = await rollUpLevel(db, 'day', Math.floor(hours.watermark / DAY_MS) * DAY_MS, historyFor);
