@@ -29,9 +29,10 @@ export interface Config {
   readonly pingMissRateLimitPerMinute: number;
   readonly trustProxy: boolean;
   readonly checkConcurrency: number;
+  /** Check results (raw), their hour rollups, their day rollups (uptime's long windows). */
   readonly resultsRetentionDays: number;
-  readonly minuteRollupsRetentionDays: number;
   readonly hourRollupsRetentionDays: number;
+  readonly dayRollupsRetentionDays: number;
   /** Agent metrics (series store): raw samples and bool/string changes, minute rollups, hour rollups. */
   readonly metricsRawRetentionDays: number;
   readonly metricsMinuteRollupsRetentionDays: number;
@@ -167,8 +168,8 @@ export const ENV_VARIABLES = {
   trustProxy: variable('TRUST_PROXY', 'false', boolean),
   checkConcurrency: variable('CHECK_CONCURRENCY', '100', integer(1, 10_000)),
   resultsRetentionDays: variable('RESULTS_RETENTION_DAYS', '7', integer(1, 3650)),
-  minuteRollupsRetentionDays: variable('MINUTE_ROLLUPS_RETENTION_DAYS', '3', integer(1, 3650)),
-  hourRollupsRetentionDays: variable('HOUR_ROLLUPS_RETENTION_DAYS', '400', integer(1, 36500)),
+  hourRollupsRetentionDays: variable('HOUR_ROLLUPS_RETENTION_DAYS', '35', integer(1, 36500)),
+  dayRollupsRetentionDays: variable('DAY_ROLLUPS_RETENTION_DAYS', '400', integer(1, 36500)),
   metricsRawRetentionDays: variable('METRICS_RAW_RETENTION_DAYS', '7', integer(1, 3650)),
   metricsMinuteRollupsRetentionDays: variable('METRICS_MINUTE_ROLLUPS_RETENTION_DAYS', '30', integer(1, 3650)),
   metricsHourRollupsRetentionDays: variable('METRICS_HOUR_ROLLUPS_RETENTION_DAYS', '400', integer(1, 36500)),

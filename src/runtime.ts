@@ -13,7 +13,7 @@ import { createInProcessJobRunner } from './jobs/in-process.js';
 import type { JobRunner } from './jobs/job-runner.js';
 import type { KindRuntime } from './kinds/contract.js';
 import type { BackgroundLoop } from './kinds/loops.js';
-import { kindList } from './kinds/registry.js';
+import { kindList, kindOf } from './kinds/registry.js';
 import type { Logger } from './logger.js';
 import { createHousekeeping } from './monitors/housekeeping.js';
 import type { LagStats } from './monitors/lag-stats.js';
@@ -51,7 +51,9 @@ export function createBackgroundWork({ db, clock, config, services, logger, lagS
     db,
     clock,
     logger,
-    retention: { results: config.resultsRetentionDays, minuteRollups: config.minuteRollupsRetentionDays, hourRollups: config.hourRollupsRetentionDays },
+    // Rollups read each kind's own history (pings, ingests…), as uptime does.
+    historyFor: (kind) => kindOf(kind).history,
+    retention: { results: config.resultsRetentionDays, hourRollups: config.hourRollupsRetentionDays, dayRollups: config.dayRollupsRetentionDays },
   });
   const alerting = createAlertingWork({
     db,

@@ -7,8 +7,8 @@ import { createTestDatabase, TEST_DIALECTS, type TestDatabase } from './helpers/
 
 const EXPECTED_TABLES = [
   'alert_events', 'api_keys', 'app_meta', 'channels', 'check_results', 'heartbeat_checks', 'http_targets', 'incidents', 'ingest_batches', 'machines', 'maintenance_windows', 'metric_rules',
-  'monitor_channels', 'monitor_flips', 'monitor_tags', 'monitors', 'notification_attempts', 'notification_items',
-  'notifications', 'pings', 'rollups_hour', 'rollups_minute', 'samples', 'samples_recent', 'self_checks', 'series', 'series_changes', 'series_rollups_hour', 'series_rollups_minute', 'silences', 'tenant_settings', 'tenants', 'users',
+  'monitor_channels', 'monitor_flips', 'monitor_keys', 'monitor_tags', 'monitors', 'notification_attempts', 'notification_items',
+  'notifications', 'pings', 'rollups_day', 'rollups_hour', 'samples', 'samples_recent', 'self_checks', 'series', 'series_changes', 'series_rollups_hour', 'series_rollups_minute', 'silences', 'tenant_settings', 'tenants', 'users',
 ];
 
 describe.each(TEST_DIALECTS)('migrations on %s', (dialect) => {

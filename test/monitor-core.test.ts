@@ -6,6 +6,7 @@
  * Monitors are HTTP targets on a closed port (nothing here runs their checks: results are
  * recorded directly through the recorder, at times taken from the manual clock).
  */
+import { checkResultsHistory } from '../src/monitors/results-history.js';
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ResultStatus } from '../src/monitors/kinds.js';
@@ -143,7 +144,7 @@ describe.each(TEST_DIALECTS)('monitor core on %s', (dialect) => {
       const current = await monitor(id);
       expect(current.stateChangedAt).toBe(t0 + 9000);
       expect(current.lastCheckedAt).toBe(t0 + 10_000);
-      const results = await ctx.database.db.selectFrom('check_results').select('status').where('monitor_id', '=', id).execute();
+      const results = await checkResultsHistory().latest(ctx.database.db, id, { limit: 100 });
       expect(results).toHaveLength(10);
     });
 
@@ -233,8 +234,8 @@ describe.each(TEST_DIALECTS)('monitor core on %s', (dialect) => {
         ['up', 'down'],
       ]);
       expect(await incidentRows(id)).toHaveLength(1);
-      const results = await ctx.database.db.selectFrom('check_results').select('latency_ms').where('monitor_id', '=', id).where('status', '=', 'down').execute();
-      expect(results.map((r) => r.latency_ms).sort((a, b) => a! - b!)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+      const results = (await checkResultsHistory().latest(ctx.database.db, id, { limit: 1000 })).filter((r) => r.status === 'down');
+      expect(results.map((r) => r.latencyMs).sort((a, b) => a! - b!)).toEqual(Array.from({ length: 20 }, (_, i) => i));
     });
 
     it('concurrent failures then concurrent successes on several monitors at once stay exact', async () => {

@@ -13,6 +13,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import type { HeartbeatInput } from '../src/heartbeats/heartbeats.service.js';
 import { heartbeatInput } from './helpers/heartbeat-fixtures.js';
 import { PINGS_KEPT } from '../src/heartbeats/pings.js';
+import { checkResultsHistory } from '../src/monitors/results-history.js';
 import { createTenantWithKey, createTestApp, type TenantFixture, type TestContext } from './helpers/app.js';
 import { TEST_DIALECTS } from './helpers/databases.js';
 import { StandIn } from './helpers/receivers.js';
@@ -700,7 +701,7 @@ describe.each(TEST_DIALECTS)('heartbeat pings on %s', (dialect) => {
       await start();
       const { id, pingUuid } = await createCheck();
       // The core's result rows (the ping's history, /results, is its pings: see below).
-      const results = async () => (await ctx.database.db.selectFrom('check_results').select('status').where('monitor_id', '=', id).orderBy('at', 'desc').orderBy('id', 'desc').execute());
+      const results = () => checkResultsHistory().latest(ctx.database.db, id, { limit: 100 });
       expectOk(await ping(`/ping/${pingUuid}`)); // pending → up: a result and a flip
       expect((await results()).map((r) => r.status)).toEqual(['up']);
       for (let i = 0; i < 3; i++) expectOk(await ping(`/ping/${pingUuid}`));

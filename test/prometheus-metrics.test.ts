@@ -8,6 +8,7 @@
  * Prometheus (the Debian package, installed by scripts/test-services.sh) scrapes a listening
  * Vigie with the token and a Vigie counter is read back through Prometheus' HTTP API.
  */
+import { insertResult } from '../src/monitors/results-history.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -340,8 +341,7 @@ describe.each(TEST_DIALECTS)('Prometheus /metrics on %s', (dialect) => {
     expect(before).toBeGreaterThan(100_000);
     if (dialect === 'sqlite') expect(before % 512).toBe(0); // whole pages
     const target = await c.services.httpTargets.create(tenant.tenantId, { name: 'site', url: 'https://example.com/', failureThreshold: 1 });
-    const rows = Array.from({ length: 2000 }, (_, i) => ({ monitor_id: target, at: i, status: 'up', latency_ms: 1, value: null, message: randomUUID().repeat(50) }));
-    for (let i = 0; i < rows.length; i += 200) await c.database.db.insertInto('check_results').values(rows.slice(i, i + 200)).execute();
+    for (let i = 0; i < 2000; i++) await insertResult(c.database.db, { monitorId: target, at: i, status: 'up', latencyMs: 1, value: null, message: randomUUID().repeat(50) });
     expect(await size()).toBeGreaterThan(before + 2_000_000);
   });
 

@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/database.js';
+import { latestMessage } from '../monitors/results-history.js';
 import { severityOf } from './events.js';
 
 export function createReminders({ db, clock }: { db: Db; clock: Clock }) {
@@ -47,7 +48,7 @@ export function createReminders({ db, clock }: { db: Db; clock: Clock }) {
             .where((eb) => (incident.last_reminder_at === null ? eb('last_reminder_at', 'is', null) : eb('last_reminder_at', '=', incident.last_reminder_at)))
             .executeTakeFirst();
           if (moved.numUpdatedRows === 0n) continue; // resolved, or reminded by another worker
-          const reason = await trx.selectFrom('check_results').select('message').where('monitor_id', '=', incident.monitor_id).orderBy('at', 'desc').orderBy('id', 'desc').limit(1).executeTakeFirst();
+          const reason = await latestMessage(trx, incident.monitor_id);
           await trx
             .insertInto('alert_events')
             .values({
@@ -60,7 +61,7 @@ export function createReminders({ db, clock }: { db: Db; clock: Clock }) {
               from_state: incident.state,
               to_state: incident.state,
               severity: severityOf(incident.severity),
-              reason: reason?.message ?? null,
+              reason: reason ?? null,
               down_for_ms: now - incident.opened_at,
               at: now,
               routed_at: null,

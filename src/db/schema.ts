@@ -15,7 +15,7 @@ import type {
 } from './tables/alerting.table.js';
 import type { ApiKeysTable } from './tables/api-keys.table.js';
 import type { AppMetaTable } from './tables/app-meta.table.js';
-import type { CheckResultsTable, RollupsTable } from './tables/check-results.table.js';
+import type { CheckResultsTable, MonitorKeysTable, RollupsTable } from './tables/check-results.table.js';
 import type { HeartbeatChecksTable, PingsTable } from './tables/heartbeats.table.js';
 import type { HttpTargetsTable } from './tables/http-targets.table.js';
 import type { IncidentsTable, MonitorFlipsTable } from './tables/incidents.table.js';
@@ -36,9 +36,10 @@ export interface Database {
   monitors: MonitorsTable;
   monitor_tags: MonitorTagsTable;
   http_targets: HttpTargetsTable;
+  monitor_keys: MonitorKeysTable;
   check_results: CheckResultsTable;
-  rollups_minute: RollupsTable;
   rollups_hour: RollupsTable;
+  rollups_day: RollupsTable;
   monitor_flips: MonitorFlipsTable;
   incidents: IncidentsTable;
   channels: ChannelsTable;

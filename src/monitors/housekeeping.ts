@@ -1,16 +1,25 @@
-/** The periodic upkeep of the monitor core: rollups of completed minutes and hours, then pruning. */
+/** The periodic upkeep of the monitor core: rollups of completed hours and days, then pruning. */
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/database.js';
 import type { Logger } from '../logger.js';
-import { prune, rollUp, type RetentionDays } from './rollups.js';
+import { defaultHistoryFor, prune, rollUp, type HistoryFor, type RetentionDays } from './rollups.js';
 
-export function createHousekeeping({ db, clock, retention, logger }: { db: Db; clock: Clock; retention: RetentionDays; logger: Pick<Logger, 'warn' | 'debug'> }) {
+export interface HousekeepingOptions {
+  db: Db;
+  clock: Clock;
+  retention: RetentionDays;
+  logger: Pick<Logger, 'warn' | 'debug'>;
+  /** Each kind's history source, which its hour rollups are computed from (default: check_results). */
+  historyFor?: HistoryFor;
+}
+
+export function createHousekeeping({ db, clock, retention, logger, historyFor = defaultHistoryFor }: HousekeepingOptions) {
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
 
   async function runOnce(): Promise<void> {
     const now = clock.now();
-    const rolled = await rollUp(db, now);
+    const rolled = await rollUp(db, now, historyFor);
     const pruned = await prune(db, now, retention);
     logger.debug({ rolled, pruned }, 'housekeeping done');
   }

@@ -113,8 +113,8 @@ export function createMonitorsService({ db, clock, recorder, hooksOf }: Monitors
     },
 
     async uptime(tenantId: string, monitorId: string) {
-      await get(tenantId, monitorId);
-      return computeUptime(db, monitorId, clock.now());
+      const monitor = await get(tenantId, monitorId);
+      return computeUptime(db, monitorId, hooksOf(monitor.kind).history, clock.now());
     },
   };
 }

@@ -1,44 +1,102 @@
 /**
- * The core's own history: results recorded through the result recorder (checks, sweep verdicts,
- * liveness verdicts), as a HistorySource. Active kinds declare it as theirs; passive kinds merge
- * it with what they record themselves (pings, ingests).
+ * check_results as a kind's history (the checked kinds: http, self): the compact row codec, the
+ * insert the result recorder calls, and the HistorySource that uptime and /results read.
+ *
+ * Codec: status is a small integer (0 down, 1 up, 2 warning: 0 and 1 take no bytes at all in a
+ * SQLite record); a message that only restates the status code and latency (the HTTP probe's
+ * success sentence "HTTP 200 in 12 ms") is stored as NULL and rebuilt on read, so /results
+ * returns what it returned before. A stored message is never NULL otherwise (CheckOutcome's
+ * message is a string), so NULL is unambiguous.
  */
 import type { Db } from '../db/database.js';
+import type { CheckResultsTable } from '../db/tables/check-results.table.js';
 import type { HistoryEntry, HistorySource } from '../kinds/history.js';
 import type { ResultStatus } from './kinds.js';
+import { ensureKey, keyOf } from './monitor-keys.js';
 
-interface ResultRow {
+const STATUS_CODES: Record<ResultStatus, number> = { down: 0, up: 1, warning: 2 };
+const STATUSES: readonly ResultStatus[] = ['down', 'up', 'warning'];
+/** Two results of one monitor in one millisecond: the later is moved on by 1 ms, at most this often. */
+const MAX_SAME_MS = 50;
+
+export interface ResultToStore {
+  monitorId: string;
   at: number;
-  status: string;
-  latency_ms: number | null;
+  status: ResultStatus;
+  latencyMs: number | null;
   value: number | null;
-  message: string | null;
+  message: string;
 }
 
-const toEntry = (source: string) => (row: ResultRow): HistoryEntry => ({
-  at: Number(row.at),
-  status: row.status as ResultStatus,
-  latencyMs: row.latency_ms,
-  value: row.value,
-  message: row.message,
-  source,
+const restated = (value: number | null, latencyMs: number | null) => (value !== null && latencyMs !== null ? `HTTP ${value} in ${latencyMs} ms` : undefined);
+
+export function encodeMessage(result: Pick<ResultToStore, 'status' | 'value' | 'latencyMs' | 'message'>): string | null {
+  return result.status === 'up' && result.message === restated(result.value, result.latencyMs) ? null : result.message;
+}
+
+type StoredRow = Pick<CheckResultsTable, 'at' | 'status' | 'latency_ms' | 'value' | 'message'>;
+
+export function decodeRow(row: StoredRow, source = 'check'): HistoryEntry {
+  const at = Number(row.at);
+  const value = row.value === null ? null : Number(row.value);
+  return {
+    at,
+    status: STATUSES[Number(row.status)] ?? 'down',
+    latencyMs: row.latency_ms,
+    value,
+    message: row.message ?? restated(value, row.latency_ms) ?? null,
+    source,
+  };
+}
+
+/**
+ * Stores one result in the caller's transaction; returns the time it was stored at (its own, or
+ * up to MAX_SAME_MS ms later when the monitor already has a result in that millisecond: the
+ * table is keyed on (monitor, at), and a result is never dropped for it).
+ */
+export async function insertResult(trx: Db, result: ResultToStore): Promise<number> {
+  const key = await ensureKey(trx, result.monitorId);
+  const row = { monitor_key: key, status: STATUS_CODES[result.status], latency_ms: result.latencyMs, value: result.value, message: encodeMessage(result) };
+  for (let at = result.at; at < result.at + MAX_SAME_MS; at++) {
+    const inserted = await trx
+      .insertInto('check_results')
+      .values({ ...row, at })
+      .onConflict((oc) => oc.columns(['monitor_key', 'at']).doNothing())
+      .executeTakeFirst();
+    if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) > 0) return at;
+  }
+  throw new Error(`more than ${MAX_SAME_MS} results of monitor ${result.monitorId} within ${MAX_SAME_MS} ms`);
+}
+
+const COLUMNS = ['at', 'status', 'latency_ms', 'value', 'message'] as const;
+
+/**
+ * The core's results of a monitor as its history. `source` names what recorded them: `check` for
+ * the checked kinds, `sweep` / `liveness` / `evaluation` where a passive kind's verdicts are merged in.
+ */
+export const checkResultsHistory = (source = 'check'): HistorySource => ({
+  async latest(db, monitorId, { limit, before }) {
+    const key = await keyOf(db, monitorId);
+    if (key === undefined) return [];
+    let query = db.selectFrom('check_results').select(COLUMNS).where('monitor_key', '=', key);
+    if (before !== undefined) query = query.where('at', '<', before);
+    return (await query.orderBy('at', 'desc').limit(limit).execute()).map((row) => decodeRow(row, source));
+  },
+
+  async between(db, monitorId, from, to) {
+    const key = await keyOf(db, monitorId);
+    if (key === undefined) return [];
+    // One after the other: inside a transaction both run on one connection anyway.
+    const [previous, rows] = [
+      await db.selectFrom('check_results').select(COLUMNS).where('monitor_key', '=', key).where('at', '<', from).orderBy('at', 'desc').limit(1).executeTakeFirst(),
+      await db.selectFrom('check_results').select(COLUMNS).where('monitor_key', '=', key).where('at', '>=', from).where('at', '<', to).orderBy('at').execute(),
+    ];
+    return [...(previous ? [previous] : []), ...rows].map((row) => decodeRow(row, source));
+  },
 });
 
-/** `source` names what wrote the rows: `check` for active kinds, `sweep`/`liveness` for passive ones. */
-export function checkResultsHistory(source = 'check'): HistorySource {
-  const columns = ['at', 'status', 'latency_ms', 'value', 'message'] as const;
-  return {
-    async latest(db, monitorId, { limit, before }) {
-      let query = db.selectFrom('check_results').select(columns).where('monitor_id', '=', monitorId);
-      if (before !== undefined) query = query.where('at', '<', before);
-      return (await query.orderBy('at', 'desc').orderBy('id', 'desc').limit(limit).execute()).map(toEntry(source));
-    },
-    async between(db: Db, monitorId, from, to) {
-      const [before, inside] = await Promise.all([
-        db.selectFrom('check_results').select(columns).where('monitor_id', '=', monitorId).where('at', '<', from).orderBy('at', 'desc').limit(1).execute(),
-        db.selectFrom('check_results').select(columns).where('monitor_id', '=', monitorId).where('at', '>=', from).where('at', '<', to).orderBy('at').orderBy('id').execute(),
-      ]);
-      return [...before, ...inside].map(toEntry(source));
-    },
-  };
+/** The newest stored message of a monitor (reminders and self-monitoring quote it). */
+export async function latestMessage(db: Db, monitorId: string): Promise<string | null | undefined> {
+  const [entry] = await checkResultsHistory().latest(db, monitorId, { limit: 1 });
+  return entry && entry.message;
 }

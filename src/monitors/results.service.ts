@@ -15,6 +15,7 @@ import type { Clock } from '../clock.js';
 import type { Db } from '../db/database.js';
 import { createFlipWriter, FlipConflict, type Flip, type FlipListener } from './flips.js';
 import { isUnwatched, type MonitorState, type ResultStatus } from './kinds.js';
+import { insertResult } from './results-history.js';
 import { applyResult } from './state-machine.js';
 
 export interface CheckOutcome {
@@ -118,10 +119,7 @@ export function createResultRecorder({ db, clock, onFlipWritten, onAlertEvent, o
     // Nobody watches a paused monitor or one in maintenance: a check that was running when it
     // was paused (or entered maintenance) is not kept, and never counts as downtime.
     if (!isUnwatched(fromState)) {
-      await trx
-        .insertInto('check_results')
-        .values({ monitor_id: monitorId, at, status: recorded.status, latency_ms: recorded.latencyMs, value: recorded.value, message: recorded.message })
-        .execute();
+      await insertResult(trx, recorded);
     }
     if (next.flipTo) {
       recorded.flip = { id: randomUUID(), tenantId: monitor.tenant_id, monitorId, fromState, toState: next.flipTo, at, reason: outcome.message };

@@ -1,32 +1,41 @@
 /**
  * Rollups and retention: what keeps uptime queries fast and the database bounded.
  *
- * - Every completed minute, that minute's raw results become one `rollups_minute` row per
- *   monitor (count, up count, latency min/avg/max and exact p95).
- * - Every completed hour, that hour's minute rollups merge into `rollups_hour` (p95 of the hour
- *   is the count-weighted 95th percentile of the minutes' p95: an approximation, documented).
+ * - Every completed hour becomes one `rollups_hour` row per monitor whose status was known in
+ *   it: time up and time known (time-weighted, from the monitor's history source, see
+ *   time-share.ts), entry counts and latency sums. The history source is chosen per monitor
+ *   kind (`historyFor`), so every kind is rolled up the same way from what it records.
+ * - Every completed day, its hour rows are summed into `rollups_day` (the long uptime windows).
  * - Watermarks in `app_meta` say how far each level got, so a restart resumes where it stopped.
- *   The first run starts at the oldest result; minutes and hours without data are skipped.
- * - Raw results, minute and hour rollups are deleted after their retention, in batches.
+ *   The first run starts at the oldest monitor's creation.
+ * - Raw results, hour and day rollups are deleted after their retention, through their primary
+ *   key (monitor key, time), monitor by monitor; raw results not yet rolled up, and hours not yet
+ *   summed into days, are kept whatever their age.
+ *
+ * There is no minute level: at 60 s intervals it held one row per check, a copy of the results.
  */
-import { sql } from 'kysely';
 import type { Db } from '../db/database.js';
-import type { RollupsTable } from '../db/tables/check-results.table.js';
+import type { HistorySource } from '../kinds/history.js';
+import type { MonitorKind } from './kinds.js';
+import { ensureAllKeys } from './monitor-keys.js';
+import { checkResultsHistory } from './results-history.js';
+import { spanFigures } from './time-share.js';
 
 export const MINUTE_MS = 60_000;
 export const HOUR_MS = 3_600_000;
-const DAY_MS = 86_400_000;
-/** At most this many buckets per run, so a long outage is caught up in steps. */
-const MAX_BUCKETS_PER_RUN = 120;
-const DELETE_BATCH = 5_000;
+export const DAY_MS = 86_400_000;
+/** At most this many hours (and days) per run, so a long outage is caught up in steps. */
+const MAX_BUCKETS_PER_RUN = 24;
+const KEY_CHUNK = 500;
 
 export interface RetentionDays {
   results: number;
-  minuteRollups: number;
   hourRollups: number;
+  dayRollups: number;
 }
 
-type RollupRow = RollupsTable;
+export type HistoryFor = (kind: MonitorKind) => HistorySource;
+export const defaultHistoryFor: HistoryFor = () => checkResultsHistory();
 
 export function percentile(sorted: readonly number[], p: number): number | null {
   if (sorted.length === 0) return null;
@@ -34,19 +43,18 @@ export function percentile(sorted: readonly number[], p: number): number | null 
   return sorted[index]!;
 }
 
-function weightedPercentile(values: { value: number; weight: number }[], p: number): number | null {
-  const total = values.reduce((sum, v) => sum + v.weight, 0);
-  if (total === 0) return null;
-  const sorted = [...values].sort((a, b) => a.value - b.value);
-  let seen = 0;
-  for (const v of sorted) {
-    seen += v.weight;
-    if (seen >= (p / 100) * total) return v.value;
-  }
-  return sorted[sorted.length - 1]!.value;
+type Level = 'hour' | 'day';
+const SIZE: Record<Level, number> = { hour: HOUR_MS, day: DAY_MS };
+const TABLE = { hour: 'rollups_hour', day: 'rollups_day' } as const;
+
+export async function watermarks(db: Db): Promise<Record<Level, number>> {
+  const rows = await db.selectFrom('app_meta').select(['key', 'value']).where('key', 'in', ['rollup_hour_watermark', 'rollup_day_watermark']).execute();
+  const get = (key: string) => Number(rows.find((r) => r.key === key)?.value ?? 0);
+  return { hour: get('rollup_hour_watermark'), day: get('rollup_day_watermark') };
 }
 
-async function setWatermark(db: Db, key: string, value: number): Promise<void> {
+async function setWatermark(db: Db, level: Level, value: number): Promise<void> {
+  const key = `rollup_${level}_watermark`;
   await db
     .insertInto('app_meta')
     .values({ key, value: String(value) })
@@ -54,156 +62,154 @@ async function setWatermark(db: Db, key: string, value: number): Promise<void> {
     .execute();
 }
 
-async function upsertRollups(db: Db, table: 'rollups_minute' | 'rollups_hour', rows: RollupRow[]): Promise<void> {
+interface RollupRow {
+  monitor_key: number;
+  bucket_start: number;
+  up_ms: number;
+  known_ms: number;
+  checks: number;
+  up_checks: number;
+  latency_count: number;
+  latency_sum: number | null;
+}
+
+async function upsertRollups(db: Db, level: Level, rows: RollupRow[]): Promise<void> {
   for (let i = 0; i < rows.length; i += 500) {
     await db
-      .insertInto(table)
+      .insertInto(TABLE[level])
       .values(rows.slice(i, i + 500))
       .onConflict((oc) =>
-        oc.columns(['monitor_id', 'bucket_start']).doUpdateSet((eb) => ({
-          count: eb.ref('excluded.count'),
-          up_count: eb.ref('excluded.up_count'),
+        oc.columns(['monitor_key', 'bucket_start']).doUpdateSet((eb) => ({
+          up_ms: eb.ref('excluded.up_ms'),
+          known_ms: eb.ref('excluded.known_ms'),
+          checks: eb.ref('excluded.checks'),
+          up_checks: eb.ref('excluded.up_checks'),
           latency_count: eb.ref('excluded.latency_count'),
-          latency_min: eb.ref('excluded.latency_min'),
-          latency_max: eb.ref('excluded.latency_max'),
           latency_sum: eb.ref('excluded.latency_sum'),
-          latency_p95: eb.ref('excluded.latency_p95'),
         })),
       )
       .execute();
   }
 }
 
-async function rollUpMinute(db: Db, start: number): Promise<void> {
-  const results = await db
-    .selectFrom('check_results')
-    .select(['monitor_id', 'status', 'latency_ms'])
-    .where('at', '>=', start)
-    .where('at', '<', start + MINUTE_MS)
+async function rollUpHour(db: Db, start: number, historyFor: HistoryFor): Promise<void> {
+  const end = start + HOUR_MS;
+  // Kinds whose history is not in check_results (pings, ingests) get their key here.
+  await ensureAllKeys(db);
+  const monitors = await db
+    .selectFrom('monitors')
+    .innerJoin('monitor_keys', 'monitor_keys.monitor_id', 'monitors.id')
+    .select(['monitors.id', 'monitors.kind', 'monitor_keys.key'])
+    .where('monitors.created_at', '<', end)
     .execute();
-  const byMonitor = new Map<string, { count: number; up: number; latencies: number[] }>();
-  for (const r of results) {
-    const entry = byMonitor.get(r.monitor_id) ?? { count: 0, up: 0, latencies: [] };
-    entry.count++;
-    if (r.status === 'up') entry.up++;
-    if (r.latency_ms !== null) entry.latencies.push(r.latency_ms);
-    byMonitor.set(r.monitor_id, entry);
+  const rows: RollupRow[] = [];
+  for (const monitor of monitors) {
+    const f = await spanFigures(db, monitor.id, historyFor(monitor.kind as MonitorKind), start, end);
+    if (f.knownMs === 0 && f.checks === 0) continue;
+    rows.push({
+      monitor_key: monitor.key,
+      bucket_start: start,
+      up_ms: f.upMs,
+      known_ms: f.knownMs,
+      checks: f.checks,
+      up_checks: f.upChecks,
+      latency_count: f.latencyCount,
+      latency_sum: f.latencyCount ? f.latencySum : null,
+    });
   }
-  const rows: RollupRow[] = [...byMonitor].map(([monitorId, e]) => {
-    const sorted = e.latencies.sort((a, b) => a - b);
-    return {
-      monitor_id: monitorId,
-      bucket_start: start,
-      count: e.count,
-      up_count: e.up,
-      latency_count: sorted.length,
-      latency_min: sorted[0] ?? null,
-      latency_max: sorted.at(-1) ?? null,
-      latency_sum: sorted.length ? sorted.reduce((a, b) => a + b, 0) : null,
-      latency_p95: percentile(sorted, 95),
-    };
-  });
-  await upsertRollups(db, 'rollups_minute', rows);
+  await upsertRollups(db, 'hour', rows);
 }
 
-async function rollUpHour(db: Db, start: number): Promise<void> {
-  const minutes = await db.selectFrom('rollups_minute').selectAll().where('bucket_start', '>=', start).where('bucket_start', '<', start + HOUR_MS).execute();
-  const byMonitor = new Map<string, RollupRow[]>();
-  for (const m of minutes) byMonitor.set(m.monitor_id, [...(byMonitor.get(m.monitor_id) ?? []), m]);
-  const rows: RollupRow[] = [...byMonitor].map(([monitorId, parts]) => {
-    const withLatency = parts.filter((p) => p.latency_count > 0);
-    return {
-      monitor_id: monitorId,
-      bucket_start: start,
-      count: parts.reduce((s, p) => s + p.count, 0),
-      up_count: parts.reduce((s, p) => s + p.up_count, 0),
-      latency_count: withLatency.reduce((s, p) => s + p.latency_count, 0),
-      latency_min: withLatency.length ? Math.min(...withLatency.map((p) => p.latency_min!)) : null,
-      latency_max: withLatency.length ? Math.max(...withLatency.map((p) => p.latency_max!)) : null,
-      latency_sum: withLatency.length ? withLatency.reduce((s, p) => s + p.latency_sum!, 0) : null,
-      latency_p95: weightedPercentile(withLatency.map((p) => ({ value: p.latency_p95!, weight: p.latency_count })), 95),
-    };
-  });
-  await upsertRollups(db, 'rollups_hour', rows);
+async function allKeys(db: Db): Promise<number[]> {
+  return (await db.selectFrom('monitor_keys').select('key').orderBy('key').execute()).map((r) => r.key);
 }
 
-/** The start of the first bucket at or after `from` with data to roll up (results for minutes, minute rollups for hours). */
-async function nextBucketWithData(db: Db, level: 'minute' | 'hour', from: number): Promise<number | undefined> {
-  const row =
-    level === 'minute'
-      ? await db.selectFrom('check_results').select((eb) => eb.fn.min('at').as('first')).where('at', '>=', from).executeTakeFirst()
-      : await db.selectFrom('rollups_minute').select((eb) => eb.fn.min('bucket_start').as('first')).where('bucket_start', '>=', from).executeTakeFirst();
-  if (row?.first === null || row?.first === undefined) return undefined;
-  const size = level === 'minute' ? MINUTE_MS : HOUR_MS;
-  return Math.floor(Number(row.first) / size) * size;
+async function rollUpDay(db: Db, start: number): Promise<void> {
+  const keys = await allKeys(db);
+  for (let i = 0; i < keys.length; i += KEY_CHUNK) {
+    const sums = await db
+      .selectFrom('rollups_hour')
+      .select((eb) => [
+        'monitor_key',
+        eb.fn.sum<number>('up_ms').as('up_ms'),
+        eb.fn.sum<number>('known_ms').as('known_ms'),
+        eb.fn.sum<number>('checks').as('checks'),
+        eb.fn.sum<number>('up_checks').as('up_checks'),
+        eb.fn.sum<number>('latency_count').as('latency_count'),
+        eb.fn.sum<number>('latency_sum').as('latency_sum'),
+      ])
+      .where('monitor_key', 'in', keys.slice(i, i + KEY_CHUNK))
+      .where('bucket_start', '>=', start)
+      .where('bucket_start', '<', start + DAY_MS)
+      .groupBy('monitor_key')
+      .execute();
+    await upsertRollups(
+      db,
+      'day',
+      sums.map((s) => ({
+        monitor_key: s.monitor_key,
+        bucket_start: start,
+        up_ms: Number(s.up_ms),
+        known_ms: Number(s.known_ms),
+        checks: Number(s.checks),
+        up_checks: Number(s.up_checks),
+        latency_count: Number(s.latency_count),
+        latency_sum: s.latency_sum === null ? null : Number(s.latency_sum),
+      })),
+    );
+  }
 }
 
-/**
- * Rolls up the completed buckets of one level from its watermark up to `end` (exclusive).
- * Without a watermark (first run) it starts at the first bucket that has data, so results
- * recorded before the first run are rolled up too; stretches without data (Vigie stopped for
- * days) are skipped in one step instead of bucket by bucket.
- */
-async function rollUpLevel(db: Db, level: 'minute' | 'hour', end: number): Promise<{ done: number; watermark: number }> {
-  const key = `rollup_${level}_watermark`;
-  const size = level === 'minute' ? MINUTE_MS : HOUR_MS;
-  const stored = await db.selectFrom('app_meta').select('value').where('key', '=', key).executeTakeFirst();
-  let watermark = stored ? Number(stored.value) : undefined;
+async function firstBucket(db: Db, size: number): Promise<number | undefined> {
+  const row = await db.selectFrom('monitors').select((eb) => eb.fn.min('created_at').as('first')).executeTakeFirst();
+  return row?.first === null || row?.first === undefined ? undefined : Math.floor(Number(row.first) / size) * size;
+}
+
+/** Rolls up the completed buckets of one level from its watermark up to `end` (exclusive). */
+async function rollUpLevel(db: Db, level: Level, end: number, historyFor: HistoryFor): Promise<{ done: number; watermark: number }> {
+  const size = SIZE[level];
+  const stored = await db.selectFrom('app_meta').select('value').where('key', '=', `rollup_${level}_watermark`).executeTakeFirst();
+  let watermark = stored ? Number(stored.value) : await firstBucket(db, size);
+  if (watermark === undefined) return { done: 0, watermark: 0 }; // no monitor yet
   let done = 0;
-  while (done < MAX_BUCKETS_PER_RUN) {
-    const next = await nextBucketWithData(db, level, watermark ?? 0);
-    if (next === undefined || next >= end) {
-      // Nothing more to roll up before `end`: the watermark moves up to it.
-      if (watermark === undefined || end > watermark) {
-        watermark = end;
-        await setWatermark(db, key, end);
-      }
-      return { done, watermark };
-    }
-    await (level === 'minute' ? rollUpMinute(db, next) : rollUpHour(db, next));
+  while (done < MAX_BUCKETS_PER_RUN && watermark + size <= end) {
+    await (level === 'hour' ? rollUpHour(db, watermark, historyFor) : rollUpDay(db, watermark));
     done++;
-    watermark = next + size;
-    await setWatermark(db, key, watermark);
+    watermark += size;
+    await setWatermark(db, level, watermark);
   }
-  return { done, watermark: watermark! };
+  if (!stored && done === 0) await setWatermark(db, level, watermark);
+  return { done, watermark };
 }
 
-/** Rolls up every completed minute and hour since the watermarks; returns buckets done. */
-export async function rollUp(db: Db, now: number): Promise<{ minutes: number; hours: number }> {
-  const minutes = await rollUpLevel(db, 'minute', Math.floor(now / MINUTE_MS) * MINUTE_MS);
-  // An hour is rolled up only once all its minutes are.
-  const hours = await rollUpLevel(db, 'hour', Math.floor(minutes.watermark / HOUR_MS) * HOUR_MS);
-  return { minutes: minutes.done, hours: hours.done };
+/** Rolls up every completed hour and day since the watermarks; returns buckets done. */
+export async function rollUp(db: Db, now: number, historyFor: HistoryFor = defaultHistoryFor): Promise<{ hours: number; days: number }> {
+  const hours = await rollUpLevel(db, 'hour', Math.floor(now / HOUR_MS) * HOUR_MS, historyFor);
+  // A day is summed only once all its hours are rolled up.
+  const days = await rollUpLevel(db, 'day', Math.floor(hours.watermark / DAY_MS) * DAY_MS, historyFor);
+  return { hours: hours.done, days: days.done };
 }
 
-async function deleteOlderThan(db: Db, table: 'check_results' | 'rollups_minute' | 'rollups_hour', cutoff: number): Promise<number> {
+/** Deletes a table's rows older than `cutoff`, monitor by monitor through the primary key. */
+async function deleteOlderThan(db: Db, table: 'check_results' | 'rollups_hour' | 'rollups_day', cutoff: number): Promise<number> {
+  const time = table === 'check_results' ? 'at' : 'bucket_start';
+  const keys = await allKeys(db);
   let deleted = 0;
-  for (;;) {
-    const result =
-      table === 'check_results'
-        ? await db
-            .deleteFrom('check_results')
-            .where('id', 'in', (eb) => eb.selectFrom('check_results').select('id').where('at', '<', cutoff).limit(DELETE_BATCH))
-            .executeTakeFirst()
-        : await db
-            .deleteFrom(table)
-            .where(sql<boolean>`(monitor_id, bucket_start) in (select monitor_id, bucket_start from ${sql.table(table)} where bucket_start < ${cutoff} limit ${DELETE_BATCH})`)
-            .executeTakeFirst();
-    const n = Number(result.numDeletedRows);
-    deleted += n;
-    if (n < DELETE_BATCH) return deleted;
+  for (let i = 0; i < keys.length; i += KEY_CHUNK) {
+    const result = await db.deleteFrom(table).where('monitor_key', 'in', keys.slice(i, i + KEY_CHUNK)).where(time, '<', cutoff).executeTakeFirst();
+    deleted += Number(result.numDeletedRows);
   }
+  return deleted;
 }
 
 /** Deletes what is past its retention; returns rows deleted per table. */
 export async function prune(db: Db, now: number, retention: RetentionDays) {
-  // Raw results that the minute rollups have not covered yet are kept, whatever their age, so
-  // that a rollup backlog never turns into lost uptime history.
-  const minuteWatermark = await db.selectFrom('app_meta').select('value').where('key', '=', 'rollup_minute_watermark').executeTakeFirst();
-  const rolledUpTo = minuteWatermark ? Number(minuteWatermark.value) : 0;
+  const marks = await watermarks(db);
   return {
-    results: await deleteOlderThan(db, 'check_results', Math.min(now - retention.results * DAY_MS, rolledUpTo)),
-    minuteRollups: await deleteOlderThan(db, 'rollups_minute', now - retention.minuteRollups * DAY_MS),
-    hourRollups: await deleteOlderThan(db, 'rollups_hour', now - retention.hourRollups * DAY_MS),
+    // Raw results the hour rollups have not covered yet are kept, whatever their age, so that a
+    // rollup backlog never turns into lost uptime history; the same for hours not summed into days.
+    results: await deleteOlderThan(db, 'check_results', Math.min(now - retention.results * DAY_MS, marks.hour)),
+    hourRollups: await deleteOlderThan(db, 'rollups_hour', Math.min(now - retention.hourRollups * DAY_MS, marks.day)),
+    dayRollups: await deleteOlderThan(db, 'rollups_day', now - retention.dayRollups * DAY_MS),
   };
 }

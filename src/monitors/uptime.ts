@@ -1,14 +1,21 @@
 /**
- * Uptime over 24 h / 7 d / 30 d / 1 y, answered from rollups: hour rollups up to the hour
- * watermark, minute rollups up to the minute watermark, and raw results only for the minutes
- * not rolled up yet. Never a scan of a window's raw rows. The window's partial first hour comes
- * from minute rollups (so a 24 h window is not cut to 23 h); beyond their retention, and for the
- * partial first minute, the window starts at the next bucket.
+ * Uptime over 24 h / 7 d / 30 d / 1 y: the share of the window the monitor spent up, time-weighted
+ * (each history entry's status holds until the next, the last until now; time before the first
+ * entry and paused or maintenance time are not counted, see time-share.ts).
+ *
+ * Answered from rollups for the whole buckets they cover — day rollups up to the day watermark,
+ * hour rollups up to the hour watermark — and from the monitor's history source for the rest:
+ * the window's partial first hour and the time after the hour watermark. Never a scan of a
+ * window's raw history. Where a partial first hour or day is past what is kept (raw results,
+ * hour rollups), the window starts at the next kept bucket.
+ *
+ * `checks` / `up` count history entries; `uptimePercent` is time up / time known.
  */
 import type { Db } from '../db/database.js';
-import { HOUR_MS, MINUTE_MS } from './rollups.js';
-
-const DAY_MS = 86_400_000;
+import type { HistorySource } from '../kinds/history.js';
+import { keyOf } from './monitor-keys.js';
+import { DAY_MS, HOUR_MS, watermarks } from './rollups.js';
+import { addFigures, NO_FIGURES, spanFigures, type SpanFigures } from './time-share.js';
 
 export const UPTIME_WINDOWS = { '24h': DAY_MS, '7d': 7 * DAY_MS, '30d': 30 * DAY_MS, '1y': 365 * DAY_MS } as const;
 export type UptimeWindow = keyof typeof UPTIME_WINDOWS;
@@ -16,85 +23,65 @@ export type UptimeWindow = keyof typeof UPTIME_WINDOWS;
 export interface UptimeFigures {
   checks: number;
   up: number;
-  /** Null when there was no check in the window. */
+  /** Time-weighted; null when the monitor's status was never known in the window. */
   uptimePercent: number | null;
   avgLatencyMs: number | null;
 }
 
-interface Sums {
-  checks: number;
-  up: number;
-  latencyCount: number;
-  latencySum: number;
-}
-
-const ZERO: Sums = { checks: 0, up: 0, latencyCount: 0, latencySum: 0 };
-
-async function watermarks(db: Db): Promise<{ minute: number; hour: number }> {
-  const rows = await db.selectFrom('app_meta').select(['key', 'value']).where('key', 'in', ['rollup_minute_watermark', 'rollup_hour_watermark']).execute();
-  const get = (key: string) => Number(rows.find((r) => r.key === key)?.value ?? 0);
-  return { minute: get('rollup_minute_watermark'), hour: get('rollup_hour_watermark') };
-}
-
-async function rollupSums(db: Db, table: 'rollups_minute' | 'rollups_hour', monitorId: string, from: number, to: number): Promise<Sums> {
-  if (to <= from) return ZERO;
+async function rollupFigures(db: Db, table: 'rollups_hour' | 'rollups_day', key: number | undefined, from: number, to: number): Promise<SpanFigures> {
+  if (key === undefined || to <= from) return NO_FIGURES;
   const row = await db
     .selectFrom(table)
     .select((eb) => [
-      eb.fn.sum<number>('count').as('checks'),
-      eb.fn.sum<number>('up_count').as('up'),
+      eb.fn.sum<number>('up_ms').as('up_ms'),
+      eb.fn.sum<number>('known_ms').as('known_ms'),
+      eb.fn.sum<number>('checks').as('checks'),
+      eb.fn.sum<number>('up_checks').as('up_checks'),
       eb.fn.sum<number>('latency_count').as('latency_count'),
       eb.fn.sum<number>('latency_sum').as('latency_sum'),
     ])
-    .where('monitor_id', '=', monitorId)
+    .where('monitor_key', '=', key)
     .where('bucket_start', '>=', from)
     .where('bucket_start', '<', to)
     .executeTakeFirstOrThrow();
-  return { checks: Number(row.checks ?? 0), up: Number(row.up ?? 0), latencyCount: Number(row.latency_count ?? 0), latencySum: Number(row.latency_sum ?? 0) };
+  return {
+    upMs: Number(row.up_ms ?? 0),
+    knownMs: Number(row.known_ms ?? 0),
+    checks: Number(row.checks ?? 0),
+    upChecks: Number(row.up_checks ?? 0),
+    latencyCount: Number(row.latency_count ?? 0),
+    latencySum: Number(row.latency_sum ?? 0),
+  };
 }
 
-async function rawSums(db: Db, monitorId: string, from: number, to: number): Promise<Sums> {
-  if (to <= from) return ZERO;
-  const row = await db
-    .selectFrom('check_results')
-    .select((eb) => [
-      eb.fn.countAll<number>().as('checks'),
-      eb.fn.sum<number>(eb.case().when('status', '=', 'up').then(1).else(0).end()).as('up'),
-      eb.fn.count<number>('latency_ms').as('latency_count'),
-      eb.fn.sum<number>('latency_ms').as('latency_sum'),
-    ])
-    .where('monitor_id', '=', monitorId)
-    .where('at', '>=', from)
-    .where('at', '<=', to)
-    .executeTakeFirstOrThrow();
-  return { checks: Number(row.checks ?? 0), up: Number(row.up ?? 0), latencyCount: Number(row.latency_count ?? 0), latencySum: Number(row.latency_sum ?? 0) };
+/** The [from, to) ranges of a window answered by each source, so that none overlaps another. */
+export function coverage(from: number, now: number, marks: { hour: number; day: number }) {
+  const hourFrom = Math.ceil(from / HOUR_MS) * HOUR_MS;
+  const dayFrom = Math.ceil(from / DAY_MS) * DAY_MS;
+  const hourTo = Math.min(marks.hour, now);
+  if (hourTo <= hourFrom) return { days: [], hours: [], history: [[from, now]] as [number, number][] };
+  const useDays = marks.day > dayFrom;
+  return {
+    days: useDays ? ([[dayFrom, marks.day]] as [number, number][]) : [],
+    hours: (useDays ? [[hourFrom, dayFrom], [marks.day, hourTo]] : [[hourFrom, hourTo]]) as [number, number][],
+    history: [[from, hourFrom], [hourTo, now]] as [number, number][],
+  };
 }
 
-const add = (a: Sums, b: Sums): Sums => ({
-  checks: a.checks + b.checks,
-  up: a.up + b.up,
-  latencyCount: a.latencyCount + b.latencyCount,
-  latencySum: a.latencySum + b.latencySum,
-});
-
-export async function computeUptime(db: Db, monitorId: string, now: number): Promise<Record<UptimeWindow, UptimeFigures>> {
+export async function computeUptime(db: Db, monitorId: string, history: HistorySource, now: number): Promise<Record<UptimeWindow, UptimeFigures>> {
   const marks = await watermarks(db);
+  const key = await keyOf(db, monitorId);
   const entries = await Promise.all(
     (Object.entries(UPTIME_WINDOWS) as [UptimeWindow, number][]).map(async ([name, length]) => {
-      const from = now - length;
-      const hourFrom = Math.ceil(from / HOUR_MS) * HOUR_MS;
-      const minuteFrom = Math.ceil(from / MINUTE_MS) * MINUTE_MS;
-      // Whole hours of the window that are rolled up…
-      let sums = await rollupSums(db, 'rollups_hour', monitorId, hourFrom, marks.hour);
-      // …the window's partial first hour, from its minutes (while they are kept)…
-      if (hourFrom <= marks.hour) sums = add(sums, await rollupSums(db, 'rollups_minute', monitorId, minuteFrom, hourFrom));
-      // …the minutes after the hour watermark, and the raw results after the minute watermark.
-      sums = add(sums, await rollupSums(db, 'rollups_minute', monitorId, Math.max(minuteFrom, marks.hour), marks.minute));
-      sums = add(sums, await rawSums(db, monitorId, Math.max(from, marks.minute), now));
+      const parts = coverage(now - length, now, marks);
+      let sums = NO_FIGURES;
+      for (const [a, b] of parts.days) sums = addFigures(sums, await rollupFigures(db, 'rollups_day', key, a, b));
+      for (const [a, b] of parts.hours) sums = addFigures(sums, await rollupFigures(db, 'rollups_hour', key, a, b));
+      for (const [a, b] of parts.history) sums = addFigures(sums, await spanFigures(db, monitorId, history, a, b, { throughEnd: b === now }));
       const figures: UptimeFigures = {
         checks: sums.checks,
-        up: sums.up,
-        uptimePercent: sums.checks ? Math.round((sums.up / sums.checks) * 100_000) / 1000 : null,
+        up: sums.upChecks,
+        uptimePercent: sums.knownMs ? Math.round((sums.upMs / sums.knownMs) * 100_000) / 1000 : null,
         avgLatencyMs: sums.latencyCount ? Math.round(sums.latencySum / sums.latencyCount) : null,
       };
       return [name, figures] as const;

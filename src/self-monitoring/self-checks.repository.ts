@@ -1,6 +1,7 @@
 /** The `self_checks` table: which monitor of kind `self` watches which part of Vigie. */
 import type { Db } from '../db/database.js';
 import type { MonitorState } from '../monitors/kinds.js';
+import { latestMessage } from '../monitors/results-history.js';
 import { SELF_SERVICES, type SelfService } from './self-services.js';
 
 export interface SelfCheckRow {
@@ -50,8 +51,7 @@ export async function serviceOfSelfCheck(db: Db, monitorId: string): Promise<Sel
 export async function latestMessages(db: Db, monitorIds: readonly string[]): Promise<Map<string, string | null>> {
   const messages = new Map<string, string | null>();
   for (const monitorId of monitorIds) {
-    const row = await db.selectFrom('check_results').select('message').where('monitor_id', '=', monitorId).orderBy('at', 'desc').orderBy('id', 'desc').limit(1).executeTakeFirst();
-    messages.set(monitorId, row?.message ?? null);
+    messages.set(monitorId, (await latestMessage(db, monitorId)) ?? null);
   }
   return messages;
 }

@@ -15,6 +15,7 @@ import * as metricRules from './2026_11_23_0008_metric_rules.js';
 import * as recentSamples from './2026_11_24_0009_recent_samples.js';
 import * as heartbeatSweepAt from './2026_11_24_0010_heartbeat_sweep_at.js';
 import * as alertEventsIncident from './2026_11_25_0011_alert_events_incident.js';
+import * as compactResults from './2026_12_03_0012_compact_results.js';
 import * as ingestBatchesMachine from './2026_12_03_0013_ingest_batches_machine.js';
 
 export const migrations: Record<string, Migration> = {
@@ -29,5 +30,6 @@ export const migrations: Record<string, Migration> = {
   '2026_11_24_0009_recent_samples': recentSamples,
   '2026_11_24_0010_heartbeat_sweep_at': heartbeatSweepAt,
   '2026_11_25_0011_alert_events_incident': alertEventsIncident,
+  '2026_12_03_0012_compact_results': compactResults,
   '2026_12_03_0013_ingest_batches_machine': ingestBatchesMachine,
 };
