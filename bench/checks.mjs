@@ -52,7 +52,9 @@ function startTargetServer() {
 }
 
 function peakRssMiB(pid) {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmHWM:'));
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('VmHWM:'));
   return Number(line.replace(/\D+/g, '')) / 1024;
 }
 
@@ -91,7 +93,16 @@ async function main() {
   execFileSync(process.execPath, [join(root, 'scripts/build-if-needed.mjs')], { stdio: 'inherit' });
   const dir = mkdtempSync(join(tmpdir(), 'vigie-bench-'));
   const dbPath = join(dir, 'vigie.db');
-  const env = { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: `sqlite:${dbPath}`, DATA_DIR: dir, PORT: '0', LOG_LEVEL: 'info', CHECK_CONCURRENCY: CONCURRENCY, ...(process.env.BENCH_NODE_OPTIONS && { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS }) };
+  const env = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    DATABASE_URL: `sqlite:${dbPath}`,
+    DATA_DIR: dir,
+    PORT: '0',
+    LOG_LEVEL: 'info',
+    CHECK_CONCURRENCY: CONCURRENCY,
+    ...(process.env.BENCH_NODE_OPTIONS && { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS }),
+  };
   const cli = join(root, 'dist/cli.js');
   execFileSync(process.execPath, [cli, 'bootstrap', '--dev'], { env, stdio: 'ignore' });
 
@@ -148,7 +159,7 @@ async function main() {
       window_s: Math.round(seconds),
       expected_checks_per_s: +(MONITORS / INTERVAL_S).toFixed(1),
       achieved_checks_per_s: +(checks / seconds).toFixed(1),
-      achieved_ratio: +((checks / seconds) / (MONITORS / INTERVAL_S)).toFixed(3),
+      achieved_ratio: +(checks / seconds / (MONITORS / INTERVAL_S)).toFixed(3),
       lag_p50_ms_per_minute: p50s,
       lag_p99_ms_per_minute: p99s,
       lag_p99_ms_worst_minute: p99s.length ? Math.max(...p99s) : null,

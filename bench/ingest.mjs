@@ -210,7 +210,9 @@ function direct(Database, cli, env, dir, acknowledged) {
   const seriesIds = new Map(); // `${size}/${agent}` → first series id of the agent's metrics
   db.transaction(() => {
     db.prepare('insert into tenants (id, name, created_at) values (?, ?, ?)').run(tenantId, 'direct', now);
-    const monitor = db.prepare("insert into monitors (id, tenant_id, kind, name, failure_threshold, interval_seconds, last_checked_at, next_due_at, state_changed_at, created_at, updated_at) values (?, ?, 'machine', ?, 1, null, null, null, ?, ?, ?)");
+    const monitor = db.prepare(
+      "insert into monitors (id, tenant_id, kind, name, failure_threshold, interval_seconds, last_checked_at, next_due_at, state_changed_at, created_at, updated_at) values (?, ?, 'machine', ?, 1, null, null, null, ?, ?, ?)",
+    );
     const machine = db.prepare('insert into machines (monitor_id, tenant_id, hostname, os, first_seen_at, last_seen_at) values (?, ?, ?, ?, ?, ?)');
     const series = db.prepare("insert into series (tenant_id, machine_id, name, labels, type, unit, created_at) values (?, ?, ?, ?, 'numeric', 'ratio', ?)");
     for (const size of SIZES) {
@@ -237,7 +239,7 @@ function direct(Database, cli, env, dir, acknowledged) {
     let batches = 0;
     const writtenStart = writtenBytes(process.pid);
     const started = performance.now();
-    for (let remaining = true; remaining; ) {
+    for (let remaining = true; remaining;) {
       remaining = false;
       for (let agent = 0; agent < AGENTS; agent++) {
         if (!(left[agent] > 0)) continue;
@@ -317,7 +319,8 @@ async function main() {
       ),
     );
     for (const f of vigieFigures) {
-      if (f.generator_event_loop_utilisation.some((elu) => elu !== null && elu > 0.9)) log(`note: the generator was saturated with batches of ${f.batch_size} (event loop > 90% busy): the figure may be the generator's limit`);
+      if (f.generator_event_loop_utilisation.some((elu) => elu !== null && elu > 0.9))
+        log(`note: the generator was saturated with batches of ${f.batch_size} (event loop > 90% busy): the figure may be the generator's limit`);
     }
     const complete = stored.ingest_ids >= acknowledgedBatches && stored.samples >= acknowledgedSamples;
     log(`every acknowledged batch stored (ingest ids ≥ ${acknowledgedBatches}, samples ≥ ${acknowledgedSamples}): ${complete ? 'yes' : 'NO'}`);
@@ -325,7 +328,9 @@ async function main() {
     if (goal) {
       const met = goal.samples_per_s >= GOAL_SAMPLES_PER_S && complete;
       const ratio = bySize.find((f) => f.batch_size === GOAL_BATCH).ratio_vigie_to_direct;
-      log(`goal (≥ ${GOAL_SAMPLES_PER_S} durable samples/s on SQLite with batches of ${GOAL_BATCH}): ${met ? 'MET' : 'NOT MET'} (${goal.samples_per_s} samples/s, p99 ${goal.latency_ms.p99} ms; ${ratio ?? '?'} of the direct better-sqlite3 writer)`);
+      log(
+        `goal (≥ ${GOAL_SAMPLES_PER_S} durable samples/s on SQLite with batches of ${GOAL_BATCH}): ${met ? 'MET' : 'NOT MET'} (${goal.samples_per_s} samples/s, p99 ${goal.latency_ms.p99} ms; ${ratio ?? '?'} of the direct better-sqlite3 writer)`,
+      );
     }
   } finally {
     vigie?.kill('SIGTERM');

@@ -271,10 +271,12 @@ async function main() {
 
     const busy = (elus) => elus.some((elu) => elu !== null && elu > 0.9);
     if (busy(bareFigures.generator_event_loop_utilisation) && bareFigures.server_cpu_percent_of_one_core < 90) {
-      log(`note: the generator was saturated against the bare server (event loop > 90% busy, server below one core): the bare figure is the generator's limit; try BENCH_GENERATORS=2 if this machine has cores to spare (it has ${availableParallelism()})`);
+      log(
+        `note: the generator was saturated against the bare server (event loop > 90% busy, server below one core): the bare figure is the generator's limit; try BENCH_GENERATORS=2 if this machine has cores to spare (it has ${availableParallelism()})`,
+      );
     }
     if (busy(vigieFigures.generator_event_loop_utilisation) && vigieFigures.server_cpu_percent_of_one_core < 90) {
-      log('note: the generator was saturated against Vigie: the Vigie figure may be the generator\'s limit');
+      log("note: the generator was saturated against Vigie: the Vigie figure may be the generator's limit");
     }
     log(`stored ≥ acknowledged: ${stored >= acknowledged ? 'yes' : `NO — ${acknowledged - stored} acknowledged pings missing`}`);
     const ok = vigieFigures.pings_per_s >= GOAL_PINGS_PER_S && stored >= acknowledged;

@@ -80,7 +80,9 @@ export async function buildApp(deps: AppDependencies): Promise<VigieApp> {
   // else is a 415. A route that wants raw text (e.g. ping bodies) adds its own parser in its scope.
   app.removeContentTypeParser('text/plain');
 
-  const services = deps.services ?? createServices({
+  const services =
+    deps.services ??
+    createServices({
       db: database.db,
       clock,
       secretKey: deps.secretKey,

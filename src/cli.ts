@@ -136,12 +136,16 @@ const COMMANDS: Record<string, Command> = {
     usage: 'vigie run --ping-url URL [--timeout SECONDS] -- command [args...]',
     passThrough: true,
     options: {
-      'ping-url': { type: 'string', value: 'URL', description: 'the check\'s ping URL, e.g. https://vigie.example/ping/<uuid>' },
-      timeout: { type: 'string', value: 'SECONDS', description: `stop the command after SECONDS (SIGTERM, SIGKILL ${DEFAULT_KILL_AFTER_MS / 1000} s later); reported as exit status ${TIMEOUT_EXIT_STATUS}` },
+      'ping-url': { type: 'string', value: 'URL', description: "the check's ping URL, e.g. https://vigie.example/ping/<uuid>" },
+      timeout: {
+        type: 'string',
+        value: 'SECONDS',
+        description: `stop the command after SECONDS (SIGTERM, SIGKILL ${DEFAULT_KILL_AFTER_MS / 1000} s later); reported as exit status ${TIMEOUT_EXIT_STATUS}`,
+      },
     },
     notes: [
       'The command runs without a shell; its output is shown as usual and its last 10 kB are sent',
-      'with the final ping. vigie run exits with the command\'s status (128+N when signal N killed',
+      "with the final ping. vigie run exits with the command's status (128+N when signal N killed",
       `it, ${TIMEOUT_EXIT_STATUS} on --timeout, 127 when it does not exist), even when a ping fails.`,
       'No database or configuration is needed.',
     ],
@@ -293,7 +297,7 @@ main(process.argv.slice(2)).then(
   (error: unknown) => {
     // By name: the database modules are loaded lazily, and may not be loaded at all.
     const expected = error instanceof ConfigError || ['DatabaseUnavailableError', 'MigrationError'].includes((error as Error)?.name);
-    console.error(`vigie: ${expected ? (error as Error).message : (error as Error)?.stack ?? String(error)}`);
+    console.error(`vigie: ${expected ? (error as Error).message : ((error as Error)?.stack ?? String(error))}`);
     process.exitCode = 1;
   },
 );

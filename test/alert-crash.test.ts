@@ -15,7 +15,6 @@ import { createTestDatabase, TEST_DIALECTS, type TestDatabase } from './helpers/
 import { eventually } from './helpers/eventually.js';
 import { parseMail, startSmtpCapture, StandIn, type SmtpCapture } from './helpers/receivers.js';
 
-
 describe.each(TEST_DIALECTS)('alert delivery across a crash on %s', (dialect) => {
   const cwd = tempWorkDir();
   const receiver = new StandIn();

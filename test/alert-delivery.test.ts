@@ -92,7 +92,11 @@ describe.each(TEST_DIALECTS)('alert delivery on %s', (dialect) => {
     expect(await t.deliverDue()).toBe(0);
     expect(standIn.recorded).toHaveLength(1);
 
-    for (const [step, total] of [[1, 2], [20_000, 3], [40_000, 4]] as const) {
+    for (const [step, total] of [
+      [1, 2],
+      [20_000, 3],
+      [40_000, 4],
+    ] as const) {
       t.ctx.clock.advance(step);
       expect(await t.deliverDue()).toBe(1);
       expect(standIn.recorded).toHaveLength(total);

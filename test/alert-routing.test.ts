@@ -28,7 +28,10 @@ type Json = any;
 /** The webhook POSTs received, parsed. */
 const hooks = () => standIn.recorded.map((r) => ({ ...r, json: JSON.parse(r.body) as WebhookBody }));
 /** "path monitor:state,…" per POST, sorted: who got what, at a glance. */
-const seen = () => hooks().map((h) => `${h.url} ${h.json.items.map((i) => `${i.monitor_name}:${i.to_state}`).join(',')}`).sort();
+const seen = () =>
+  hooks()
+    .map((h) => `${h.url} ${h.json.items.map((i) => `${i.monitor_name}:${i.to_state}`).join(',')}`)
+    .sort();
 
 describe.each(TEST_DIALECTS)('alert routing on %s', (dialect) => {
   let ctx: TestContext | undefined;
@@ -186,9 +189,7 @@ describe.each(TEST_DIALECTS)('alert routing on %s', (dialect) => {
     expect(group!.json.title).toBe('[Acme] 3 monitors: 3 DOWN');
     expect(group!.json.text).toContain('3 monitors changed state.');
     expect(group!.json.kind).toBe('alert');
-    expect(group!.json.items.map((i) => [i.monitor_id, i.from_state, i.to_state, i.reason, i.at])).toEqual(
-      [0, 1, 2].map((i) => [ids[i], 'pending', 'down', `refused ${i + 1}`, iso(t0 + i * 2000)]),
-    );
+    expect(group!.json.items.map((i) => [i.monitor_id, i.from_state, i.to_state, i.reason, i.at])).toEqual([0, 1, 2].map((i) => [ids[i], 'pending', 'down', `refused ${i + 1}`, iso(t0 + i * 2000)]));
 
     t.c.clock.set(t0 + 60_000);
     const fourth = await t.record(ids[3]!, 'down', 'refused 4');
@@ -353,7 +354,12 @@ describe.each(TEST_DIALECTS)('alert routing on %s', (dialect) => {
     await t.channel('a');
     const api = await t.monitor('api-1');
     const mine = await t.monitor('my-api-1');
-    const silence = await t.json('POST', '/api/v1/silences', { matchers: [{ field: 'name', op: '=~', value: 'api-.*' }], ends_at: iso(t.c.clock.now() + 60 * MIN), comment: 'deploy', created_by: 'alice' }, 201);
+    const silence = await t.json(
+      'POST',
+      '/api/v1/silences',
+      { matchers: [{ field: 'name', op: '=~', value: 'api-.*' }], ends_at: iso(t.c.clock.now() + 60 * MIN), comment: 'deploy', created_by: 'alice' },
+      201,
+    );
     expect(silence.created_by).toBe('alice');
     await t.record(api, 'down', 'refused');
     await t.record(mine, 'down', 'refused');
@@ -373,7 +379,12 @@ describe.each(TEST_DIALECTS)('alert routing on %s', (dialect) => {
     const t = await start({ alert_grouping_enabled: false });
     await t.channel('a');
     const now = t.c.clock.now();
-    const pending = await t.json('POST', '/api/v1/silences', { matchers: [{ field: 'kind', op: '=', value: 'http' }], starts_at: iso(now + 10 * MIN), ends_at: iso(now + 60 * MIN), comment: 'later' }, 201);
+    const pending = await t.json(
+      'POST',
+      '/api/v1/silences',
+      { matchers: [{ field: 'kind', op: '=', value: 'http' }], starts_at: iso(now + 10 * MIN), ends_at: iso(now + 60 * MIN), comment: 'later' },
+      201,
+    );
     expect(pending.state).toBe('pending');
     await t.json('POST', '/api/v1/silences', { matchers: [{ field: 'tag', op: '!=', value: 'db' }], ends_at: iso(now + 60 * MIN), comment: 'all but db' }, 201);
     await t.record(await t.monitor('db-1', ['db']), 'down', 'refused');
@@ -390,7 +401,14 @@ describe.each(TEST_DIALECTS)('alert routing on %s', (dialect) => {
     const bad = await t.call('POST', '/api/v1/silences', { matchers: [{ field: 'name', op: '=~', value: '(' }], ends_at, comment: 'x' });
     expect(bad.statusCode).toBe(422);
     expect(bad.json()).toEqual({ detail: [{ loc: ['body', 'matchers', 0, 'value'], msg: expect.stringContaining('Invalid regular expression'), type: 'value_error' }] });
-    const second = await t.call('POST', '/api/v1/silences', { matchers: [{ field: 'tag', op: '=', value: 'db' }, { field: 'name', op: '!~', value: '[a-' }], ends_at, comment: 'x' });
+    const second = await t.call('POST', '/api/v1/silences', {
+      matchers: [
+        { field: 'tag', op: '=', value: 'db' },
+        { field: 'name', op: '!~', value: '[a-' },
+      ],
+      ends_at,
+      comment: 'x',
+    });
     expect(second.statusCode).toBe(422);
     expect(second.json().detail.map((p: Json) => p.loc)).toEqual([['body', 'matchers', 1, 'value']]);
     const backwards = await t.call('POST', '/api/v1/silences', { matchers: [{ field: 'tag', op: '=', value: 'db' }], starts_at: iso(now + 2 * MIN), ends_at: iso(now + MIN), comment: 'x' });
@@ -407,7 +425,11 @@ describe.each(TEST_DIALECTS)('alert routing on %s', (dialect) => {
     expect(await ids('?state=active')).toEqual([[active, 'active']]);
     expect(await ids('?state=pending')).toEqual([[pending, 'pending']]);
     expect(await ids('?state=expired')).toEqual([[expired, 'expired']]);
-    expect(await ids('')).toEqual([[active, 'active'], [pending, 'pending'], [expired, 'expired']]);
+    expect(await ids('')).toEqual([
+      [active, 'active'],
+      [pending, 'pending'],
+      [expired, 'expired'],
+    ]);
     expect((await t.call('GET', '/api/v1/silences?state=bogus')).statusCode).toBe(422);
   });
 
@@ -456,7 +478,17 @@ describe.each(TEST_DIALECTS)('alert routing on %s', (dialect) => {
     expect(hook!.json.title.startsWith('[Acme] Reminder: ')).toBe(true);
     expect(hook!.json.title).toBe('[Acme] Reminder: api-1 (http) is still DOWN');
     expect(hook!.json.items).toEqual([
-      { monitor_id: id, monitor_name: 'api-1', monitor_kind: 'http', from_state: 'down', to_state: 'down', reason: 'connection refused', at: iso(t0 + 60 * MIN), incident_id: incident.id, down_for_ms: 60 * MIN },
+      {
+        monitor_id: id,
+        monitor_name: 'api-1',
+        monitor_kind: 'http',
+        from_state: 'down',
+        to_state: 'down',
+        reason: 'connection refused',
+        at: iso(t0 + 60 * MIN),
+        incident_id: incident.id,
+        down_for_ms: 60 * MIN,
+      },
     ]);
 
     expect(await queueAt(61)).toBe(0);
@@ -502,7 +534,16 @@ describe.each(TEST_DIALECTS)('alert routing on %s', (dialect) => {
       [m2, 'pending', 'down', iso(t0 + 1000)],
       [m1, 'pending', 'down', iso(t0)],
     ]);
-    expect(list.items[0]).toMatchObject({ kind: 'alert', monitor_name: 'api-1', monitor_kind: 'http', severity: 'critical', reason: 'HTTP 200', down_for_ms: 2000, routed_at: sentAt, suppressed_by: null });
+    expect(list.items[0]).toMatchObject({
+      kind: 'alert',
+      monitor_name: 'api-1',
+      monitor_kind: 'http',
+      severity: 'critical',
+      reason: 'HTTP 200',
+      down_for_ms: 2000,
+      routed_at: sentAt,
+      suppressed_by: null,
+    });
     expect(list.items[0].notifications).toHaveLength(1);
     expect(list.items[0].notifications[0].attempt_log).toBeUndefined();
   });

@@ -121,8 +121,7 @@ describe.each(TEST_DIALECTS)('status badges on %s', (dialect) => {
     expect(await badgeJson(all.shields!)).toMatchObject({ label: 'Acme Ops', message: 'down' });
 
     // Per-check badges, from the v3 API's badge_url.
-    const v3 = async (pingUuid: string) =>
-      (await ctx.app.inject({ method: 'GET', url: `/api/v3/checks/${pingUuid}`, headers: { host: HOST, 'x-api-key': tenant.apiKey } })).json() as Json;
+    const v3 = async (pingUuid: string) => (await ctx.app.inject({ method: 'GET', url: `/api/v3/checks/${pingUuid}`, headers: { host: HOST, 'x-api-key': tenant.apiKey } })).json() as Json;
     const firstBadge = (await v3(first.pingUuid)).badge_url as string;
     expect(firstBadge).toBe(`${BASE}/b/2/${first.badgeKey}.svg`);
     expect((await fetchBadge(firstBadge)).body).toContain('aria-label="backup a: down"');

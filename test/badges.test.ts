@@ -4,15 +4,7 @@
  * checker below rather than a real XML parser.
  */
 import { describe, expect, it } from 'vitest';
-import {
-  badgeJson,
-  badgeStatusOf,
-  escapeXml,
-  renderBadgeSvg,
-  shieldsJson,
-  textWidth,
-  type BadgeStatus,
-} from '../src/heartbeats/badges.js';
+import { badgeJson, badgeStatusOf, escapeXml, renderBadgeSvg, shieldsJson, textWidth, type BadgeStatus } from '../src/heartbeats/badges.js';
 import type { HeartbeatState } from '../src/heartbeats/schedule.js';
 
 const ENTITY = /&(?:amp|lt|gt|quot|apos|#[0-9]+|#x[0-9a-fA-F]+);/y;
@@ -76,8 +68,7 @@ function assertWellFormed(xml: string): string {
   return root;
 }
 
-const unescape = (s: string) =>
-  s.replace(/&(amp|lt|gt|quot|apos);/g, (_, e: string) => ({ amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" })[e]!);
+const unescape = (s: string) => s.replace(/&(amp|lt|gt|quot|apos);/g, (_, e: string) => ({ amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" })[e]!);
 
 /** The decoded contents of every <text> element, in order. */
 const texts = (svg: string) => [...svg.matchAll(/<text\b[^>]*>([^<]*)<\/text>/g)].map((m) => unescape(m[1]!));
@@ -135,7 +126,11 @@ describe('badgeJson', () => {
 
 describe('shieldsJson', () => {
   it('is a shields.io endpoint document with shields colour names', () => {
-    const cases: Array<[BadgeStatus, string]> = [['up', 'success'], ['late', 'important'], ['down', 'critical']];
+    const cases: Array<[BadgeStatus, string]> = [
+      ['up', 'success'],
+      ['late', 'important'],
+      ['down', 'critical'],
+    ];
     for (const [status, color] of cases) {
       expect(shieldsJson('backups', status)).toStrictEqual({ schemaVersion: 1, label: 'backups', message: status, color });
     }

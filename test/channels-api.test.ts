@@ -52,8 +52,7 @@ describe.each(TEST_DIALECTS)('channel routes on %s', (dialect) => {
       create: (payload: unknown, h: Record<string, string> = headers) => app.inject({ method: 'POST', url: '/api/v1/channels', headers: h, payload: payload as object }),
       list: (h: Record<string, string> = headers) => app.inject({ method: 'GET', url: '/api/v1/channels', headers: h }),
       get: (id: string, h: Record<string, string> = headers) => app.inject({ method: 'GET', url: `/api/v1/channels/${id}`, headers: h }),
-      patch: (id: string, payload: unknown, h: Record<string, string> = headers) =>
-        app.inject({ method: 'PATCH', url: `/api/v1/channels/${id}`, headers: h, payload: payload as object }),
+      patch: (id: string, payload: unknown, h: Record<string, string> = headers) => app.inject({ method: 'PATCH', url: `/api/v1/channels/${id}`, headers: h, payload: payload as object }),
       remove: (id: string, h: Record<string, string> = headers) => app.inject({ method: 'DELETE', url: `/api/v1/channels/${id}`, headers: h }),
       test: (id: string, h: Record<string, string> = headers) => app.inject({ method: 'POST', url: `/api/v1/channels/${id}/test`, headers: h }),
       settings: (payload: unknown) => app.inject({ method: 'PATCH', url: '/api/v1/settings', headers, payload: payload as object }),
@@ -143,18 +142,14 @@ describe.each(TEST_DIALECTS)('channel routes on %s', (dialect) => {
       { loc: ['body', 'config', 'channel'], msg: 'Extra field not permitted', type: 'extra_forbidden' },
     ]);
     await expect422({ name: 'Nobody', kind: 'email', config: { to: [] } }, [{ loc: ['body', 'config', 'to'], msg: 'Value must not have fewer than 1 items', type: 'minItems' }]);
-    await expect422({ name: 'Bad mail', kind: 'email', config: { to: ['not an address'] } }, [
-      { loc: ['body', 'config', 'to', 0], msg: 'Value is not a valid email', type: 'email_parsing' },
-    ]);
+    await expect422({ name: 'Bad mail', kind: 'email', config: { to: ['not an address'] } }, [{ loc: ['body', 'config', 'to', 0], msg: 'Value is not a valid email', type: 'email_parsing' }]);
     const badToken = await api.create({ name: 'Bot', kind: 'telegram', config: { bot_token: 'not-a-real-token', chat_id: 42 } });
     expectStatus(badToken, 422);
     expect(badToken.json()).toEqual({ detail: [{ loc: ['body', 'config', 'bot_token'], msg: 'Value must match pattern "^[0-9]{1,20}:[A-Za-z0-9_-]{20,100}$"', type: 'pattern' }] });
     expect(badToken.body).not.toContain('not-a-real-token');
     // A key missing from a config must be named like the request validator names one.
     await expect422({ name: 'No key', kind: 'pagerduty', config: {} }, [{ loc: ['body', 'config', 'routing_key'], msg: 'Field required', type: 'missing' }]);
-    await expect422({ name: 'Sms', kind: 'sms', config: {} }, [
-      { loc: ['body', 'kind'], msg: 'Input should be one of: "email", "slack", "telegram", "pagerduty", "webhook"', type: 'enum' },
-    ]);
+    await expect422({ name: 'Sms', kind: 'sms', config: {} }, [{ loc: ['body', 'kind'], msg: 'Input should be one of: "email", "slack", "telegram", "pagerduty", "webhook"', type: 'enum' }]);
     await expect422({ kind: 'email', config: { to: ['a@example.com'] } }, [{ loc: ['body', 'name'], msg: 'Field required', type: 'missing' }]);
 
     expect((await api.list()).json()).toEqual([]);

@@ -15,7 +15,11 @@ async function dumpTables(url: TestDatabase) {
   try {
     const dump: Record<string, unknown[]> = {};
     for (const table of ['tenants', 'tenant_settings', 'users', 'api_keys', 'app_meta'] as const) {
-      dump[table] = await database.db.selectFrom(table).selectAll().orderBy(table === 'tenant_settings' ? 'tenant_id' : table === 'app_meta' ? 'key' : 'id').execute();
+      dump[table] = await database.db
+        .selectFrom(table)
+        .selectAll()
+        .orderBy(table === 'tenant_settings' ? 'tenant_id' : table === 'app_meta' ? 'key' : 'id')
+        .execute();
     }
     return dump;
   } finally {
@@ -88,9 +92,7 @@ describe.each(TEST_DIALECTS)('vigie CLI on %s', (dialect) => {
         alert_grouping_enabled: 1,
       },
     ]);
-    expect(dump.api_keys).toMatchObject([
-      { id: '00000000-0000-0000-0000-000000000002', scope: 'full', key_hash: createHash('sha256').update('dev-apikey-123').digest('hex') },
-    ]);
+    expect(dump.api_keys).toMatchObject([{ id: '00000000-0000-0000-0000-000000000002', scope: 'full', key_hash: createHash('sha256').update('dev-apikey-123').digest('hex') }]);
     const [user] = dump.users as { email: string; password_hash: string; is_superuser: number; role: string }[];
     expect(user).toMatchObject({ email: 'admin@example.com', is_superuser: 1, role: 'admin' });
     expect(await verifyPassword('admin123', user!.password_hash)).toBe(true);

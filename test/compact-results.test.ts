@@ -27,10 +27,7 @@ describe.each(TEST_DIALECTS)('compact check results on %s', (dialect) => {
   }
 
   async function monitor(id: string, now: number) {
-    await database.db
-      .insertInto('monitors')
-      .values({ id, tenant_id: 't1', kind: 'http', name: id, is_active: 1, state: 'up', recovery_threshold: 1, created_at: now, updated_at: now })
-      .execute();
+    await database.db.insertInto('monitors').values({ id, tenant_id: 't1', kind: 'http', name: id, is_active: 1, state: 'up', recovery_threshold: 1, created_at: now, updated_at: now }).execute();
   }
 
   it('0012 keeps the results and hour rollups stored before it, with their meaning', async () => {

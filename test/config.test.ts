@@ -56,7 +56,9 @@ describe('configuration', () => {
   it('.env.example documents exactly the variables Vigie reads', () => {
     const example = readFileSync('.env.example', 'utf8');
     const documented = [...example.matchAll(/^([A-Z_]+)=/gm)].map((m) => m[1]).sort();
-    const read = Object.values(ENV_VARIABLES).map((v) => v.name).sort();
+    const read = Object.values(ENV_VARIABLES)
+      .map((v) => v.name)
+      .sort();
     expect(documented).toEqual(read);
     // and its values, where given, are the defaults
     for (const spec of Object.values(ENV_VARIABLES)) {

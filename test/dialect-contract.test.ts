@@ -45,7 +45,11 @@ describe.each(TEST_DIALECTS)('the %s dialect', (dialectName) => {
 
   describe('claims', () => {
     beforeEach(async () => {
-      await scratch().schema.createTable('jobs').addColumn('id', 'integer', (c) => c.primaryKey()).addColumn('owner', 'text').execute();
+      await scratch()
+        .schema.createTable('jobs')
+        .addColumn('id', 'integer', (c) => c.primaryKey())
+        .addColumn('owner', 'text')
+        .execute();
       await scratch()
         .insertInto('jobs')
         .values([1, 2, 3, 4, 5].map((id) => ({ id, owner: null })))
@@ -61,8 +65,12 @@ describe.each(TEST_DIALECTS)('the %s dialect', (dialectName) => {
 
     it('two claimers at once never take the same row, and together take them all', async () => {
       const [a, b] = await Promise.all([
-        scratch().transaction().execute((trx) => claim(trx, 'a', 3)),
-        scratch().transaction().execute((trx) => claim(trx, 'b', 3)),
+        scratch()
+          .transaction()
+          .execute((trx) => claim(trx, 'a', 3)),
+        scratch()
+          .transaction()
+          .execute((trx) => claim(trx, 'b', 3)),
       ]);
       expect(a.filter((id) => b.includes(id))).toEqual([]);
       expect([...a, ...b].sort((x, y) => x - y)).toEqual([1, 2, 3, 4, 5]);
@@ -94,8 +102,16 @@ describe.each(TEST_DIALECTS)('the %s dialect', (dialectName) => {
 
   describe('row locks', () => {
     beforeEach(async () => {
-      await scratch().schema.createTable('counters').addColumn('id', 'integer', (c) => c.primaryKey()).addColumn('n', 'integer', (c) => c.notNull()).execute();
-      await scratch().schema.createTable('owners').addColumn('id', 'integer', (c) => c.primaryKey()).addColumn('counter_id', 'integer', (c) => c.notNull()).execute();
+      await scratch()
+        .schema.createTable('counters')
+        .addColumn('id', 'integer', (c) => c.primaryKey())
+        .addColumn('n', 'integer', (c) => c.notNull())
+        .execute();
+      await scratch()
+        .schema.createTable('owners')
+        .addColumn('id', 'integer', (c) => c.primaryKey())
+        .addColumn('counter_id', 'integer', (c) => c.notNull())
+        .execute();
       await scratch().insertInto('counters').values({ id: 1, n: 0 }).execute();
       await scratch().insertInto('owners').values({ id: 10, counter_id: 1 }).execute();
     });
@@ -112,16 +128,32 @@ describe.each(TEST_DIALECTS)('the %s dialect', (dialectName) => {
             .executeTakeFirstOrThrow()
         : await dialect.lockRows(trx.selectFrom('counters').select(['id', 'n']).where('id', '=', 1)).executeTakeFirstOrThrow();
       await new Promise((resolve) => setTimeout(resolve, 20)); // let the other writers reach their read
-      await trx.updateTable('counters').set({ n: Number(row.n) + 1 }).where('id', '=', 1).execute();
+      await trx
+        .updateTable('counters')
+        .set({ n: Number(row.n) + 1 })
+        .where('id', '=', 1)
+        .execute();
     }
 
     it('a locked read holds the row to the commit: concurrent read-then-write transactions lose no update', async () => {
-      await Promise.all(Array.from({ length: 4 }, () => scratch().transaction().execute((trx) => increment(trx, false))));
+      await Promise.all(
+        Array.from({ length: 4 }, () =>
+          scratch()
+            .transaction()
+            .execute((trx) => increment(trx, false)),
+        ),
+      );
       expect(Number((await scratch().selectFrom('counters').select('n').executeTakeFirstOrThrow()).n)).toBe(4);
     });
 
     it('locks per table when told which (the row written FOR NO KEY UPDATE, the row it depends on FOR SHARE)', async () => {
-      await Promise.all(Array.from({ length: 3 }, () => scratch().transaction().execute((trx) => increment(trx, true))));
+      await Promise.all(
+        Array.from({ length: 3 }, () =>
+          scratch()
+            .transaction()
+            .execute((trx) => increment(trx, true)),
+        ),
+      );
       expect(Number((await scratch().selectFrom('counters').select('n').executeTakeFirstOrThrow()).n)).toBe(3);
       // The shared row stays shared: two transactions may hold it at once (on SQLite, one after the other).
       const shared = (trx: Kysely<any>) => dialectOf(trx).lockRows(trx.selectFrom('owners').select('id'), { owners: 'share' }).execute();
@@ -143,7 +175,11 @@ describe.each(TEST_DIALECTS)('the %s dialect', (dialectName) => {
 
   describe('JSON label matching', () => {
     beforeEach(async () => {
-      await scratch().schema.createTable('docs').addColumn('id', 'integer', (c) => c.primaryKey()).addColumn('labels', 'text', (c) => c.notNull()).execute();
+      await scratch()
+        .schema.createTable('docs')
+        .addColumn('id', 'integer', (c) => c.primaryKey())
+        .addColumn('labels', 'text', (c) => c.notNull())
+        .execute();
       await scratch()
         .insertInto('docs')
         .values([
@@ -169,9 +205,24 @@ describe.each(TEST_DIALECTS)('the %s dialect', (dialectName) => {
     });
 
     it('several entries must all be present: a subset match', async () => {
-      expect(await matching([['env', 'prod'], ['region', 'eu']])).toEqual([1]);
-      expect(await matching([['env', 'dev'], ['region', 'eu']])).toEqual([2]);
-      expect(await matching([['env', 'prod'], ['region', 'us']])).toEqual([]);
+      expect(
+        await matching([
+          ['env', 'prod'],
+          ['region', 'eu'],
+        ]),
+      ).toEqual([1]);
+      expect(
+        await matching([
+          ['env', 'dev'],
+          ['region', 'eu'],
+        ]),
+      ).toEqual([2]);
+      expect(
+        await matching([
+          ['env', 'prod'],
+          ['region', 'us'],
+        ]),
+      ).toEqual([]);
       expect(await matching([])).toEqual([1, 2, 3, 4, 5]);
     });
 
@@ -195,8 +246,7 @@ describe.each(TEST_DIALECTS)('the %s dialect', (dialectName) => {
         .execute();
     });
     const spec = { table: 'readings', columns: { series: 'bigint', at: 'bigint', value: 'double precision', note: 'text' }, conflict: ['series', 'at'] } as const;
-    const stored = async () =>
-      (await scratch().selectFrom('readings').selectAll().orderBy('series').orderBy('at').execute()).map((r) => [Number(r.series), Number(r.at), Number(r.value), r.note]);
+    const stored = async () => (await scratch().selectFrom('readings').selectAll().orderBy('series').orderBy('at').execute()).map((r) => [Number(r.series), Number(r.at), Number(r.value), r.note]);
 
     it('inserts every row of any count in one transaction, and a key written again keeps the last values', async () => {
       const upsert = dialectOf(db()).bulkUpsert(spec);
@@ -205,14 +255,7 @@ describe.each(TEST_DIALECTS)('the %s dialect', (dialectName) => {
       const ats = Array.from({ length: count }, (_, i) => 1_700_000_000_000 + i);
       await scratch()
         .transaction()
-        .execute((trx) =>
-          upsert.run(trx, [
-            series,
-            ats,
-            ats.map((_, i) => i + 0.5),
-            ats.map((_, i) => `n${i}`),
-          ]),
-        );
+        .execute((trx) => upsert.run(trx, [series, ats, ats.map((_, i) => i + 0.5), ats.map((_, i) => `n${i}`)]));
       const first = await stored();
       expect(first).toHaveLength(count);
       expect(first).toContainEqual([3, 1_700_000_000_010, 10.5, 'n10']);
@@ -220,7 +263,14 @@ describe.each(TEST_DIALECTS)('the %s dialect', (dialectName) => {
       // Rows 10 and 11 again with new values, and one new row.
       await scratch()
         .transaction()
-        .execute((trx) => upsert.run(trx, [[3, 4, 9], [1_700_000_000_010, 1_700_000_000_011, 5], [-1, -2.25, 1e300], ["it's", null, 'new']]));
+        .execute((trx) =>
+          upsert.run(trx, [
+            [3, 4, 9],
+            [1_700_000_000_010, 1_700_000_000_011, 5],
+            [-1, -2.25, 1e300],
+            ["it's", null, 'new'],
+          ]),
+        );
       const second = await stored();
       expect(second).toHaveLength(count + 1);
       expect(second).toContainEqual([3, 1_700_000_000_010, -1, "it's"]);
@@ -234,8 +284,16 @@ describe.each(TEST_DIALECTS)('the %s dialect', (dialectName) => {
         .transaction()
         .execute((trx) => upsert.run(trx, [[], [], [], []]));
       expect(await stored()).toEqual([]);
-      await expect(scratch().transaction().execute((trx) => upsert.run(trx, [[1], [2], [3]]))).rejects.toThrow('4 columns expected');
-      await expect(scratch().transaction().execute((trx) => upsert.run(trx, [[1, 2], [2], [3], ['x']]))).rejects.toThrow("lengths differ");
+      await expect(
+        scratch()
+          .transaction()
+          .execute((trx) => upsert.run(trx, [[1], [2], [3]])),
+      ).rejects.toThrow('4 columns expected');
+      await expect(
+        scratch()
+          .transaction()
+          .execute((trx) => upsert.run(trx, [[1, 2], [2], [3], ['x']])),
+      ).rejects.toThrow('lengths differ');
     });
 
     it('rolls back with the transaction it runs in', async () => {
@@ -244,7 +302,12 @@ describe.each(TEST_DIALECTS)('the %s dialect', (dialectName) => {
         scratch()
           .transaction()
           .execute(async (trx) => {
-            await upsert.run(trx, [[1, 2], [10, 20], [1, 2], [null, null]]);
+            await upsert.run(trx, [
+              [1, 2],
+              [10, 20],
+              [1, 2],
+              [null, null],
+            ]);
             throw new Error('roll back');
           }),
       ).rejects.toThrow('roll back');
@@ -266,12 +329,18 @@ describe.each(TEST_DIALECTS)('the %s dialect', (dialectName) => {
       return [row.last_at === null ? null : Number(row.last_at) - t0, row.last_num === null ? null : Number(row.last_num)];
     };
 
-    it('moves the range\'s recent samples into samples (a time in both takes the recent value) and moves each latest value forward only', async () => {
+    it("moves the range's recent samples into samples (a time in both takes the recent value) and moves each latest value forward only", async () => {
       const a = await newSeries('a');
       const b = await newSeries('b');
       const outside = await newSeries('outside');
-      await insertSamples(db(), a, [{ at: t0 + 1000, value: 1 }, { at: t0 + 2000, value: 2 }]);
-      await insertRecentSamples(db(), a, [{ at: t0 + 2000, value: 20 }, { at: t0 + 3000, value: 3 }]);
+      await insertSamples(db(), a, [
+        { at: t0 + 1000, value: 1 },
+        { at: t0 + 2000, value: 2 },
+      ]);
+      await insertRecentSamples(db(), a, [
+        { at: t0 + 2000, value: 20 },
+        { at: t0 + 3000, value: 3 },
+      ]);
       // b's latest is newer than what arrives late: it must not move back.
       await insertSamples(db(), b, [{ at: t0 + 9000, value: 9 }]);
       await insertRecentSamples(db(), b, [{ at: t0 + 4000, value: 4 }]);
@@ -280,10 +349,17 @@ describe.each(TEST_DIALECTS)('the %s dialect', (dialectName) => {
       const report = await dialectOf(db()).moveRecentSamples(db(), Math.min(a.id, b.id), Math.max(a.id, b.id) + 1);
 
       expect(report).toEqual({ rows: 3, series: 1 });
-      expect(await rowsOf('samples', a.id)).toEqual([[1000, 1], [2000, 20], [3000, 3]]);
+      expect(await rowsOf('samples', a.id)).toEqual([
+        [1000, 1],
+        [2000, 20],
+        [3000, 3],
+      ]);
       expect(await rowsOf('samples_recent', a.id)).toEqual([]);
       expect(await latestOf(a.id)).toEqual([3000, 3]);
-      expect(await rowsOf('samples', b.id)).toEqual([[4000, 4], [9000, 9]]);
+      expect(await rowsOf('samples', b.id)).toEqual([
+        [4000, 4],
+        [9000, 9],
+      ]);
       expect(await latestOf(b.id)).toEqual([9000, 9]);
       // Outside the range: untouched.
       expect(await rowsOf('samples_recent', outside.id)).toEqual([[5000, 5]]);
@@ -340,7 +416,10 @@ describe.each(TEST_DIALECTS)('the %s dialect', (dialectName) => {
             const read = direct.prepare('select id, name from tenants order by id');
             const viaKysely = await sql<{ id: string; name: string }>`select id, name from tenants order by id`.execute(trx);
             expect(read([]).rows).toEqual(viaKysely.rows);
-            expect(viaKysely.rows).toEqual([{ id: 't1', name: 'Acme' }, { id: 't2', name: 'Globex' }]);
+            expect(viaKysely.rows).toEqual([
+              { id: 't1', name: 'Acme' },
+              { id: 't2', name: 'Globex' },
+            ]);
             throw new Error('roll back');
           }),
       ).rejects.toThrow('roll back');
@@ -379,7 +458,11 @@ describe.each(TEST_DIALECTS)('the %s dialect', (dialectName) => {
 
   describe('migration helpers', () => {
     it('an auto-increment primary key is numbered by the database', async () => {
-      await scratch().schema.createTable('numbered').addColumn('id', dialectOf(db()).autoIncrementType, (c) => c.primaryKey()).addColumn('v', 'text').execute();
+      await scratch()
+        .schema.createTable('numbered')
+        .addColumn('id', dialectOf(db()).autoIncrementType, (c) => c.primaryKey())
+        .addColumn('v', 'text')
+        .execute();
       const ids = [];
       for (const v of ['a', 'b', 'c']) ids.push(Number((await scratch().insertInto('numbered').values({ v }).returning('id').executeTakeFirstOrThrow()).id));
       expect(ids[1]! - ids[0]!).toBe(1);

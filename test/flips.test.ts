@@ -50,7 +50,21 @@ describe.each(TEST_DIALECTS)('flips on %s', (dialect) => {
     monitorId = randomUUID();
     await db
       .insertInto('monitors')
-      .values({ id: monitorId, tenant_id: tenantId, kind: 'http', name: 'flipping', state: 'pending', failure_threshold: null, interval_seconds: 60, last_checked_at: null, next_due_at: null, state_changed_at: clock.now(), repeat_interval_seconds: null, created_at: clock.now(), updated_at: clock.now() })
+      .values({
+        id: monitorId,
+        tenant_id: tenantId,
+        kind: 'http',
+        name: 'flipping',
+        state: 'pending',
+        failure_threshold: null,
+        interval_seconds: 60,
+        last_checked_at: null,
+        next_due_at: null,
+        state_changed_at: clock.now(),
+        repeat_interval_seconds: null,
+        created_at: clock.now(),
+        updated_at: clock.now(),
+      })
       .execute();
   });
 

@@ -18,7 +18,15 @@ function recorder(take = upTo(100)) {
       if (hold) await new Promise<void>((resolve) => (release = resolve));
     },
   });
-  return { commits, writes, holdNext: () => (hold = true), release: () => { hold = false; release?.(); } };
+  return {
+    commits,
+    writes,
+    holdNext: () => (hold = true),
+    release: () => {
+      hold = false;
+      release?.();
+    },
+  };
 }
 
 const nextTurn = () => new Promise((resolve) => setImmediate(resolve));

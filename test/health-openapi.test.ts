@@ -141,9 +141,7 @@ describe.each(TEST_DIALECTS)('health and OpenAPI on %s', (dialect) => {
       const doc = await openapi(ctx);
       const described = ctx.app.routeCatalog.filter((route) => !isDocumentationRoute(route.url));
       expect(described.length).toBeGreaterThan(10);
-      const missing = described
-        .filter((route) => doc.paths[toOpenApiPath(route.url)]?.[route.method.toLowerCase()] === undefined)
-        .map((route) => `${route.method} ${route.url}`);
+      const missing = described.filter((route) => doc.paths[toOpenApiPath(route.url)]?.[route.method.toLowerCase()] === undefined).map((route) => `${route.method} ${route.url}`);
       expect(missing).toEqual([]);
       // The documentation routes themselves are not described.
       expect(doc.paths).not.toHaveProperty(['/openapi.json']);
@@ -151,9 +149,7 @@ describe.each(TEST_DIALECTS)('health and OpenAPI on %s', (dialect) => {
 
     it('gives every route a response schema', async () => {
       const ctx = await start();
-      const withoutSchema = ctx.app.routeCatalog
-        .filter((route) => !isDocumentationRoute(route.url) && !route.hasResponseSchema)
-        .map((route) => `${route.method} ${route.url}`);
+      const withoutSchema = ctx.app.routeCatalog.filter((route) => !isDocumentationRoute(route.url) && !route.hasResponseSchema).map((route) => `${route.method} ${route.url}`);
       expect(withoutSchema).toEqual([]);
     });
 

@@ -45,8 +45,7 @@ describe.each(TEST_DIALECTS)('the heartbeat sweep and sweep_at on %s', (dialect)
     expect(response.statusCode, response.body).toBe(200);
   }
 
-  const row = (id: string) =>
-    ctx.database.db.selectFrom('heartbeat_checks').select(['status', 'deadline_at', 'sweep_at', 'alert_after']).where('monitor_id', '=', id).executeTakeFirstOrThrow();
+  const row = (id: string) => ctx.database.db.selectFrom('heartbeat_checks').select(['status', 'deadline_at', 'sweep_at', 'alert_after']).where('monitor_id', '=', id).executeTakeFirstOrThrow();
   const flips = (id: string) => ctx.database.db.selectFrom('monitor_flips').select(['from_state', 'to_state', 'at']).where('monitor_id', '=', id).orderBy('at').execute();
 
   /** Another service graph on a connection of its own to the same database: another worker, or the process after a restart. */
@@ -84,7 +83,10 @@ describe.each(TEST_DIALECTS)('the heartbeat sweep and sweep_at on %s', (dialect)
     ctx.clock.set(t0 + 110_000);
     expect(await ctx.services.heartbeatSweep.run()).toBe(1);
     expect(await row(id)).toEqual({ status: 'down', deadline_at: null, sweep_at: null, alert_after: null });
-    expect((await flips(id)).map((f) => [f.to_state, f.at])).toEqual([['up', t0], ['down', t0 + 110_000]]);
+    expect((await flips(id)).map((f) => [f.to_state, f.at])).toEqual([
+      ['up', t0],
+      ['down', t0 + 110_000],
+    ]);
     const incidents = await ctx.database.db.selectFrom('incidents').select(['state', 'reason']).where('monitor_id', '=', id).execute();
     expect(incidents).toEqual([{ state: 'open', reason: `no ping since ${iso(t0 + 20_000)}` }]);
   });
@@ -168,7 +170,7 @@ describe.each(TEST_DIALECTS)('the heartbeat sweep and sweep_at on %s', (dialect)
   // run while the read holds that connection, would wait on itself). So these two exist on
   // PostgreSQL only (defined there, not skipped on SQLite).
   const onPostgres = dialect === 'postgres' ? it : () => undefined;
-  onPostgres('a ping that lands between the sweep\'s read and its write wins, though it left sweep_at as it was', async () => {
+  onPostgres("a ping that lands between the sweep's read and its write wins, though it left sweep_at as it was", async () => {
     await start();
     const { id, pingUuid } = await createCheck({ timeoutSeconds: 60, graceSeconds: 30 });
     const t0 = ctx.clock.now();
@@ -246,7 +248,10 @@ describe.each(TEST_DIALECTS)('the heartbeat sweep and sweep_at on %s', (dialect)
     expect(await row(id)).toMatchObject({ status: 'grace' });
     clock.set(t0 + 135_000);
     expect(await restarted.heartbeatSweep.run()).toBe(1);
-    expect((await flips(id)).map((f) => [f.to_state, f.at])).toEqual([['up', t0], ['down', t0 + 135_000]]);
+    expect((await flips(id)).map((f) => [f.to_state, f.at])).toEqual([
+      ['up', t0],
+      ['down', t0 + 135_000],
+    ]);
   });
 
   it('checks stored before migration 0010 are swept at their deadlines', async () => {
@@ -257,13 +262,42 @@ describe.each(TEST_DIALECTS)('the heartbeat sweep and sweep_at on %s', (dialect)
       const db = database.db as unknown as import('kysely').Kysely<any>;
       const t0 = Date.UTC(2026, 10, 21, 12, 0, 0);
       await db.insertInto('tenants').values({ id: 't1', name: 'A', created_at: t0 }).execute();
-      const heartbeat = (id: string, status: string, deadline: number | null) => ({ monitor_id: id, tenant_id: 't1', ping_uuid: `${id}-ping`, badge_key: `${id}-badge`, timeout_seconds: 60, grace_seconds: 30, status, last_ping_at: t0, alert_after: deadline === null ? null : t0 + 90_000, deadline_at: deadline });
-      for (const [id, status, deadline] of [['m1', 'up', t0 + 60_000], ['m2', 'new', null]] as const) {
+      const heartbeat = (id: string, status: string, deadline: number | null) => ({
+        monitor_id: id,
+        tenant_id: 't1',
+        ping_uuid: `${id}-ping`,
+        badge_key: `${id}-badge`,
+        timeout_seconds: 60,
+        grace_seconds: 30,
+        status,
+        last_ping_at: t0,
+        alert_after: deadline === null ? null : t0 + 90_000,
+        deadline_at: deadline,
+      });
+      for (const [id, status, deadline] of [
+        ['m1', 'up', t0 + 60_000],
+        ['m2', 'new', null],
+      ] as const) {
         await db
           .insertInto('monitors')
-          .values({ id, tenant_id: 't1', kind: 'heartbeat', name: id, is_active: 1, state: status === 'up' ? 'up' : 'pending', failure_threshold: 1, recovery_threshold: 1, state_changed_at: t0, created_at: t0, updated_at: t0 })
+          .values({
+            id,
+            tenant_id: 't1',
+            kind: 'heartbeat',
+            name: id,
+            is_active: 1,
+            state: status === 'up' ? 'up' : 'pending',
+            failure_threshold: 1,
+            recovery_threshold: 1,
+            state_changed_at: t0,
+            created_at: t0,
+            updated_at: t0,
+          })
           .execute();
-        await db.insertInto('heartbeat_checks').values(heartbeat(id, status, deadline)).execute();
+        await db
+          .insertInto('heartbeat_checks')
+          .values(heartbeat(id, status, deadline))
+          .execute();
       }
       await migrateToLatest(database.db);
       const rows = await database.db.selectFrom('heartbeat_checks').select(['monitor_id', 'deadline_at', 'sweep_at']).orderBy('monitor_id').execute();

@@ -223,10 +223,7 @@ describe('probeHttp against a local HTTP server', () => {
     const warning = await probeHttp(target(`${base}/ok`, { assertions: [{ type: 'body_contains', value: 'Welcome', severity: 'warning' }] }), systemNow);
     expect(warning).toMatchObject({ status: 'warning', value: 200, message: 'body does not contain "Welcome"' });
 
-    const both = await probeHttp(
-      target(`${base}/status/503`, { assertions: [{ type: 'body_contains', value: 'Welcome', severity: 'warning' }] }),
-      systemNow,
-    );
+    const both = await probeHttp(target(`${base}/status/503`, { assertions: [{ type: 'body_contains', value: 'Welcome', severity: 'warning' }] }), systemNow);
     expect(both).toMatchObject({ status: 'down', value: 503, message: 'expected status 200, got 503; body does not contain "Welcome"' });
   });
 
@@ -398,10 +395,7 @@ describe('probeHttp against a local HTTPS server with self-signed certificates',
     expect([1, 2]).toContain(daysAgo);
     expect(expired).toMatchObject({ status: 'down', message: `certificate expired ${daysAgo} day${daysAgo === 1 ? '' : 's'} ago` });
 
-    const warning = await probeHttp(
-      target(shortUrl, { tlsSkipVerify: true, assertions: [{ type: 'certificate_valid_for', days: 14, severity: 'warning' }] }),
-      () => now,
-    );
+    const warning = await probeHttp(target(shortUrl, { tlsSkipVerify: true, assertions: [{ type: 'certificate_valid_for', days: 14, severity: 'warning' }] }), () => now);
     expect(warning).toMatchObject({ status: 'warning', message: `certificate expires in ${daysLeft} days` });
   });
 

@@ -61,8 +61,7 @@ describe.each(TEST_DIALECTS)('HTTP target routes on %s', (dialect) => {
       post: (payload: unknown, h: Record<string, string> = headers) => app.inject({ method: 'POST', url: '/api/v1/http-targets', headers: h, payload: payload as object }),
       list: (h: Record<string, string> = headers) => app.inject({ method: 'GET', url: '/api/v1/http-targets', headers: h }),
       get: (id: string, h: Record<string, string> = headers) => app.inject({ method: 'GET', url: `/api/v1/http-targets/${id}`, headers: h }),
-      patch: (id: string, payload: unknown, h: Record<string, string> = headers) =>
-        app.inject({ method: 'PATCH', url: `/api/v1/http-targets/${id}`, headers: h, payload: payload as object }),
+      patch: (id: string, payload: unknown, h: Record<string, string> = headers) => app.inject({ method: 'PATCH', url: `/api/v1/http-targets/${id}`, headers: h, payload: payload as object }),
       remove: (id: string, h: Record<string, string> = headers) => app.inject({ method: 'DELETE', url: `/api/v1/http-targets/${id}`, headers: h }),
       check: (id: string, h: Record<string, string> = headers) => app.inject({ method: 'POST', url: `/api/v1/http-targets/${id}/check`, headers: h }),
     };
@@ -217,9 +216,7 @@ describe.each(TEST_DIALECTS)('HTTP target routes on %s', (dialect) => {
     expectJsonError(noPattern, 422, [{ loc: ['body', 'assertions', 1, 'pattern'], msg: 'Field required for a json_path_matches assertion', type: 'missing' }]);
 
     // Headers the probe could never send are refused up front, not failed on every check.
-    expectJsonError(await api.post({ name: 'Header', url, headers: { 'bad header': 'x' } }), 422, [
-      { loc: ['body', 'headers', 'bad header'], msg: 'Invalid HTTP header name', type: 'value_error' },
-    ]);
+    expectJsonError(await api.post({ name: 'Header', url, headers: { 'bad header': 'x' } }), 422, [{ loc: ['body', 'headers', 'bad header'], msg: 'Invalid HTTP header name', type: 'value_error' }]);
     expectJsonError(await api.post({ name: 'Header', url, headers: { 'x-ok': 'tab\tis fine', 'x-split': 'a\r\nx-injected: 1' } }), 422, [
       { loc: ['body', 'headers', 'x-split'], msg: 'HTTP header value must not contain control characters', type: 'value_error' },
     ]);
@@ -344,9 +341,7 @@ describe.each(TEST_DIALECTS)('HTTP target routes on %s', (dialect) => {
   it('a credential without its secret is refused on creation', async () => {
     const { api } = await start();
     const url = `${target.base}/status/200?nosecret`;
-    expectJsonError(await api.post({ name: 'No token', url, auth: { type: 'bearer' } }), 422, [
-      { loc: ['body', 'auth', 'token'], msg: 'Field required for bearer auth', type: 'missing' },
-    ]);
+    expectJsonError(await api.post({ name: 'No token', url, auth: { type: 'bearer' } }), 422, [{ loc: ['body', 'auth', 'token'], msg: 'Field required for bearer auth', type: 'missing' }]);
     expectJsonError(await api.post({ name: 'No password', url, auth: { type: 'basic', username: 'alice' } }), 422, [
       { loc: ['body', 'auth', 'password'], msg: 'Field required for basic auth', type: 'missing' },
     ]);

@@ -173,7 +173,13 @@ describe.each(TEST_DIALECTS)('ingestion across a SIGKILL on %s', (dialect) => {
         const found = await stored(batch);
         const n = JSON.parse(batch.body).metrics.at(-1).value as string;
         if (found.ingestId) storedUnanswered++;
-        expect([{ ingestId: false, samples: 0, change: null }, { ingestId: true, samples: METRICS, change: n }], `${batch.hostname} at ${batch.ts}`).toContainEqual(found);
+        expect(
+          [
+            { ingestId: false, samples: 0, change: null },
+            { ingestId: true, samples: METRICS, change: n },
+          ],
+          `${batch.hostname} at ${batch.ts}`,
+        ).toContainEqual(found);
       }
       // Nothing was stored twice: one ingest id per stored batch, the fresh one included.
       expect(ingestIds.size).toBe(acknowledged.length + storedUnanswered + 1);

@@ -79,7 +79,14 @@ describe.each(TEST_DIALECTS)('ingestion on %s', (dialect) => {
     /** What readers see: samples and samples_recent as one table. */
     const samples = () => storedSamples(db, tenant.tenantId);
     const changes = (name: string) =>
-      db.selectFrom('series_changes').innerJoin('series', 'series.id', 'series_changes.series_id').select(['series_changes.at', 'series_changes.value']).where('series.name', '=', name).where('series.tenant_id', '=', tenant.tenantId).orderBy('series_changes.at').execute();
+      db
+        .selectFrom('series_changes')
+        .innerJoin('series', 'series.id', 'series_changes.series_id')
+        .select(['series_changes.at', 'series_changes.value'])
+        .where('series.name', '=', name)
+        .where('series.tenant_id', '=', tenant.tenantId)
+        .orderBy('series_changes.at')
+        .execute();
     return { c, tenant, key, db, post, ingest, get, count, samples, changes };
   }
 
@@ -127,7 +134,13 @@ describe.each(TEST_DIALECTS)('ingestion on %s', (dialect) => {
     const first = await t.ingest(batch([{ name: 'cpu_load', type: 'numeric', value: 0.5 }]), id);
     t.c.clock.advance(MIN);
     // Even with another body: the id names the batch.
-    const again = await t.ingest(batch([{ name: 'cpu_load', type: 'numeric', value: 0.9 }, { name: 'mem', type: 'numeric', value: 1 }]), id);
+    const again = await t.ingest(
+      batch([
+        { name: 'cpu_load', type: 'numeric', value: 0.9 },
+        { name: 'mem', type: 'numeric', value: 1 },
+      ]),
+      id,
+    );
     expect(again).toEqual({ ...first, duplicate: true });
     expect(await t.samples()).toEqual([{ name: 'cpu_load', labels: '{}', at: Date.parse(first.received_at), value: 0.5 }]);
     expect(await t.count('ingest_batches')).toBe(1);
@@ -156,7 +169,17 @@ describe.each(TEST_DIALECTS)('ingestion on %s', (dialect) => {
   it('ten different batches of new machines at once are all stored (one transaction, several batches)', async () => {
     const t = await start();
     const answers = await Promise.all(
-      Array.from({ length: 10 }, (_, i) => t.post(batch([{ name: 'cpu', type: 'numeric', value: i }, { name: 'ok', type: 'bool', value: i % 2 === 0 }], { hostname: `host-${i}` }))),
+      Array.from({ length: 10 }, (_, i) =>
+        t.post(
+          batch(
+            [
+              { name: 'cpu', type: 'numeric', value: i },
+              { name: 'ok', type: 'bool', value: i % 2 === 0 },
+            ],
+            { hostname: `host-${i}` },
+          ),
+        ),
+      ),
     );
     for (const answer of answers) expect(answer.statusCode, answer.body).toBe(200);
     expect(new Set(answers.map((a) => a.json().machine_id)).size).toBe(10);
@@ -181,23 +204,65 @@ describe.each(TEST_DIALECTS)('ingestion on %s', (dialect) => {
       ['a bool value that is a number', batch([good, { name: 'ok', type: 'bool', value: 1 }]), ['body', 'metrics', 1, 'value'], 'bool_type', "a bool metric's value is true or false, not number"],
       ['a string value that is a number', batch([{ name: 'version', type: 'string', value: 1 }]), ['body', 'metrics', 0, 'value'], 'string_type', "a string metric's value is a string, not number"],
       ['a numeric value of null', batch([{ ...good, value: null }]), ['body', 'metrics', 0, 'value'], 'float_type', "a numeric metric's value is a number, not null"],
-      ['an infinite number (1e999)', '{"machine":{"hostname":"h"},"metrics":[{"name":"x","type":"numeric","value":1e999}]}', ['body', 'metrics', 0, 'value'], 'value_error', 'value must be a finite number'],
+      [
+        'an infinite number (1e999)',
+        '{"machine":{"hostname":"h"},"metrics":[{"name":"x","type":"numeric","value":1e999}]}',
+        ['body', 'metrics', 0, 'value'],
+        'value_error',
+        'value must be a finite number',
+      ],
       ['a missing value', batch([{ name: 'x', type: 'numeric' }]), ['body', 'metrics', 0, 'value'], 'missing', 'Field required'],
       ['a missing name (4th metric)', batch([good, good, { ...good, name: 'b' }, { type: 'numeric', value: 1 }]), ['body', 'metrics', 3, 'name'], 'missing', 'Field required'],
       ['a name with a space', batch([{ ...good, name: 'cpu load' }]), ['body', 'metrics', 0, 'name'], 'value_error', 'name must match ^[A-Za-z_][A-Za-z0-9_.:-]{0,199}$'],
       ['an unknown type', batch([{ ...good, type: 'float' }]), ['body', 'metrics', 0, 'type'], 'enum', 'Input should be one of: "numeric", "bool", "string"'],
       ['labels that are a list', batch([{ ...good, labels: ['a'] }]), ['body', 'metrics', 0, 'labels'], 'object_type', 'labels must be an object of string values, not array'],
       ['a label value that is a number', batch([{ ...good, labels: { core: 3 } }]), ['body', 'metrics', 0, 'labels', 'core'], 'string_type', 'label values are strings, not number'],
-      ['a label name with a space', batch([{ ...good, labels: { 'bad key': 'x' } }]), ['body', 'metrics', 0, 'labels', 'bad key'], 'value_error', 'label name "bad key" must match ^[A-Za-z_][A-Za-z0-9_.-]{0,63}$'],
+      [
+        'a label name with a space',
+        batch([{ ...good, labels: { 'bad key': 'x' } }]),
+        ['body', 'metrics', 0, 'labels', 'bad key'],
+        'value_error',
+        'label name "bad key" must match ^[A-Za-z_][A-Za-z0-9_.-]{0,63}$',
+      ],
       ['an unknown field in a metric', batch([{ ...good, colour: 'red' }]), ['body', 'metrics', 0, 'colour'], 'extra_forbidden', 'Extra field not permitted'],
-      ['ts that is not a date', batch([{ ...good, ts: 'yesterday' }]), ['body', 'metrics', 0, 'ts'], 'value_error', 'ts must be ISO 8601 with a time zone (e.g. 2026-11-23T10:00:00Z) or epoch milliseconds'],
-      ['ts without a time zone', batch([{ ...good, ts: '2026-11-21T12:00:00' }]), ['body', 'metrics', 0, 'ts'], 'value_error', 'ts must be ISO 8601 with a time zone (e.g. 2026-11-23T10:00:00Z) or epoch milliseconds'],
-      ['ts in epoch seconds', batch([{ ...good, ts: 1_795_000_000 }]), ['body', 'metrics', 0, 'ts'], 'value_error', 'ts 1970-01-21T18:36:40.000Z is before 2000 (epoch seconds sent instead of milliseconds?)'],
-      ['ts with a fraction of a millisecond', batch([{ ...good, ts: 1_795_000_000_000.5 }]), ['body', 'metrics', 0, 'ts'], 'value_error', 'ts must be an integer of epoch milliseconds or an ISO 8601 string'],
+      [
+        'ts that is not a date',
+        batch([{ ...good, ts: 'yesterday' }]),
+        ['body', 'metrics', 0, 'ts'],
+        'value_error',
+        'ts must be ISO 8601 with a time zone (e.g. 2026-11-23T10:00:00Z) or epoch milliseconds',
+      ],
+      [
+        'ts without a time zone',
+        batch([{ ...good, ts: '2026-11-21T12:00:00' }]),
+        ['body', 'metrics', 0, 'ts'],
+        'value_error',
+        'ts must be ISO 8601 with a time zone (e.g. 2026-11-23T10:00:00Z) or epoch milliseconds',
+      ],
+      [
+        'ts in epoch seconds',
+        batch([{ ...good, ts: 1_795_000_000 }]),
+        ['body', 'metrics', 0, 'ts'],
+        'value_error',
+        'ts 1970-01-21T18:36:40.000Z is before 2000 (epoch seconds sent instead of milliseconds?)',
+      ],
+      [
+        'ts with a fraction of a millisecond',
+        batch([{ ...good, ts: 1_795_000_000_000.5 }]),
+        ['body', 'metrics', 0, 'ts'],
+        'value_error',
+        'ts must be an integer of epoch milliseconds or an ISO 8601 string',
+      ],
       ['one series sent with two types', batch([good, { ...good, type: 'string', value: 'x' }]), ['body', 'metrics', 1, 'type'], 'value_error', 'cpu_load {} appears earlier in this batch as numeric'],
       ['no machine', { metrics: [good] }, ['body', 'machine'], 'missing', 'Field required'],
       ['a machine without hostname', batch([good], { os: 'linux' }), ['body', 'machine', 'hostname'], 'missing', 'Field required'],
-      ['an empty hostname', batch([good], { hostname: ' ' }), ['body', 'machine', 'hostname'], 'value_error', 'hostname must be a non-empty string of at most 253 characters without control characters'],
+      [
+        'an empty hostname',
+        batch([good], { hostname: ' ' }),
+        ['body', 'machine', 'hostname'],
+        'value_error',
+        'hostname must be a non-empty string of at most 253 characters without control characters',
+      ],
       ['tags that are not strings', batch([good], { hostname: 'h', tags: [1] }), ['body', 'machine', 'tags', 0], 'value_error', 'a tag is a string of 1 to 100 characters'],
       ['no metrics', { machine: { hostname: 'h' } }, ['body', 'metrics'], 'missing', 'Field required'],
       ['metrics that are not a list', { machine: { hostname: 'h' }, metrics: {} }, ['body', 'metrics'], 'list_type', 'metrics must be a list, not object'],
@@ -264,7 +329,13 @@ describe.each(TEST_DIALECTS)('ingestion on %s', (dialect) => {
 
     it('the default body limit takes 10,000 metrics with labels', async () => {
       const t = await start();
-      const metrics = Array.from({ length: 10_000 }, (_, i) => ({ name: `disk_used_bytes_${i % 100}`, type: 'numeric', value: i * 1.5, unit: 'bytes', labels: { mount: `/mnt/volume-${i}`, device: `nvme${i % 8}n1` } }));
+      const metrics = Array.from({ length: 10_000 }, (_, i) => ({
+        name: `disk_used_bytes_${i % 100}`,
+        type: 'numeric',
+        value: i * 1.5,
+        unit: 'bytes',
+        labels: { mount: `/mnt/volume-${i}`, device: `nvme${i % 8}n1` },
+      }));
       expect(JSON.stringify(batch(metrics)).length).toBeGreaterThan(1024 * 1024); // over the app-wide limit
       expect((await t.ingest(batch(metrics))).accepted).toBe(10_000);
       expect(await t.count('samples')).toBe(10_000);
@@ -320,7 +391,12 @@ describe.each(TEST_DIALECTS)('ingestion on %s', (dialect) => {
       ['d', now - 750],
     ]);
     // Last write wins, within a batch and across batches.
-    await t.ingest(batch([{ name: 'b', type: 'numeric', value: 20, ts: now - 30_000 }, { name: 'b', type: 'numeric', value: 21, ts: now - 30_000 }]));
+    await t.ingest(
+      batch([
+        { name: 'b', type: 'numeric', value: 20, ts: now - 30_000 },
+        { name: 'b', type: 'numeric', value: 21, ts: now - 30_000 },
+      ]),
+    );
     await t.ingest(batch([{ name: 'c', type: 'numeric', value: 30, ts: now }]));
     expect((await t.samples()).filter((s) => s.name === 'b' || s.name === 'c').map((s) => [s.name, s.at, s.value])).toEqual([
       ['b', now - 30_000, 21],
@@ -343,7 +419,12 @@ describe.each(TEST_DIALECTS)('ingestion on %s', (dialect) => {
     t.c.clock.advance(1000);
     await t.ingest(batch([{ name: 'disk_used', type: 'numeric', value: 2, labels: { device: 'sda1', mount: '/' } }]));
     t.c.clock.advance(1000);
-    await t.ingest(batch([{ name: 'disk_used', type: 'numeric', value: 3, labels: { device: 'sdb1', mount: '/data' } }, { name: 'disk_used', type: 'numeric', value: 4 }]));
+    await t.ingest(
+      batch([
+        { name: 'disk_used', type: 'numeric', value: 3, labels: { device: 'sdb1', mount: '/data' } },
+        { name: 'disk_used', type: 'numeric', value: 4 },
+      ]),
+    );
     const series = await t.db.selectFrom('series').select(['name', 'labels']).orderBy('id').execute();
     expect(series).toEqual([
       { name: 'disk_used', labels: '{"device":"sda1","mount":"/"}' },
@@ -366,7 +447,12 @@ describe.each(TEST_DIALECTS)('ingestion on %s', (dialect) => {
     let machineId = '';
     for (const [i, [ok, version]] of values.entries()) {
       const at = t0 + i * MIN;
-      ({ machine_id: machineId } = await t.ingest(batch([{ name: 'nginx_ok', type: 'bool', value: ok, ts: at }, { name: 'version', type: 'string', value: version, ts: iso(at) }])));
+      ({ machine_id: machineId } = await t.ingest(
+        batch([
+          { name: 'nginx_ok', type: 'bool', value: ok, ts: at },
+          { name: 'version', type: 'string', value: version, ts: iso(at) },
+        ]),
+      ));
     }
     expect(await t.changes('nginx_ok')).toEqual([
       { at: t0, value: 'true' },
@@ -384,11 +470,13 @@ describe.each(TEST_DIALECTS)('ingestion on %s', (dialect) => {
     ]);
 
     // Several values of one series in one batch, out of order: taken in time order.
-    await t.ingest(batch([
-      { name: 'version', type: 'string', value: '1.3.0', ts: t0 + 7 * MIN },
-      { name: 'version', type: 'string', value: '1.2.0', ts: t0 + 6 * MIN },
-      { name: 'version', type: 'string', value: '1.2.0', ts: t0 + 5 * MIN },
-    ]));
+    await t.ingest(
+      batch([
+        { name: 'version', type: 'string', value: '1.3.0', ts: t0 + 7 * MIN },
+        { name: 'version', type: 'string', value: '1.2.0', ts: t0 + 6 * MIN },
+        { name: 'version', type: 'string', value: '1.2.0', ts: t0 + 5 * MIN },
+      ]),
+    );
     expect((await t.changes('version')).slice(2)).toEqual([
       { at: t0 + 5 * MIN, value: '1.2.0' },
       { at: t0 + 7 * MIN, value: '1.3.0' },
@@ -437,7 +525,11 @@ describe.each(TEST_DIALECTS)('ingestion on %s', (dialect) => {
   it('GET /api/v1/machines: status, tags, last seen; filters by status, tag and hostname; paginated; other tenants see nothing', async () => {
     const t = await start();
     const ids: Record<string, string> = {};
-    for (const [hostname, tags] of [['web-01', ['web']], ['web-02', ['web']], ['db-01', ['db']]] as const) {
+    for (const [hostname, tags] of [
+      ['web-01', ['web']],
+      ['web-02', ['web']],
+      ['db-01', ['db']],
+    ] as const) {
       ids[hostname] = (await t.ingest(batch([{ name: 'cpu', type: 'numeric', value: 1 }], { hostname, os: 'linux', tags: [...tags] }))).machine_id;
     }
     await t.c.app.inject({ method: 'POST', url: `/api/v1/monitors/${ids['web-02']}/pause`, headers: { 'x-api-key': t.key } });
@@ -540,11 +632,21 @@ describe.each(TEST_DIALECTS)('ingestion on %s', (dialect) => {
 
   it('a series deleted behind the cache is found missing and created again (the failed transaction is retried)', async () => {
     const t = await start();
-    const { machine_id } = await t.ingest(batch([{ name: 'cpu', type: 'numeric', value: 1 }, { name: 'ok', type: 'bool', value: true }]));
+    const { machine_id } = await t.ingest(
+      batch([
+        { name: 'cpu', type: 'numeric', value: 1 },
+        { name: 'ok', type: 'bool', value: true },
+      ]),
+    );
     // Deleted by hand: the writer's cache still holds the ids.
     await t.db.deleteFrom('series').where('machine_id', '=', machine_id).execute();
     t.c.clock.advance(1000);
-    const answer = await t.ingest(batch([{ name: 'cpu', type: 'numeric', value: 2 }, { name: 'ok', type: 'bool', value: false }]));
+    const answer = await t.ingest(
+      batch([
+        { name: 'cpu', type: 'numeric', value: 2 },
+        { name: 'ok', type: 'bool', value: false },
+      ]),
+    );
     expect(answer).toMatchObject({ machine_id, accepted: 2 });
     expect((await t.samples()).map((s) => s.value)).toEqual([2]);
     expect(await t.changes('ok')).toEqual([{ at: t.c.clock.now(), value: 'false' }]);

@@ -88,7 +88,7 @@ describe.each(TEST_DIALECTS)('Kysely internals the fast path uses, on %s', (dial
     expect((await db.executeQuery(CompiledQuery.raw(text, ['t1']))).rows).toEqual([{ name: 'Acme' }]);
   });
 
-  it('a precompiled query runs through the dialect\'s fast path in a transaction, bypassing Kysely\'s executor, with the same answers', async () => {
+  it("a precompiled query runs through the dialect's fast path in a transaction, bypassing Kysely's executor, with the same answers", async () => {
     const { db } = database;
     const byName = precompile(db.selectFrom('tenants').select(['id', 'name']).where('name', '=', slot<string>('name')));
     const insert = precompile(db.insertInto('tenants').values({ id: slot<string>('id'), name: slot<string>('name'), created_at: 2000 }));
@@ -106,7 +106,7 @@ describe.each(TEST_DIALECTS)('Kysely internals the fast path uses, on %s', (dial
   });
 
   if (dialect === 'sqlite') {
-    it('SQLite: Kysely\'s driver holds its one connection from BEGIN to COMMIT, so a query outside the transaction waits for the commit', async () => {
+    it("SQLite: Kysely's driver holds its one connection from BEGIN to COMMIT, so a query outside the transaction waits for the commit", async () => {
       const { db } = database;
       const insert = rawStatement('insert into tenants (id, name, created_at) values (?, ?, 3000)');
       const events: string[] = [];

@@ -141,8 +141,7 @@ describe.each(TEST_DIALECTS)('maintenance windows on %s', (dialect) => {
     headers = { 'x-api-key': tenant.apiKey };
   }
 
-  const call = (method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, payload?: object, h = headers) =>
-    ctx.app.inject({ method, url, headers: h, ...(payload && { payload }) });
+  const call = (method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, payload?: object, h = headers) => ctx.app.inject({ method, url, headers: h, ...(payload && { payload }) });
 
   function ok(response: LightMyRequestResponse, status = 200) {
     expect(response.statusCode, response.body).toBe(status);
@@ -156,8 +155,7 @@ describe.each(TEST_DIALECTS)('maintenance windows on %s', (dialect) => {
   }
 
   const monitor = async (id: string) => ok(await call('GET', `/api/v1/monitors/${id}`));
-  const record = (id: string, status: 'up' | 'down') =>
-    ctx.services.recorder.record(id, { status, message: status === 'up' ? 'HTTP 200' : 'connection refused', latencyMs: 5 });
+  const record = (id: string, status: 'up' | 'down') => ctx.services.recorder.record(id, { status, message: status === 'up' ? 'HTTP 200' : 'connection refused', latencyMs: 5 });
   const createWindow = async (body: object) => ok(await call('POST', '/api/v1/maintenance', body), 201);
   const expect422 = async (body: object, detail: unknown[]) => {
     const response = await call('POST', '/api/v1/maintenance', body);
@@ -177,9 +175,7 @@ describe.each(TEST_DIALECTS)('maintenance windows on %s', (dialect) => {
       await expect422({ name: 'w', starts_at, monitor_ids: [id] }, [problem(['body', 'ends_at'], 'A one-off window needs ends_at')]);
       await expect422({ name: 'w', starts_at: ends_at, ends_at: starts_at, monitor_ids: [id] }, [problem(['body', 'ends_at'], 'ends_at must be after starts_at')]);
       await expect422({ name: 'w', cron: '0 2 * * *', monitor_ids: [id] }, [problem(['body', 'duration_seconds'], 'A recurring window needs duration_seconds')]);
-      await expect422({ name: 'w', cron: '61 * * * *', duration_seconds: 3600, monitor_ids: [id] }, [
-        problem(['body', 'cron'], expect.stringContaining('Invalid cron expression "61 * * * *"')),
-      ]);
+      await expect422({ name: 'w', cron: '61 * * * *', duration_seconds: 3600, monitor_ids: [id] }, [problem(['body', 'cron'], expect.stringContaining('Invalid cron expression "61 * * * *"'))]);
       await expect422({ name: 'w', cron: '0 2 * * *', duration_seconds: 3600, timezone: 'Mars/Olympus', monitor_ids: [id] }, [
         problem(['body', 'timezone'], 'Unknown time zone "Mars/Olympus"; use an IANA name such as Europe/Paris or UTC'),
       ]);

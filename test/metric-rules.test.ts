@@ -118,13 +118,30 @@ describe.each(TEST_DIALECTS)('metric rules on %s', (dialect) => {
         created_at: new Date(t.c.clock.now()).toISOString(),
         updated_at: new Date(t.c.clock.now()).toISOString(),
       });
-      expect(await t.json('GET', `/api/v1/monitors/${cpu.id}`)).toMatchObject({ kind: 'metric', name: 'cpu_percent', failure_threshold: 1, recovery_threshold: 1, interval_seconds: null, next_due_at: null });
+      expect(await t.json('GET', `/api/v1/monitors/${cpu.id}`)).toMatchObject({
+        kind: 'metric',
+        name: 'cpu_percent',
+        failure_threshold: 1,
+        recovery_threshold: 1,
+        interval_seconds: null,
+        next_due_at: null,
+      });
       expect(await t.get(cpu.id)).toEqual(cpu);
     });
 
     it('creates bool and string rules with their own defaults', async () => {
       const { web01, nginx, version, changed } = await fourRules();
-      expect(nginx).toMatchObject({ type: 'bool', machine_id: web01, alert_when: false, level: 'critical', for_seconds: 120, aggregation: null, window_seconds: null, comparison: null, tags: ['web'] });
+      expect(nginx).toMatchObject({
+        type: 'bool',
+        machine_id: web01,
+        alert_when: false,
+        level: 'critical',
+        for_seconds: 120,
+        aggregation: null,
+        window_seconds: null,
+        comparison: null,
+        tags: ['web'],
+      });
       expect(version).toMatchObject({ type: 'string', condition: 'differs', expected: '1.0.0', level: 'warning', machine_tag: 'web', labels: { channel: 'stable' }, window_seconds: null });
       expect(changed).toMatchObject({ condition: 'changed', window_seconds: 300, expected: null, level: 'critical' });
     });
@@ -149,7 +166,17 @@ describe.each(TEST_DIALECTS)('metric rules on %s', (dialect) => {
       expect(patched.updated_at).toBe(new Date(t.c.clock.now()).toISOString());
       // A new type keeps the selector and drops the old type's condition.
       const asBool = await t.json('PATCH', `/api/v1/metric-rules/${cpu.id}`, { type: 'bool', metric: 'cpu_ok' });
-      expect(asBool).toMatchObject({ type: 'bool', metric: 'cpu_ok', aggregation: null, window_seconds: null, comparison: null, warning_threshold: null, critical_threshold: null, alert_when: false, level: 'critical' });
+      expect(asBool).toMatchObject({
+        type: 'bool',
+        metric: 'cpu_ok',
+        aggregation: null,
+        window_seconds: null,
+        comparison: null,
+        warning_threshold: null,
+        critical_threshold: null,
+        alert_when: false,
+        level: 'critical',
+      });
       // differs → changed: the expected text is dropped, a window appears.
       expect(await t.json('PATCH', `/api/v1/metric-rules/${version.id}`, { condition: 'changed' })).toMatchObject({ condition: 'changed', expected: null, window_seconds: 300, level: 'warning' });
     });
@@ -272,7 +299,10 @@ describe.each(TEST_DIALECTS)('metric rules on %s', (dialect) => {
 
     it('zero, false and the empty text are values, not "none"', async () => {
       const t = await start();
-      expect(await t.json('POST', '/api/v1/metric-rules', { metric: 'free_gb', comparison: '<=', warning_threshold: 5, critical_threshold: 0 }, 201)).toMatchObject({ warning_threshold: 5, critical_threshold: 0 });
+      expect(await t.json('POST', '/api/v1/metric-rules', { metric: 'free_gb', comparison: '<=', warning_threshold: 5, critical_threshold: 0 }, 201)).toMatchObject({
+        warning_threshold: 5,
+        critical_threshold: 0,
+      });
       expect(await t.json('POST', '/api/v1/metric-rules', { metric: 'ok', type: 'bool', alert_when: false }, 201)).toMatchObject({ alert_when: false });
       expect(await t.json('POST', '/api/v1/metric-rules', { metric: 'motd', type: 'string', condition: 'differs', expected: '' }, 201)).toMatchObject({ expected: '' });
     });
@@ -297,7 +327,13 @@ describe.each(TEST_DIALECTS)('metric rules on %s', (dialect) => {
       const web01 = await t.fx.machine(t.tenant.tenantId, 'web-01');
       const cpu = await t.fx.series(t.tenant.tenantId, web01, 'cpu_percent');
       // 99 is outside the 5-minute window: it must count for none of them.
-      await t.fx.samples(cpu, [[400 * SEC, 99], [240 * SEC, 50], [180 * SEC, 80], [120 * SEC, 60], [60 * SEC, 70]]);
+      await t.fx.samples(cpu, [
+        [400 * SEC, 99],
+        [240 * SEC, 50],
+        [180 * SEC, 80],
+        [120 * SEC, 60],
+        [60 * SEC, 70],
+      ]);
       const thresholds = { metric: 'cpu_percent', warning_threshold: 60, critical_threshold: 75, window_seconds: 300 };
       const ids = {
         last: await t.rule({ ...thresholds, aggregation: 'last' }),
@@ -321,7 +357,9 @@ describe.each(TEST_DIALECTS)('metric rules on %s', (dialect) => {
       expect(await seen(ids.short)).toEqual(['warning', 'warning', 70, 'max(cpu_percent) over 2m30s on web-01 = 70 > 60 (warning)']);
 
       // The verdicts are results of the monitor core, with the value.
-      expect(await t.results(ids.max)).toEqual([{ at: new Date(t.c.clock.now()).toISOString(), status: 'down', latency_ms: null, value: 80, message: 'max(cpu_percent) over 5m on web-01 = 80 > 75 (critical)' }]);
+      expect(await t.results(ids.max)).toEqual([
+        { at: new Date(t.c.clock.now()).toISOString(), status: 'down', latency_ms: null, value: 80, message: 'max(cpu_percent) over 5m on web-01 = 80 > 75 (critical)' },
+      ]);
       expect((await t.results(ids.last))[0]).toMatchObject({ status: 'warning', value: 70 });
       expect((await t.results(ids.min))[0]).toMatchObject({ status: 'up', value: 50 });
     });
@@ -358,7 +396,14 @@ describe.each(TEST_DIALECTS)('metric rules on %s', (dialect) => {
 
       // The evaluation state is visible on the rule; a changed definition starts it afresh.
       const rule = await t.get(id);
-      expect(rule.evaluation).toEqual({ evaluated_at: new Date(t.c.clock.now()).toISOString(), level: 'ok', value: 47, message: expect.stringContaining('= 47'), warning_since: null, critical_since: null });
+      expect(rule.evaluation).toEqual({
+        evaluated_at: new Date(t.c.clock.now()).toISOString(),
+        level: 'ok',
+        value: 47,
+        message: expect.stringContaining('= 47'),
+        warning_since: null,
+        critical_since: null,
+      });
       expect((await t.json('PATCH', `/api/v1/metric-rules/${id}`, { warning_threshold: 30 })).evaluation).toEqual({
         evaluated_at: null,
         level: null,
@@ -605,7 +650,14 @@ describe.each(TEST_DIALECTS)('metric rules on %s', (dialect) => {
 
       const events = await t.json('GET', `/api/v1/alerts/events?monitor=${id}`);
       expect(events.items).toHaveLength(1);
-      expect(events.items[0]).toMatchObject({ monitor_kind: 'metric', monitor_name: 'web CPU', from_state: 'up', to_state: 'down', severity: 'critical', reason: 'cpu_percent on web-01 = 93.2 > 90 (critical)' });
+      expect(events.items[0]).toMatchObject({
+        monitor_kind: 'metric',
+        monitor_name: 'web CPU',
+        from_state: 'up',
+        to_state: 'down',
+        severity: 'critical',
+        reason: 'cpu_percent on web-01 = 93.2 > 90 (critical)',
+      });
       expect(await t.json('GET', `/api/v1/incidents?monitor=${id}`)).toMatchObject([{ state: 'open', severity: 'down' }]);
 
       await t.c.services.alertRouter.routeBatch();

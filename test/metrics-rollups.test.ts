@@ -177,7 +177,7 @@ describe.each(TEST_DIALECTS)('series rollups and retention on %s', (dialect) => 
     expect(rollups.pendingLateSeries()).toBe(0);
   });
 
-  it('hour rollups merge minute rollups: counts and sums add up, min and max hold, last is the latest minute\'s last', async () => {
+  it("hour rollups merge minute rollups: counts and sums add up, min and max hold, last is the latest minute's last", async () => {
     await start();
     const s = await numericSeries();
     // Minute rollups only (no raw samples): the hour must come from them.
@@ -261,13 +261,27 @@ describe.each(TEST_DIALECTS)('series rollups and retention on %s', (dialect) => 
       const s = await numericSeries();
       const flag = await insertSeries(db(), { tenantId, machineId, name: 'nginx_ok', type: 'bool', now: t0 });
       const version = await insertSeries(db(), { tenantId, machineId, name: 'version', type: 'string', now: t0 });
-      await insertSamples(db(), s, [8, 7.5, 6, 1].map((days, i) => ({ at: now - days * DAY_MS, value: i })));
-      await insertChanges(db(), flag, [10, 9, 8, 2].map((days, i) => ({ at: now - days * DAY_MS, value: i % 2 === 0 ? 'true' : 'false' })));
+      await insertSamples(
+        db(),
+        s,
+        [8, 7.5, 6, 1].map((days, i) => ({ at: now - days * DAY_MS, value: i })),
+      );
+      await insertChanges(
+        db(),
+        flag,
+        [10, 9, 8, 2].map((days, i) => ({ at: now - days * DAY_MS, value: i % 2 === 0 ? 'true' : 'false' })),
+      );
       await insertChanges(db(), version, [{ at: now - 20 * DAY_MS, value: '1.0.0' }]);
       await rollUpAll();
       const rollupRow = (start: number) => ({ series_id: s.id, bucket_start: start, count: 1, min: 0, max: 0, sum: 0, last: 0, last_at: start });
-      await db().insertInto('series_rollups_minute').values([rollupRow(now - 31 * DAY_MS), rollupRow(now - 29 * DAY_MS)]).execute();
-      await db().insertInto('series_rollups_hour').values([rollupRow(now - 401 * DAY_MS), rollupRow(now - 399 * DAY_MS)]).execute();
+      await db()
+        .insertInto('series_rollups_minute')
+        .values([rollupRow(now - 31 * DAY_MS), rollupRow(now - 29 * DAY_MS)])
+        .execute();
+      await db()
+        .insertInto('series_rollups_hour')
+        .values([rollupRow(now - 401 * DAY_MS), rollupRow(now - 399 * DAY_MS)])
+        .execute();
       const minutesBefore = await buckets('series_rollups_minute', s);
 
       const report = await pruneSeriesStore(db(), now, defaults);
@@ -319,7 +333,11 @@ describe.each(TEST_DIALECTS)('series rollups and retention on %s', (dialect) => 
       const rollups = createSeriesRollups({ db: db(), clock: ctx.clock, events: ctx.services.sampleEvents });
       try {
         const old = t0 - 8 * DAY_MS;
-        await insertSamples(db(), s, [1, 2, 3].map((v, i) => ({ at: old + i * SECOND, value: v })));
+        await insertSamples(
+          db(),
+          s,
+          [1, 2, 3].map((v, i) => ({ at: old + i * SECOND, value: v })),
+        );
         await rollups.run();
         await pruneSeriesStore(db(), t0, defaults);
         const before = await rows('series_rollups_minute', s);
@@ -334,7 +352,14 @@ describe.each(TEST_DIALECTS)('series rollups and retention on %s', (dialect) => 
 
     it('deletes ingest ids whose idempotency window is over, and only those', async () => {
       await start();
-      const batch = (ingestId: string, expiresAt: number) => ({ tenant_id: tenantId, ingest_id: ingestId, received_at: expiresAt - DAY_MS, expires_at: expiresAt, machine_id: machineId, response: '{}' });
+      const batch = (ingestId: string, expiresAt: number) => ({
+        tenant_id: tenantId,
+        ingest_id: ingestId,
+        received_at: expiresAt - DAY_MS,
+        expires_at: expiresAt,
+        machine_id: machineId,
+        response: '{}',
+      });
       await db()
         .insertInto('ingest_batches')
         .values([batch('expired', t0 - 1), batch('expires-now', t0), batch('later', t0 + HOUR_MS)])
@@ -349,7 +374,10 @@ describe.each(TEST_DIALECTS)('series rollups and retention on %s', (dialect) => 
     it('the housekeeping pass rolls up and then prunes with the configured ages', async () => {
       await start({ env: { METRICS_RAW_RETENTION_DAYS: '2' } });
       const s = await numericSeries();
-      await insertSamples(db(), s, [{ at: t0 - 3 * DAY_MS, value: 5 }, { at: t0 - DAY_MS, value: 6 }]);
+      await insertSamples(db(), s, [
+        { at: t0 - 3 * DAY_MS, value: 5 },
+        { at: t0 - DAY_MS, value: 6 },
+      ]);
       const housekeeping = createMetricsHousekeeping({
         db: db(),
         clock: ctx.clock,

@@ -6,9 +6,40 @@ import { migrations } from '../src/db/migrations/index.js';
 import { createTestDatabase, TEST_DIALECTS, type TestDatabase } from './helpers/databases.js';
 
 const EXPECTED_TABLES = [
-  'alert_events', 'api_keys', 'app_meta', 'channels', 'check_results', 'heartbeat_checks', 'http_targets', 'incidents', 'ingest_batches', 'machines', 'maintenance_windows', 'metric_rules',
-  'monitor_channels', 'monitor_flips', 'monitor_keys', 'monitor_tags', 'monitors', 'notification_attempts', 'notification_items',
-  'notifications', 'pings', 'rollups_day', 'rollups_hour', 'samples', 'samples_recent', 'self_checks', 'series', 'series_changes', 'series_rollups_hour', 'series_rollups_minute', 'silences', 'tenant_settings', 'tenants', 'users',
+  'alert_events',
+  'api_keys',
+  'app_meta',
+  'channels',
+  'check_results',
+  'heartbeat_checks',
+  'http_targets',
+  'incidents',
+  'ingest_batches',
+  'machines',
+  'maintenance_windows',
+  'metric_rules',
+  'monitor_channels',
+  'monitor_flips',
+  'monitor_keys',
+  'monitor_tags',
+  'monitors',
+  'notification_attempts',
+  'notification_items',
+  'notifications',
+  'pings',
+  'rollups_day',
+  'rollups_hour',
+  'samples',
+  'samples_recent',
+  'self_checks',
+  'series',
+  'series_changes',
+  'series_rollups_hour',
+  'series_rollups_minute',
+  'silences',
+  'tenant_settings',
+  'tenants',
+  'users',
 ];
 
 describe.each(TEST_DIALECTS)('migrations on %s', (dialect) => {
@@ -59,8 +90,16 @@ describe.each(TEST_DIALECTS)('migrations on %s', (dialect) => {
     ).rejects.toThrow();
     // E-mails are unique; API key hashes are unique.
     const user = { tenant_id: 't1', email: 'a@x.io', password_hash: 'h', role: 'admin', is_superuser: 0, is_active: 1, created_at: now, updated_at: now };
-    await database.db.insertInto('users').values({ id: 'u1', ...user }).execute();
-    await expect(database.db.insertInto('users').values({ id: 'u2', ...user }).execute()).rejects.toThrow();
+    await database.db
+      .insertInto('users')
+      .values({ id: 'u1', ...user })
+      .execute();
+    await expect(
+      database.db
+        .insertInto('users')
+        .values({ id: 'u2', ...user })
+        .execute(),
+    ).rejects.toThrow();
     // Deleting a tenant removes what it owns.
     await database.db.deleteFrom('tenants').where('id', '=', 't1').execute();
     const left = await sql<{ n: number }>`select count(*) as n from users`.execute(database.db);
@@ -76,7 +115,19 @@ describe.each(TEST_DIALECTS)('migrations on %s', (dialect) => {
     for (const id of ['m1', 'm2']) {
       await db
         .insertInto('monitors')
-        .values({ id, tenant_id: 't1', kind: 'heartbeat', name: id, is_active: 1, state: 'pending', failure_threshold: 1, recovery_threshold: 1, state_changed_at: now, created_at: now, updated_at: now })
+        .values({
+          id,
+          tenant_id: 't1',
+          kind: 'heartbeat',
+          name: id,
+          is_active: 1,
+          state: 'pending',
+          failure_threshold: 1,
+          recovery_threshold: 1,
+          state_changed_at: now,
+          created_at: now,
+          updated_at: now,
+        })
         .execute();
       await db.insertInto('heartbeat_checks').values({ monitor_id: id, tenant_id: 't1', timeout_seconds: 60, grace_seconds: 60 }).execute();
     }
@@ -101,12 +152,36 @@ describe.each(TEST_DIALECTS)('migrations on %s', (dialect) => {
     await db.insertInto('tenants').values({ id: 't1', name: 'A', created_at: now }).execute();
     await db
       .insertInto('monitors')
-      .values({ id: 'm1', tenant_id: 't1', kind: 'machine', name: 'web', is_active: 1, state: 'up', failure_threshold: 1, recovery_threshold: 1, state_changed_at: now, created_at: now, updated_at: now })
+      .values({
+        id: 'm1',
+        tenant_id: 't1',
+        kind: 'machine',
+        name: 'web',
+        is_active: 1,
+        state: 'up',
+        failure_threshold: 1,
+        recovery_threshold: 1,
+        state_changed_at: now,
+        created_at: now,
+        updated_at: now,
+      })
       .execute();
     await db.insertInto('machines').values({ monitor_id: 'm1', tenant_id: 't1', hostname: 'web', first_seen_at: now, last_seen_at: now }).execute();
     const { id } = await db.insertInto('series').values({ tenant_id: 't1', machine_id: 'm1', name: 'load', labels: '{}', type: 'numeric', created_at: now }).returning('id').executeTakeFirstOrThrow();
-    await db.insertInto('samples').values([{ series_id: id, at: 1, value: 1 }, { series_id: id, at: 2, value: 2 }]).execute();
-    await db.insertInto('samples_recent').values([{ series_id: id, at: 2, value: 20 }, { series_id: id, at: 3, value: 3 }]).execute();
+    await db
+      .insertInto('samples')
+      .values([
+        { series_id: id, at: 1, value: 1 },
+        { series_id: id, at: 2, value: 2 },
+      ])
+      .execute();
+    await db
+      .insertInto('samples_recent')
+      .values([
+        { series_id: id, at: 2, value: 20 },
+        { series_id: id, at: 3, value: 3 },
+      ])
+      .execute();
 
     expect((await createMigrator(db).migrateTo('2026_11_23_0008_metric_rules')).error).toBeUndefined();
     const rows = await db.selectFrom('samples').select(['at', 'value']).orderBy('at').execute();

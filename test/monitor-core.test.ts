@@ -53,11 +53,9 @@ describe.each(TEST_DIALECTS)('monitor core on %s', (dialect) => {
 
   const monitor = (id: string) => ctx.services.monitors.get(tenant.tenantId, id);
 
-  const flipRows = (monitorId: string) =>
-    ctx.database.db.selectFrom('monitor_flips').selectAll().where('monitor_id', '=', monitorId).orderBy('at').execute();
+  const flipRows = (monitorId: string) => ctx.database.db.selectFrom('monitor_flips').selectAll().where('monitor_id', '=', monitorId).orderBy('at').execute();
 
-  const incidentRows = (monitorId: string) =>
-    ctx.database.db.selectFrom('incidents').selectAll().where('monitor_id', '=', monitorId).orderBy('opened_at').execute();
+  const incidentRows = (monitorId: string) => ctx.database.db.selectFrom('incidents').selectAll().where('monitor_id', '=', monitorId).orderBy('opened_at').execute();
 
   describe('thresholds', () => {
     it("takes N from the tenant's consecutive_failures_threshold", async () => {
@@ -220,9 +218,7 @@ describe.each(TEST_DIALECTS)('monitor core on %s', (dialect) => {
       const id = await createMonitor({ failureThreshold: 2 });
       await record(id, 'up');
       const at = ctx.clock.now() + 1000;
-      const recorded = await Promise.all(
-        Array.from({ length: 20 }, (_, i) => ctx.services.recorder.record(id, { status: 'down', latencyMs: i, message: `failure ${i}` }, at)),
-      );
+      const recorded = await Promise.all(Array.from({ length: 20 }, (_, i) => ctx.services.recorder.record(id, { status: 'down', latencyMs: i, message: `failure ${i}` }, at)));
       expect(recorded.every((r) => r !== undefined)).toBe(true);
       expect(recorded.filter((r) => r?.flip).map((r) => r!.flip!.toState)).toEqual(['down']);
 
@@ -482,7 +478,19 @@ describe.each(TEST_DIALECTS)('monitor core on %s', (dialect) => {
   });
 
   describe('incidents routes', () => {
-    type IncidentJson = { id: string; monitor_id: string; monitor_name: string; monitor_kind: string; severity: string; state: string; opened_at: string; resolved_at: string | null; acknowledged_at: string | null; acknowledged_by: string | null; reason: string | null };
+    type IncidentJson = {
+      id: string;
+      monitor_id: string;
+      monitor_name: string;
+      monitor_kind: string;
+      severity: string;
+      state: string;
+      opened_at: string;
+      resolved_at: string | null;
+      acknowledged_at: string | null;
+      acknowledged_by: string | null;
+      reason: string | null;
+    };
 
     const listIncidents = async (query: string) => {
       const response = await ctx.app.inject({ method: 'GET', url: `/api/v1/incidents${query}`, headers });
@@ -510,7 +518,16 @@ describe.each(TEST_DIALECTS)('monitor core on %s', (dialect) => {
       const [first, second, third] = s.ids;
       const all = await listIncidents('');
       expect(all.map((i) => i.id)).toEqual([third, second, first]);
-      expect(all[0]).toMatchObject({ monitor_id: s.b, monitor_name: 'bravo', monitor_kind: 'http', severity: 'warning', state: 'open', reason: 'certificate expires in 3 days', opened_at: iso(s.thirdOpenAt), resolved_at: null });
+      expect(all[0]).toMatchObject({
+        monitor_id: s.b,
+        monitor_name: 'bravo',
+        monitor_kind: 'http',
+        severity: 'warning',
+        state: 'open',
+        reason: 'certificate expires in 3 days',
+        opened_at: iso(s.thirdOpenAt),
+        resolved_at: null,
+      });
       expect(all[2]).toMatchObject({ monitor_id: s.a, state: 'resolved', severity: 'down' });
       expect(all[2]!.resolved_at).toBe(iso(s.t1)); // the 'up' that ended it
 
@@ -537,7 +554,17 @@ describe.each(TEST_DIALECTS)('monitor core on %s', (dialect) => {
       const s = await scenario();
       const response = await ctx.app.inject({ method: 'GET', url: `/api/v1/incidents/${s.ids[1]}`, headers });
       expect(response.statusCode).toBe(200);
-      expect(response.json()).toMatchObject({ id: s.ids[1], monitor_id: s.a, monitor_name: 'alpha', state: 'open', severity: 'down', reason: 'expected status 200, got 503', opened_at: iso(s.secondOpenAt), acknowledged_at: null, acknowledged_by: null });
+      expect(response.json()).toMatchObject({
+        id: s.ids[1],
+        monitor_id: s.a,
+        monitor_name: 'alpha',
+        state: 'open',
+        severity: 'down',
+        reason: 'expected status 200, got 503',
+        opened_at: iso(s.secondOpenAt),
+        acknowledged_at: null,
+        acknowledged_by: null,
+      });
       expect((await ctx.app.inject({ method: 'GET', url: `/api/v1/incidents/${randomUUID()}`, headers })).statusCode).toBe(404);
       const other = await createTenantWithKey(ctx);
       expect((await ctx.app.inject({ method: 'GET', url: `/api/v1/incidents/${s.ids[1]}`, headers: { 'x-api-key': other.apiKey } })).statusCode).toBe(404);

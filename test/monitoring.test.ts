@@ -61,7 +61,19 @@ describe.each(TEST_DIALECTS)('/api/monitoring on %s', (dialect) => {
     (await ctx.database.db.selectFrom('self_checks').select('monitor_id').where('tenant_id', '=', ops.tenantId).where('service', '=', service).executeTakeFirstOrThrow()).monitor_id;
 
   const heartbeat = (name: string, input: Partial<HeartbeatInput> = {}, tenantId = ops.tenantId) =>
-    ctx.services.heartbeats.create(tenantId, { name, slug: null, tags: [], description: '', timeoutSeconds: 60, graceSeconds: 30, schedule: null, tz: 'UTC', manualResume: false, methods: '', ...input });
+    ctx.services.heartbeats.create(tenantId, {
+      name,
+      slug: null,
+      tags: [],
+      description: '',
+      timeoutSeconds: 60,
+      graceSeconds: 30,
+      schedule: null,
+      tz: 'UTC',
+      manualResume: false,
+      methods: '',
+      ...input,
+    });
   async function ping(pingUuid: string, suffix = '') {
     const response = await ctx.app.inject({ method: 'POST', url: `/ping/${pingUuid}${suffix}` });
     expect(response.statusCode, response.body).toBe(200);
@@ -137,7 +149,13 @@ describe.each(TEST_DIALECTS)('/api/monitoring on %s', (dialect) => {
       await start();
       for (const name of ['database', 'postgres', 'postgresql', 'sqlite', 'db', 'POSTGRES']) {
         const body = await json('GET', `/api/monitoring/check/${name}`, opsReadOnly.apiKey);
-        expect(body, name).toEqual({ service: 'database', status: 'up', latency_ms: expect.any(Number), message: expect.stringMatching(/^the database answered in \d+ ms$/), checked_at: iso(ctx.clock.now()) });
+        expect(body, name).toEqual({
+          service: 'database',
+          status: 'up',
+          latency_ms: expect.any(Number),
+          message: expect.stringMatching(/^the database answered in \d+ ms$/),
+          checked_at: iso(ctx.clock.now()),
+        });
       }
     });
 
@@ -152,7 +170,7 @@ describe.each(TEST_DIALECTS)('/api/monitoring on %s', (dialect) => {
       expect(await json('GET', '/api/monitoring/check/job-runner')).toMatchObject({ service: 'job-runner', status: 'up' });
     });
 
-    it('a broken Redis is 200 with status down; the reason only for the operator\'s tenant', async () => {
+    it("a broken Redis is 200 with status down; the reason only for the operator's tenant", async () => {
       const port = await closedPort();
       await start({ REDIS_URL: `redis://127.0.0.1:${port}` });
       const mine = await json('GET', '/api/monitoring/check/redis', opsReadOnly.apiKey);
@@ -161,7 +179,13 @@ describe.each(TEST_DIALECTS)('/api/monitoring on %s', (dialect) => {
 
       const other = await createTenantWithKey(ctx, 'read-only', 'someone else');
       const theirs = await json('GET', '/api/monitoring/check/redis', other.apiKey);
-      expect(theirs).toEqual({ service: 'redis', status: 'down', latency_ms: expect.any(Number), message: "redis is down (details are shown to the operator's tenant only)", checked_at: iso(ctx.clock.now()) });
+      expect(theirs).toEqual({
+        service: 'redis',
+        status: 'down',
+        latency_ms: expect.any(Number),
+        message: "redis is down (details are shown to the operator's tenant only)",
+        checked_at: iso(ctx.clock.now()),
+      });
       expect(JSON.stringify(theirs)).not.toContain(String(port));
     });
 
@@ -194,7 +218,13 @@ describe.each(TEST_DIALECTS)('/api/monitoring on %s', (dialect) => {
 
       ctx.services.selfMonitoring.attachRuntime(fakeRuntime(ctx.clock, { depth: 3, waitingSince: ctx.clock.now() - 45 * SEC }));
       const withRuntime = await json('GET', '/api/monitoring/check/all');
-      expect(withRuntime.services.map((s: { service: string; status: string }) => `${s.service}:${s.status}`)).toEqual(['database:up', 'redis:down', 'job-runner:warning', 'scheduler:up', 'delivery:up']);
+      expect(withRuntime.services.map((s: { service: string; status: string }) => `${s.service}:${s.status}`)).toEqual([
+        'database:up',
+        'redis:down',
+        'job-runner:warning',
+        'scheduler:up',
+        'delivery:up',
+      ]);
       expect(withRuntime.services[2].message).toBe('the oldest queued check has waited 45 s to start (3 queued or running)');
     });
   });
@@ -220,8 +250,24 @@ describe.each(TEST_DIALECTS)('/api/monitoring on %s', (dialect) => {
       expect(status.self_monitoring.status).toBe('down');
       expect(status.self_monitoring.message).toBe('This tenant runs Vigie\'s self-monitoring (SELF_MONITORING_TENANT names tenant "ops").');
       expect(status.self_monitoring.services).toEqual([
-        { service: 'database', check_id: database, name: 'Vigie database', state: 'up', interval_seconds: 30, last_checked_at: iso(ctx.clock.now() - 5 * SEC), message: expect.stringMatching(/^the database answered in \d+ ms$/) },
-        { service: 'redis', check_id: redis, name: 'Vigie Redis', state: 'down', interval_seconds: 30, last_checked_at: iso(ctx.clock.now()), message: expect.stringMatching(/^Redis does not answer: /) },
+        {
+          service: 'database',
+          check_id: database,
+          name: 'Vigie database',
+          state: 'up',
+          interval_seconds: 30,
+          last_checked_at: iso(ctx.clock.now() - 5 * SEC),
+          message: expect.stringMatching(/^the database answered in \d+ ms$/),
+        },
+        {
+          service: 'redis',
+          check_id: redis,
+          name: 'Vigie Redis',
+          state: 'down',
+          interval_seconds: 30,
+          last_checked_at: iso(ctx.clock.now()),
+          message: expect.stringMatching(/^Redis does not answer: /),
+        },
         { service: 'scheduler', check_id: expect.stringMatching(UUID), name: 'Vigie scheduler', state: 'pending', interval_seconds: 60, last_checked_at: null, message: null },
         { service: 'delivery', check_id: expect.stringMatching(UUID), name: 'Vigie notification delivery', state: 'pending', interval_seconds: 60, last_checked_at: null, message: null },
       ]);
@@ -276,7 +322,14 @@ describe.each(TEST_DIALECTS)('/api/monitoring on %s', (dialect) => {
       expect(await json('POST', `/api/monitoring/checks/${hb.id}/resume`)).toMatchObject({ id: hb.id, status: 'new' });
 
       // A self check: no longer scheduled while paused, due again at once when resumed.
-      expect(await json('POST', `/api/monitoring/checks/${database}/pause`)).toEqual({ id: database, name: 'Vigie database', kind: 'self', status: 'paused', last_ping: iso(ctx.clock.now()), tags: ['self-monitoring', 'vigie'] });
+      expect(await json('POST', `/api/monitoring/checks/${database}/pause`)).toEqual({
+        id: database,
+        name: 'Vigie database',
+        kind: 'self',
+        status: 'paused',
+        last_ping: iso(ctx.clock.now()),
+        tags: ['self-monitoring', 'vigie'],
+      });
       expect(await ctx.services.monitors.get(ops.tenantId, database)).toMatchObject({ state: 'paused', isActive: false, nextDueAt: null });
       expect(await json('POST', `/api/monitoring/checks/${database}/resume`)).toMatchObject({ id: database, status: 'pending' });
       expect(await ctx.services.monitors.get(ops.tenantId, database)).toMatchObject({ state: 'pending', isActive: true, nextDueAt: ctx.clock.now() });

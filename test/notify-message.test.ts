@@ -7,8 +7,6 @@ import { AT, item, notification, TENANT } from './helpers/notifications.js';
 import { describeItem, escapeHtml, formatDuration, formatTime, renderHtml, renderMessage, renderSubject, renderText } from '../src/notify/message.js';
 import { testNotification } from '../src/notify/notification.js';
 
-
-
 const recovery = item({ fromState: 'down', toState: 'up', reason: 'HTTP 200 in 12 ms', at: AT + 3_900_000, downForMs: 3_900_000 });
 
 describe('formatDuration', () => {
@@ -40,7 +38,7 @@ describe('formatTime', () => {
     expect(formatTime(Date.UTC(2026, 0, 1, 0, 0, 0), 'Asia/Kolkata')).toBe('2026-01-01 05:30:00 Asia/Kolkata (GMT+05:30)');
   });
 
-  it('midnight is 00, not 24, and the date is the zone\'s date', () => {
+  it("midnight is 00, not 24, and the date is the zone's date", () => {
     expect(formatTime(Date.UTC(2026, 2, 13, 23, 0, 0), 'Europe/Paris')).toBe('2026-03-14 00:00:00 Europe/Paris (GMT+01:00)');
   });
 
@@ -77,7 +75,7 @@ describe('renderSubject', () => {
 });
 
 describe('renderText', () => {
-  it('an outage: monitor, kind, new state, reason and the time in the tenant\'s zone', () => {
+  it("an outage: monitor, kind, new state, reason and the time in the tenant's zone", () => {
     expect(renderText(notification([item()]))).toBe(
       [
         'api.example.com (http) is DOWN',
@@ -135,7 +133,7 @@ describe('renderHtml', () => {
   });
 
   it('escapes names, reasons and the tenant: a monitor named <script> stays text', () => {
-    const hostile = notification([item({ monitorName: '<script>alert("x")</script>', reason: 'body has <b>bold</b> & \'quotes\'' })], {
+    const hostile = notification([item({ monitorName: '<script>alert("x")</script>', reason: "body has <b>bold</b> & 'quotes'" })], {
       tenant: { name: 'Tom & <Jerry>', timeZone: 'UTC' },
     });
     const html = renderHtml(hostile);

@@ -26,7 +26,6 @@ const KEY = idempotencyKey(FLIP_ID, CHANNEL_ID);
 const BOT_TOKEN = '123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw';
 const ROUTING_KEY = 'R0UT1NGKEY0123456789abcdefABCDEF';
 
-
 const outage = notification([item()]);
 const recovery = notification([item({ fromState: 'down', toState: 'up', reason: 'HTTP 200 in 12 ms', at: AT + 3_900_000, downForMs: 3_900_000 })]);
 
@@ -55,7 +54,7 @@ describe('the provider registry', () => {
     expect(isChannelKind('sms')).toBe(false);
   });
 
-  it('every secret field is a property of its provider\'s config schema', () => {
+  it("every secret field is a property of its provider's config schema", () => {
     for (const kind of CHANNEL_KINDS) {
       const { configSchema, secretFields } = providerFor(kind);
       const properties = Object.keys((configSchema as { properties: object }).properties);
@@ -272,7 +271,11 @@ describe('slack provider against a local stand-in', () => {
   });
 
   it('404 no_service is not retryable; 500 and 429 are', async () => {
-    standIn.answers.push({ status: 404, body: 'no_service', contentType: 'text/plain' }, { status: 500, body: 'oops', contentType: 'text/plain' }, { status: 429, body: 'rate_limited', contentType: 'text/plain' });
+    standIn.answers.push(
+      { status: 404, body: 'no_service', contentType: 'text/plain' },
+      { status: 500, body: 'oops', contentType: 'text/plain' },
+      { status: 429, body: 'rate_limited', contentType: 'text/plain' },
+    );
     const config = { url: `${standIn.base}/services/T000/B000/XXXX` };
     expect(await slackProvider.send(config, outage, context())).toEqual({ ok: false, retryable: false, status: 404, detail: `HTTP 404 from ${standIn.host}: no_service` });
     expect(await slackProvider.send(config, outage, context())).toEqual({ ok: false, retryable: true, status: 500, detail: `HTTP 500 from ${standIn.host}: oops` });
@@ -471,7 +474,9 @@ describe('webhook provider against a local stand-in', () => {
     const group = notification([item(), item({ monitorId: 'm2', monitorName: 'worker', monitorKind: 'heartbeat', reason: null, incidentId: null })]);
     await webhookProvider.send({ url: `${standIn.base}/hook` }, group, context());
     await webhookProvider.send({ url: `${standIn.base}/hook` }, testNotification({ name: 'acme', timeZone: 'UTC' }, AT), context());
-    const [grouped, test] = standIn.recorded.map((request) => JSON.parse(request.body) as { kind: string; title: string; items: { monitor_name: string; reason: string | null; incident_id: string | null }[] });
+    const [grouped, test] = standIn.recorded.map(
+      (request) => JSON.parse(request.body) as { kind: string; title: string; items: { monitor_name: string; reason: string | null; incident_id: string | null }[] },
+    );
     expect(grouped!.title).toBe(renderSubject(group));
     expect(grouped!.items).toMatchObject([{ monitor_name: 'api.example.com' }, { monitor_name: 'worker', reason: null, incident_id: null }]);
     expect(test).toMatchObject({ kind: 'test', items: [{ monitor_name: 'Vigie test monitor', incident_id: null }] });

@@ -99,9 +99,7 @@ describe.each(TEST_DIALECTS)('heartbeat pings on %s', (dialect) => {
       expect(first.headers['ping-body-limit']).toBe('100000');
       expect(await check(id)).toMatchObject({ status: 'up', nPings: 1, lastPingAt: t0, deadlineAt: t0 + 60_000, alertAfter: t0 + 90_000 });
       expect(await monitorState(id)).toBe('up');
-      expect(await pingRows(id)).toMatchObject([
-        { n: 1, at: t0, kind: 'success', method: 'GET', exit_status: null, rid: null, body: null, body_size: 0, duration_ms: null },
-      ]);
+      expect(await pingRows(id)).toMatchObject([{ n: 1, at: t0, kind: 'success', method: 'GET', exit_status: null, rid: null, body: null, body_size: 0, duration_ms: null }]);
     });
 
     it('a start ping: the check is started with the grace as its deadline; the monitor stays up', async () => {
@@ -114,7 +112,10 @@ describe.each(TEST_DIALECTS)('heartbeat pings on %s', (dialect) => {
 
     it("a fail ping: the check is down with the run's duration; an incident opens and an alert names the failure", async () => {
       const { id, pingUuid } = await pingedOnce();
-      await pingsAfter(pingUuid, [[1000, 'start'], [2000, 'fail']]);
+      await pingsAfter(pingUuid, [
+        [1000, 'start'],
+        [2000, 'fail'],
+      ]);
       expect(await check(id)).toMatchObject({ status: 'down', nPings: 3, lastDurationMs: 2000, lastStartAt: null, deadlineAt: null, alertAfter: null });
       expect(await monitorState(id)).toBe('down');
       expect(await lastPing(id)).toMatchObject({ n: 3, kind: 'fail', duration_ms: 2000 });
@@ -125,7 +126,10 @@ describe.each(TEST_DIALECTS)('heartbeat pings on %s', (dialect) => {
 
     it('exit status 0 after a failure: the check is up again and the incident resolved', async () => {
       const { id, pingUuid } = await pingedOnce();
-      await pingsAfter(pingUuid, [[1000, 'start'], [2000, 'fail']]);
+      await pingsAfter(pingUuid, [
+        [1000, 'start'],
+        [2000, 'fail'],
+      ]);
       const [incident] = await incidents(id);
       await pingsAfter(pingUuid, [[1000, '0']]);
       expect(await check(id)).toMatchObject({ status: 'up', nPings: 4 });
@@ -164,7 +168,10 @@ describe.each(TEST_DIALECTS)('heartbeat pings on %s', (dialect) => {
 
     it('bad suffixes and malformed ids are 400, unknown ids 404, and none of them is stored', async () => {
       const { id, pingUuid } = await pingedOnce();
-      await pingsAfter(pingUuid, [[1000, 'start'], [1000, 'fail']]);
+      await pingsAfter(pingUuid, [
+        [1000, 'start'],
+        [1000, 'fail'],
+      ]);
       const stored = (await pingRows(id)).length;
       for (const bad of ['256', '1000', 'abc', '-1', 'START']) expectAnswer(await ping(`/ping/${pingUuid}/${bad}`), 400, 'invalid url format');
       for (const bad of ['not-a-uuid', '1234', `${pingUuid}0`, pingUuid.replace(/-/g, '')]) expectAnswer(await ping(`/ping/${bad}`), 400, 'invalid url format');
@@ -303,7 +310,10 @@ describe.each(TEST_DIALECTS)('heartbeat pings on %s', (dialect) => {
       ]);
       expect(settled[0]).toEqual({ status: 'fulfilled', value: 'recorded' });
       expect(settled[2]).toEqual({ status: 'fulfilled', value: 'recorded' });
-      expect(await pingRows(other.id)).toMatchObject([{ n: 1, body: 'first' }, { n: 2, body: 'batched with the binary one' }]);
+      expect(await pingRows(other.id)).toMatchObject([
+        { n: 1, body: 'first' },
+        { n: 2, body: 'batched with the binary one' },
+      ]);
     });
 
     it('truncates a body over PING_BODY_LIMIT_BYTES to the limit, keeps its full size, and answers 200', async () => {
@@ -366,7 +376,7 @@ describe.each(TEST_DIALECTS)('heartbeat pings on %s', (dialect) => {
       expect(await countChecks()).toBe(2);
       const made = (await ctx.database.db.selectFrom('heartbeat_checks').select('monitor_id').where('slug', '=', 'weekly-report').executeTakeFirstOrThrow()).monitor_id;
       expect(await check(made)).toMatchObject({ name: 'weekly-report', slug: 'weekly-report', status: 'up', nPings: 1 });
-      expect((await api(`/api/v1/monitors/${made}`))).toMatchObject({ kind: 'heartbeat', name: 'weekly-report', state: 'up' });
+      expect(await api(`/api/v1/monitors/${made}`)).toMatchObject({ kind: 'heartbeat', name: 'weekly-report', state: 'up' });
       expectOk(await ping(`/ping/${key}/weekly-report?create=1`));
       expect(await countChecks()).toBe(2);
       expect(await check(made)).toMatchObject({ nPings: 2 });
@@ -535,7 +545,10 @@ describe.each(TEST_DIALECTS)('heartbeat pings on %s', (dialect) => {
       expect(await api(`/api/v1/monitors/${id}`)).toMatchObject({ state: 'up', is_active: true });
       // Each flip starts from the state the previous one ended in (as monitors.resume records it).
       const flips = await ctx.database.db.selectFrom('monitor_flips').select(['from_state', 'to_state']).where('monitor_id', '=', id).orderBy('at').execute();
-      expect(flips.slice(0, 2)).toEqual([{ from_state: 'pending', to_state: 'up' }, { from_state: 'up', to_state: 'paused' }]);
+      expect(flips.slice(0, 2)).toEqual([
+        { from_state: 'pending', to_state: 'up' },
+        { from_state: 'up', to_state: 'paused' },
+      ]);
       expect(flips.at(-1)!.to_state).toBe('up');
       flips.slice(1).forEach((flip, i) => expect(flip.from_state, JSON.stringify(flips)).toBe(flips[i]!.to_state));
     });
@@ -588,7 +601,15 @@ describe.each(TEST_DIALECTS)('heartbeat pings on %s', (dialect) => {
       expect(request!.headers['x-vigie-idempotency-key']).toBe(`${flip.id}:${channel.id}`);
       const body = JSON.parse(request!.body);
       expect(body.items).toHaveLength(1);
-      expect(body.items[0]).toMatchObject({ monitor_id: id, monitor_name: 'db dump', monitor_kind: 'heartbeat', from_state: 'up', to_state: 'down', reason: `no ping since ${iso(t)}`, at: iso(t + 90_000) });
+      expect(body.items[0]).toMatchObject({
+        monitor_id: id,
+        monitor_name: 'db dump',
+        monitor_kind: 'heartbeat',
+        from_state: 'up',
+        to_state: 'down',
+        reason: `no ping since ${iso(t)}`,
+        at: iso(t + 90_000),
+      });
 
       ctx.clock.advance(5000);
       expectOk(await ping(`/ping/${pingUuid}`));
@@ -668,9 +689,7 @@ describe.each(TEST_DIALECTS)('heartbeat pings on %s', (dialect) => {
       await start();
       const { id, pingUuid } = await createCheck();
       const other = await createCheck({ name: 'other' });
-      const responses = await Promise.all(
-        Array.from({ length: 250 }, (_, i) => (i % 5 === 4 ? ping(`/ping/${other.pingUuid}/log`, { body: `o${i}` }) : ping(`/ping/${pingUuid}`, { body: `p${i}` }))),
-      );
+      const responses = await Promise.all(Array.from({ length: 250 }, (_, i) => (i % 5 === 4 ? ping(`/ping/${other.pingUuid}/log`, { body: `o${i}` }) : ping(`/ping/${pingUuid}`, { body: `p${i}` }))));
       for (const response of responses) expectOk(response);
       const rows = await pingRows(id);
       expect(rows).toHaveLength(200);

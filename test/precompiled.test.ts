@@ -20,7 +20,11 @@ describe.each(TEST_DIALECTS)('precompiled queries on %s', (dialect) => {
     testDatabase = await createTestDatabase(dialect);
     database = await openDatabase(testDatabase.target);
     await migrateToLatest(database.db);
-    for (const [id, name] of [['t1', 'Acme'], ['t2', 'Globex'], ['t3', 'Initech']] as const) {
+    for (const [id, name] of [
+      ['t1', 'Acme'],
+      ['t2', 'Globex'],
+      ['t3', 'Initech'],
+    ] as const) {
       await database.db.insertInto('tenants').values({ id, name, created_at: 1000 }).execute();
     }
   });
@@ -29,7 +33,7 @@ describe.each(TEST_DIALECTS)('precompiled queries on %s', (dialect) => {
     await testDatabase?.drop();
   });
 
-  it('binds each run\'s values to the slots and keeps the constants', async () => {
+  it("binds each run's values to the slots and keeps the constants", async () => {
     const { db } = database;
     const byName = precompile(db.selectFrom('tenants').select(['id', 'name']).where('name', '=', slot<string>('name')).where('created_at', '=', 1000));
     expect((await byName.run(db, { name: 'Globex' })).rows).toEqual([{ id: 't2', name: 'Globex' }]);
@@ -37,7 +41,12 @@ describe.each(TEST_DIALECTS)('precompiled queries on %s', (dialect) => {
     expect((await byName.run(db, { name: 'nobody' })).rows).toEqual([]);
     expect(() => byName.run(db, {})).toThrow('no value for slot "name"');
 
-    const rename = precompile(db.updateTable('tenants').set({ name: slot<string>('to') }).where('id', '=', slot<string>('id')));
+    const rename = precompile(
+      db
+        .updateTable('tenants')
+        .set({ name: slot<string>('to') })
+        .where('id', '=', slot<string>('id')),
+    );
     expect((await rename.run(db, { id: 't3', to: 'Initrode' })).numAffectedRows).toBe(1n);
     expect((await rename.run(db, { id: 'missing', to: 'x' })).numAffectedRows).toBe(0n);
     expect((await db.selectFrom('tenants').select('name').where('id', '=', 't3').executeTakeFirstOrThrow()).name).toBe('Initrode');
@@ -45,7 +54,12 @@ describe.each(TEST_DIALECTS)('precompiled queries on %s', (dialect) => {
 
   it('runs inside the transaction it is given, and rolls back with it', async () => {
     const { db } = database;
-    const rename = precompile(db.updateTable('tenants').set({ name: slot<string>('to') }).where('id', '=', slot<string>('id')));
+    const rename = precompile(
+      db
+        .updateTable('tenants')
+        .set({ name: slot<string>('to') })
+        .where('id', '=', slot<string>('id')),
+    );
     await expect(
       db.transaction().execute(async (trx) => {
         await rename.run(trx, { id: 't1', to: 'changed' });
@@ -59,7 +73,12 @@ describe.each(TEST_DIALECTS)('precompiled queries on %s', (dialect) => {
   it('in a transaction, answers as Kysely does: rows, affected rows, insert ids', async () => {
     const { db } = database;
     const byName = precompile(db.selectFrom('tenants').select(['id', 'name']).where('name', '=', slot<string>('name')));
-    const rename = precompile(db.updateTable('tenants').set({ name: slot<string>('to') }).where('name', '=', slot<string>('from')));
+    const rename = precompile(
+      db
+        .updateTable('tenants')
+        .set({ name: slot<string>('to') })
+        .where('name', '=', slot<string>('from')),
+    );
     const insert = precompile(db.insertInto('tenants').values({ id: slot<string>('id'), name: slot<string>('name'), created_at: 2000 }));
     await db.transaction().execute(async (trx) => {
       expect((await byName.run(trx, { name: 'Globex' })).rows).toEqual([{ id: 't2', name: 'Globex' }]);
@@ -81,7 +100,12 @@ describe.each(TEST_DIALECTS)('precompiled queries on %s', (dialect) => {
 
   it('refuses a transaction that has ended, and leaves the database as it was', async () => {
     const { db } = database;
-    const rename = precompile(db.updateTable('tenants').set({ name: slot<string>('to') }).where('id', '=', slot<string>('id')));
+    const rename = precompile(
+      db
+        .updateTable('tenants')
+        .set({ name: slot<string>('to') })
+        .where('id', '=', slot<string>('id')),
+    );
     let ended: typeof db | undefined;
     await db.transaction().execute(async (trx) => {
       ended = trx;

@@ -201,7 +201,11 @@ describe.each(TEST_DIALECTS)('Prometheus /metrics on %s', (dialect) => {
 
     // Samples, as ingestion announces them after its commit.
     const sample = (type: string, value: number | null) => ({ seriesId: 1, name: 'm', type, labels: {}, at: c.clock.now(), value, text: value === null ? 'v' : null });
-    c.services.sampleEvents.stored({ tenantId: tenant.tenantId, machineId: 'm1', samples: [sample('numeric', 1), sample('numeric', 2), sample('numeric', 3), sample('bool', 1), sample('string', null)] });
+    c.services.sampleEvents.stored({
+      tenantId: tenant.tenantId,
+      machineId: 'm1',
+      samples: [sample('numeric', 1), sample('numeric', 2), sample('numeric', 3), sample('bool', 1), sample('string', null)],
+    });
     c.services.sampleEvents.stored({ tenantId: tenant.tenantId, machineId: 'm1', samples: [sample('numeric', 4), sample('numeric', 5)] });
 
     // HTTP: a route with an id, and a URL that matches no route.
@@ -249,7 +253,12 @@ describe.each(TEST_DIALECTS)('Prometheus /metrics on %s', (dialect) => {
     const { m } = await afterActivity();
     expect(valueOf(m, 'vigie_pings_received_total', { kind: 'success' })).toBe(3);
     expect(valueOf(m, 'vigie_pings_received_total', { kind: 'log' })).toBe(1);
-    expect(m.samples.filter((s) => s.name === 'vigie_pings_received_total').map((s) => s.labels.kind).sort()).toEqual(['log', 'success']);
+    expect(
+      m.samples
+        .filter((s) => s.name === 'vigie_pings_received_total')
+        .map((s) => s.labels.kind)
+        .sort(),
+    ).toEqual(['log', 'success']);
 
     expect(valueOf(m, 'vigie_ingested_samples_total', { type: 'numeric' })).toBe(5);
     expect(valueOf(m, 'vigie_ingested_samples_total', { type: 'bool' })).toBe(1);
@@ -476,11 +485,20 @@ describe.each(TEST_DIALECTS)('Prometheus /metrics on %s', (dialect) => {
         [`  - job_name: ${name}`, '    scrape_interval: 1s', '    scrape_timeout: 1s', authorization, `    static_configs:`, `      - targets: ['${vigie}']`].filter(Boolean).join('\n');
       writeFileSync(
         join(workDir, 'prometheus.yml'),
-        ['global:', '  scrape_interval: 1s', '  evaluation_interval: 1s', 'scrape_configs:', job('vigie', `    authorization:\n      type: Bearer\n      credentials: ${TOKEN}`), job('vigie-without-token', '')].join('\n') + '\n',
+        [
+          'global:',
+          '  scrape_interval: 1s',
+          '  evaluation_interval: 1s',
+          'scrape_configs:',
+          job('vigie', `    authorization:\n      type: Bearer\n      credentials: ${TOKEN}`),
+          job('vigie-without-token', ''),
+        ].join('\n') + '\n',
       );
       const binary = process.env.TEST_PROMETHEUS_BIN ?? 'prometheus';
       let output = '';
-      prometheus = spawn(binary, [`--config.file=${join(workDir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(workDir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+      prometheus = spawn(binary, [`--config.file=${join(workDir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(workDir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       const spawnFailure = new Promise<never>((_, reject) =>
         prometheus!.once('error', (error) => reject(new Error(`cannot start ${binary} (install the Debian package prometheus; scripts/test-services.sh does): ${error.message}`))),
       );
@@ -499,12 +517,17 @@ describe.each(TEST_DIALECTS)('Prometheus /metrics on %s', (dialect) => {
 
       const targets = await Promise.race([
         spawnFailure,
-        eventually(async () => {
-          const body = await getJson('/api/v1/targets');
-          const active = (body?.data?.activeTargets ?? []) as { labels: { job: string }; health: string; lastError: string }[];
-          const byJob = new Map(active.map((t) => [t.labels.job, t]));
-          return byJob.get('vigie')?.health === 'up' && byJob.get('vigie-without-token')?.health === 'down' ? byJob : undefined;
-        }, 'Prometheus to scrape Vigie', 60_000, 250),
+        eventually(
+          async () => {
+            const body = await getJson('/api/v1/targets');
+            const active = (body?.data?.activeTargets ?? []) as { labels: { job: string }; health: string; lastError: string }[];
+            const byJob = new Map(active.map((t) => [t.labels.job, t]));
+            return byJob.get('vigie')?.health === 'up' && byJob.get('vigie-without-token')?.health === 'down' ? byJob : undefined;
+          },
+          'Prometheus to scrape Vigie',
+          60_000,
+          250,
+        ),
       ]);
       expect(targets.get('vigie')!.lastError).toBe('');
       expect(targets.get('vigie-without-token')!.lastError).toMatch(/401/);
@@ -515,10 +538,15 @@ describe.each(TEST_DIALECTS)('Prometheus /metrics on %s', (dialect) => {
         return body.data.result as { metric: Record<string, string>; value: [number, string] }[];
       };
       const pingsSeen = (expected: string) =>
-        eventually(async () => {
-          const result = await query('vigie_pings_received_total{job="vigie",kind="success"}');
-          return result.length === 1 && result[0]!.value[1] === expected ? result[0] : undefined;
-        }, `Prometheus to read ${expected} pings`, 30_000, 250);
+        eventually(
+          async () => {
+            const result = await query('vigie_pings_received_total{job="vigie",kind="success"}');
+            return result.length === 1 && result[0]!.value[1] === expected ? result[0] : undefined;
+          },
+          `Prometheus to read ${expected} pings`,
+          30_000,
+          250,
+        );
       const three = await pingsSeen('3');
       expect(three.metric).toEqual({ __name__: 'vigie_pings_received_total', instance: vigie, job: 'vigie', kind: 'success' });
 

@@ -51,23 +51,20 @@ describe.each(TEST_DIALECTS)('rollups and retention on %s', (dialect) => {
   let urlCounter = 0;
   const createMonitor = () => ctx.services.httpTargets.create(tenant.tenantId, { name: `m${++urlCounter}`, url: `http://127.0.0.1:9/${urlCounter}` });
 
-  const record = (monitorId: string, at: number, status: ResultStatus, latencyMs: number | null) =>
-    ctx.services.recorder.record(monitorId, { status, latencyMs, message: status }, at);
+  const record = (monitorId: string, at: number, status: ResultStatus, latencyMs: number | null) => ctx.services.recorder.record(monitorId, { status, latencyMs, message: status }, at);
 
   const keyOf = async (monitorId: string) => (await ctx.database.db.selectFrom('monitor_keys').select('key').where('monitor_id', '=', monitorId).executeTakeFirst())?.key ?? -1;
   /** A monitor's rollup rows as [bucket − t0, up_ms, known_ms, checks, up_checks, latency_count, latency_sum]. */
   const rows = async (table: 'rollups_hour' | 'rollups_day', monitorId: string) =>
-    (await ctx.database.db.selectFrom(table).selectAll().where('monitor_key', '=', await keyOf(monitorId)).orderBy('bucket_start').execute()).map((r) => [
-      Number(r.bucket_start) - t0,
-      Number(r.up_ms),
-      Number(r.known_ms),
-      r.checks,
-      r.up_checks,
-      r.latency_count,
-      r.latency_sum === null ? null : Number(r.latency_sum),
-    ]);
-  const watermark = async (level: 'hour' | 'day') =>
-    Number((await ctx.database.db.selectFrom('app_meta').select('value').where('key', '=', `rollup_${level}_watermark`).executeTakeFirst())?.value);
+    (
+      await ctx.database.db
+        .selectFrom(table)
+        .selectAll()
+        .where('monitor_key', '=', await keyOf(monitorId))
+        .orderBy('bucket_start')
+        .execute()
+    ).map((r) => [Number(r.bucket_start) - t0, Number(r.up_ms), Number(r.known_ms), r.checks, r.up_checks, r.latency_count, r.latency_sum === null ? null : Number(r.latency_sum)]);
+  const watermark = async (level: 'hour' | 'day') => Number((await ctx.database.db.selectFrom('app_meta').select('value').where('key', '=', `rollup_${level}_watermark`).executeTakeFirst())?.value);
 
   /** Runs rollUp until it has nothing left to do (each run does at most 24 buckets per level). */
   async function rollUpAll(now: number) {
@@ -151,7 +148,8 @@ describe.each(TEST_DIALECTS)('rollups and retention on %s', (dialect) => {
     // A kind whose history is elsewhere (pings, ingests): here a source with one down entry at 12:15.
     const other: HistorySource = {
       latest: async () => [],
-      between: async (_db, monitorId, from) => (monitorId === id && from < t0 + HOUR_MS ? [{ at: t0 + 15 * MINUTE_MS, status: 'down', latencyMs: null, value: null, message: 'missed', source: 'sweep' }] : []),
+      between: async (_db, monitorId, from) =>
+        monitorId === id && from < t0 + HOUR_MS ? [{ at: t0 + 15 * MINUTE_MS, status: 'down', latencyMs: null, value: null, message: 'missed', source: 'sweep' }] : [],
     };
     ctx.clock.set(t0 + HOUR_MS + SECOND);
     expect(await rollUp(ctx.database.db, ctx.clock.now(), (kind) => (kind === 'http' ? other : checkResultsHistory()))).toEqual({ hours: 1, days: 0 });

@@ -48,7 +48,11 @@ describe.each(TEST_DIALECTS)('recent samples and the sample mover on %s', (diale
   it('readers see both tables as one: a time in both is read once, with the recent (later) value', async () => {
     await start();
     const s = await newSeries();
-    await insertSamples(db(), s, [0, 1, 2, 3, 4].map((i) => ({ at: t0 + i * 1000, value: i })));
+    await insertSamples(
+      db(),
+      s,
+      [0, 1, 2, 3, 4].map((i) => ({ at: t0 + i * 1000, value: i })),
+    );
     // 4 s is sent again with another value (not yet moved), 5 s and 6 s are new.
     await insertRecentSamples(db(), s, [
       { at: t0 + 4000, value: 40 },
@@ -69,7 +73,14 @@ describe.each(TEST_DIALECTS)('recent samples and the sample mover on %s', (diale
     expect(await countRawSamples(db(), s.id, t0, t0 + 10_000, 100)).toBe(7);
     expect(await countRawSamples(db(), s.id, t0 + 3500, t0 + 5500, 100)).toBe(2);
 
-    const { rows } = await sql<{ count: number; sum: number; min: number; max: number; last: number; last_at: number }>`select * from (${bucketsQuery('samples', { seriesIds: [s.id], from: t0, to: t0 + MINUTE_MS }, MINUTE_MS)}) b`.execute(db());
+    const { rows } = await sql<{
+      count: number;
+      sum: number;
+      min: number;
+      max: number;
+      last: number;
+      last_at: number;
+    }>`select * from (${bucketsQuery('samples', { seriesIds: [s.id], from: t0, to: t0 + MINUTE_MS }, MINUTE_MS)}) b`.execute(db());
     expect(rows.map((r) => ({ count: Number(r.count), sum: Number(r.sum), min: Number(r.min), max: Number(r.max), last: Number(r.last), last_at: Number(r.last_at) - t0 }))).toEqual([
       { count: 7, sum: 0 + 1 + 2 + 3 + 40 + 5 + 6, min: 0, max: 40, last: 6, last_at: 6000 },
     ]);
@@ -109,7 +120,9 @@ describe.each(TEST_DIALECTS)('recent samples and the sample mover on %s', (diale
     ]);
     await rollUpSeries(db(), t0 + 40 * MINUTE_MS);
     const rows = await db().selectFrom('series_rollups_minute').select(['bucket_start', 'count', 'sum', 'last']).where('series_id', '=', s.id).execute();
-    expect(rows.map((r) => ({ minute: (Number(r.bucket_start) - t0) / MINUTE_MS, count: Number(r.count), sum: Number(r.sum), last: Number(r.last) }))).toEqual([{ minute: 30, count: 2, sum: 6, last: 4 }]);
+    expect(rows.map((r) => ({ minute: (Number(r.bucket_start) - t0) / MINUTE_MS, count: Number(r.count), sum: Number(r.sum), last: Number(r.last) }))).toEqual([
+      { minute: 30, count: 2, sum: 6, last: 4 },
+    ]);
   });
 
   it('moving a slice copies its recent samples into samples (the later value wins), empties it, and moves the latest value forward only', async () => {
@@ -204,7 +217,16 @@ describe.each(TEST_DIALECTS)('recent samples and the sample mover on %s', (diale
       }
       return { start, end: mover.cycleMs(), moved };
     };
-    const fill = (perSeries: number) => Promise.all(series.map((s) => insertRecentSamples(db(), s, Array.from({ length: perSeries }, (_, k) => ({ at: now + k, value: k })))));
+    const fill = (perSeries: number) =>
+      Promise.all(
+        series.map((s) =>
+          insertRecentSamples(
+            db(),
+            s,
+            Array.from({ length: perSeries }, (_, k) => ({ at: now + k, value: k })),
+          ),
+        ),
+      );
 
     // A long idle stretch first: the cycle grows to its longest.
     for (let i = 0; i < 400; i++) {

@@ -67,8 +67,7 @@ describe.each(TEST_DIALECTS)('scheduler on %s', (dialect) => {
   const createMonitor = (intervalSeconds = 60) =>
     ctx.services.httpTargets.create(tenant.tenantId, { name: `m${++urlCounter}`, url: `http://127.0.0.1:9/${urlCounter}`, checkIntervalSeconds: intervalSeconds });
 
-  const nextDueAt = async (monitorId: string, db = ctx.database.db) =>
-    (await db.selectFrom('monitors').select('next_due_at').where('id', '=', monitorId).executeTakeFirstOrThrow()).next_due_at;
+  const nextDueAt = async (monitorId: string, db = ctx.database.db) => (await db.selectFrom('monitors').select('next_due_at').where('id', '=', monitorId).executeTakeFirstOrThrow()).next_due_at;
 
   const setNextDueAt = (monitorId: string, at: number | null) => ctx.database.db.updateTable('monitors').set({ next_due_at: at }).where('id', '=', monitorId).execute();
 
@@ -466,14 +465,22 @@ describe('in-process job runner', () => {
     const jobs = createInProcessJobRunner(recordingLogger().logger);
     const running = { a: 0, b: 0 };
     const g = gate();
-    jobs.define('a', async () => {
-      running.a++;
-      await g.opened;
-    }, { concurrency: 1 });
-    jobs.define('b', async () => {
-      running.b++;
-      await g.opened;
-    }, { concurrency: 4 });
+    jobs.define(
+      'a',
+      async () => {
+        running.a++;
+        await g.opened;
+      },
+      { concurrency: 1 },
+    );
+    jobs.define(
+      'b',
+      async () => {
+        running.b++;
+        await g.opened;
+      },
+      { concurrency: 4 },
+    );
     for (let i = 0; i < 6; i++) {
       await jobs.enqueue('a', i);
       await jobs.enqueue('b', i);

@@ -115,7 +115,7 @@ describe.each(TEST_DIALECTS)('self-monitoring on %s', (dialect) => {
       expect(await ctx.services.selfMonitoring.provision('ops', logger)).toEqual({ created: [], existing: ['database', 'scheduler', 'delivery'] });
     });
 
-    it('creates one check per part this process can check, with the seed\'s intervals; twice changes nothing; a paused check stays paused', async () => {
+    it("creates one check per part this process can check, with the seed's intervals; twice changes nothing; a paused check stays paused", async () => {
       await start({ REDIS_URL: `redis://127.0.0.1:${await closedPort()}` });
       const ops = await createTenantWithKey(ctx, 'full', 'ops');
       ctx.services.selfMonitoring.attachRuntime(runtimeWith());
@@ -193,10 +193,14 @@ describe.each(TEST_DIALECTS)('self-monitoring on %s', (dialect) => {
       let release!: () => void;
       const gate = new Promise<void>((resolve) => (release = resolve));
       const started: string[] = [];
-      jobs.define<CheckJob>(CHECK_JOB, async (job) => {
-        started.push(job.monitorId);
-        await gate;
-      }, { concurrency: 1 });
+      jobs.define<CheckJob>(
+        CHECK_JOB,
+        async (job) => {
+          started.push(job.monitorId);
+          await gate;
+        },
+        { concurrency: 1 },
+      );
       ctx.services.selfMonitoring.attachRuntime(runtimeWith({ checkQueue: jobs.checkQueue }));
       const due = ctx.clock.now();
 
@@ -269,9 +273,17 @@ describe.each(TEST_DIALECTS)('self-monitoring on %s', (dialect) => {
       await ctx.services.settings.update(ops.tenantId, { alertGroupingEnabled: false });
       await ctx.services.channels.create(ops.tenantId, { name: 'hook', kind: 'webhook', config: { url: `${standIn.base}/hook` } });
       const target = await ctx.services.httpTargets.create(ops.tenantId, { name: 'site', url: 'http://127.0.0.1:9/', failureThreshold: 1 });
-      expect((await ctx.services.recorder.record(target, { status: 'down', message: 'connection refused' }))?.flip).toMatchObject({ monitorId: target, fromState: 'pending', toState: 'down', reason: 'connection refused' });
+      expect((await ctx.services.recorder.record(target, { status: 'down', message: 'connection refused' }))?.flip).toMatchObject({
+        monitorId: target,
+        fromState: 'pending',
+        toState: 'down',
+        reason: 'connection refused',
+      });
       ctx.clock.advance(61 * SEC);
-      expect(await check('delivery')).toMatchObject({ status: 'warning', message: '1 alert event(s) not routed yet, the oldest for 1 min 1 s; the alerting loop completed a pass 0.3 s ago; no notification is overdue' });
+      expect(await check('delivery')).toMatchObject({
+        status: 'warning',
+        message: '1 alert event(s) not routed yet, the oldest for 1 min 1 s; the alerting loop completed a pass 0.3 s ago; no notification is overdue',
+      });
 
       await ctx.services.alertRouter.routeBatch();
       expect(await check('delivery')).toMatchObject({ status: 'up' });

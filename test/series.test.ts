@@ -93,8 +93,7 @@ describe.each(TEST_DIALECTS)('series API on %s', (dialect) => {
   async function seedSeries() {
     const web = await insertMachine(db(), { tenantId, hostname: 'web-01', now: t0 - 10 * DAY_MS });
     const dbHost = await insertMachine(db(), { tenantId, hostname: 'db-01', now: t0 - 10 * DAY_MS });
-    const make = (machineId: string, name: string, extra: Partial<Parameters<typeof insertSeries>[1]> = {}) =>
-      insertSeries(db(), { tenantId, machineId, name, now: t0 - 10 * DAY_MS, ...extra });
+    const make = (machineId: string, name: string, extra: Partial<Parameters<typeof insertSeries>[1]> = {}) => insertSeries(db(), { tenantId, machineId, name, now: t0 - 10 * DAY_MS, ...extra });
     const series = {
       cpu: await make(web, 'cpu_load', { unit: 'ratio' }),
       diskRoot: await make(web, 'disk_used', { unit: 'bytes', labels: { mount: '/', fs: 'ext4' } }),
@@ -335,7 +334,11 @@ describe.each(TEST_DIALECTS)('series API on %s', (dialect) => {
     it('gives the points of one series as csv, jsonl and json files holding the same data as the JSON answer', async () => {
       await start();
       const { series } = await seedSeries();
-      await insertSamples(db(), series.cpu, Array.from({ length: 50 }, (_, i) => ({ at: t0 - HOUR_MS + i * MINUTE_MS, value: i / 4 })));
+      await insertSamples(
+        db(),
+        series.cpu,
+        Array.from({ length: 50 }, (_, i) => ({ at: t0 - HOUR_MS + i * MINUTE_MS, value: i / 4 })),
+      );
       const answer = (await points(series.cpu)).json();
       expect(answer.points.length).toBe(51);
 
@@ -346,14 +349,29 @@ describe.each(TEST_DIALECTS)('series API on %s', (dialect) => {
       const rows = csvObjects(csv.body);
       expect(rows.map((r) => ({ t: r.t, value: Number(r.value) }))).toEqual(answer.points);
       for (const row of rows) {
-        expect(row).toMatchObject({ series_id: String(series.cpu.id), machine_id: series.cpu.machineId, hostname: 'web-01', name: 'cpu_load', labels: '{}', type: 'numeric', unit: 'ratio', resolution: 'raw', step_seconds: '', min: '', last: '' });
+        expect(row).toMatchObject({
+          series_id: String(series.cpu.id),
+          machine_id: series.cpu.machineId,
+          hostname: 'web-01',
+          name: 'cpu_load',
+          labels: '{}',
+          type: 'numeric',
+          unit: 'ratio',
+          resolution: 'raw',
+          step_seconds: '',
+          min: '',
+          last: '',
+        });
       }
 
       const jsonl = await points(series.cpu, 'format=jsonl');
       expect(jsonl.headers['content-type']).toBe('application/x-ndjson; charset=utf-8');
       expect(jsonl.headers['content-disposition']).toMatch(/filename="series-\d+_20261121T110000Z_20261121T120000Z\.jsonl"$/);
       expect(jsonl.body.endsWith('\n')).toBe(true);
-      const lines = jsonl.body.trimEnd().split('\n').map((line) => JSON.parse(line));
+      const lines = jsonl.body
+        .trimEnd()
+        .split('\n')
+        .map((line) => JSON.parse(line));
       expect(lines.map((l) => ({ t: l.t, value: l.value }))).toEqual(answer.points);
       expect(Object.keys(lines[0])).toEqual([...EXPORT_COLUMNS]);
       // The CSV holds exactly the JSONL's values.
@@ -372,7 +390,18 @@ describe.each(TEST_DIALECTS)('series API on %s', (dialect) => {
       const { series } = await seedSeries();
       const minutes = await points(series.diskRoot, `${range(t0 - 6 * HOUR_MS, t0)}&format=csv`);
       const [bucket] = csvObjects(minutes.body);
-      expect(bucket).toMatchObject({ resolution: 'minute', step_seconds: '60', t: iso(t0 - MINUTE_MS), value: '', min: '1000', max: '1000', avg: '1000', count: '1', last: '1000', labels: '{"fs":"ext4","mount":"/"}' });
+      expect(bucket).toMatchObject({
+        resolution: 'minute',
+        step_seconds: '60',
+        t: iso(t0 - MINUTE_MS),
+        value: '',
+        min: '1000',
+        max: '1000',
+        avg: '1000',
+        count: '1',
+        last: '1000',
+        labels: '{"fs":"ext4","mount":"/"}',
+      });
 
       const csv = await points(series.version, 'format=csv');
       expect(csv.body).toContain('"release ""2"",\r\nhotfix"');
@@ -380,7 +409,10 @@ describe.each(TEST_DIALECTS)('series API on %s', (dialect) => {
         ['changes', iso(t0 - 2 * DAY_MS), '1.0.0'],
         ['changes', iso(t0 - 20 * MINUTE_MS), 'release "2",\r\nhotfix'],
       ]);
-      const flags = (await points(series.nginx, `${range(t0 - 4 * HOUR_MS, t0)}&format=jsonl`)).body.trimEnd().split('\n').map((l) => JSON.parse(l));
+      const flags = (await points(series.nginx, `${range(t0 - 4 * HOUR_MS, t0)}&format=jsonl`)).body
+        .trimEnd()
+        .split('\n')
+        .map((l) => JSON.parse(l));
       expect(flags.map((f) => [f.t, f.value])).toEqual([
         [iso(t0 - 5 * HOUR_MS), true],
         [iso(t0 - 3 * HOUR_MS), false],
@@ -418,7 +450,17 @@ describe.each(TEST_DIALECTS)('series API on %s', (dialect) => {
       const machineId = await insertMachine(db(), { tenantId, hostname: 'big-01', now: t0 });
       await db()
         .insertInto('series')
-        .values(Array.from({ length: 1_001 }, (_, i) => ({ tenant_id: tenantId, machine_id: machineId, name: 'probe', labels: JSON.stringify({ n: String(i) }), type: 'numeric', unit: null, created_at: t0 })))
+        .values(
+          Array.from({ length: 1_001 }, (_, i) => ({
+            tenant_id: tenantId,
+            machine_id: machineId,
+            name: 'probe',
+            labels: JSON.stringify({ n: String(i) }),
+            type: 'numeric',
+            unit: null,
+            created_at: t0,
+          })),
+        )
         .execute();
       const response = await get('/api/v1/series/export?name=probe&format=csv');
       expect(response.statusCode).toBe(422);
@@ -448,7 +490,7 @@ describe.each(TEST_DIALECTS)('series API on %s', (dialect) => {
       expect((await problem('step=5x', '/api/v1/series/999999/points')).loc).toEqual(['query', 'step']);
     });
 
-    it('answers 404 alike for an unknown id, an id that is not a number and another tenant\'s series', async () => {
+    it("answers 404 alike for an unknown id, an id that is not a number and another tenant's series", async () => {
       await start();
       const { series } = await seedSeries();
       const other = await createTenantWithKey(ctx, 'full');

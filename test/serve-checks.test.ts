@@ -5,7 +5,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, startServe, tempWorkDir } from './helpers/cli.js';
 import { eventually } from './helpers/eventually.js';
 
-
 describe('vigie serve runs scheduled checks', () => {
   let target: Server;
   let hits: string[] = [];

@@ -55,8 +55,7 @@ const TENANT_RESOURCES: readonly TenantResource[] = [
       { route: 'PATCH /api/v1/users/:id', body: { role: 'viewer', is_active: false, password: 'another long password' } },
       { route: 'DELETE /api/v1/users/:id' },
     ],
-    create: async (ctx, owner) =>
-      created(ctx, owner, 'POST /api/v1/users', { email: `member-${randomUUID()}@tenant-a.example`, password: 'correct horse battery', role: 'member' }),
+    create: async (ctx, owner) => created(ctx, owner, 'POST /api/v1/users', { email: `member-${randomUUID()}@tenant-a.example`, password: 'correct horse battery', role: 'member' }),
   },
   {
     name: 'HTTP target (and its monitor)',
@@ -95,8 +94,7 @@ const TENANT_RESOURCES: readonly TenantResource[] = [
       { route: 'POST /api/v1/channels/:id/test' },
       { route: 'DELETE /api/v1/channels/:id' },
     ],
-    create: (ctx, owner) =>
-      created(ctx, owner, 'POST /api/v1/channels', { name: `hook ${randomUUID()}`, kind: 'webhook', config: { url: 'http://127.0.0.1:9/hook', secret: 'tenant-a secret' } }),
+    create: (ctx, owner) => created(ctx, owner, 'POST /api/v1/channels', { name: `hook ${randomUUID()}`, kind: 'webhook', config: { url: 'http://127.0.0.1:9/hook', secret: 'tenant-a secret' } }),
   },
   {
     name: 'silence',
@@ -115,11 +113,7 @@ const TENANT_RESOURCES: readonly TenantResource[] = [
   },
   {
     name: 'maintenance window',
-    routes: [
-      { route: 'GET /api/v1/maintenance/:id' },
-      { route: 'PATCH /api/v1/maintenance/:id', body: { name: 'renamed by its owner' } },
-      { route: 'DELETE /api/v1/maintenance/:id' },
-    ],
+    routes: [{ route: 'GET /api/v1/maintenance/:id' }, { route: 'PATCH /api/v1/maintenance/:id', body: { name: 'renamed by its owner' } }, { route: 'DELETE /api/v1/maintenance/:id' }],
     create: (ctx, owner) => created(ctx, owner, 'POST /api/v1/maintenance', { name: 'tenant-a patch night', cron: '0 2 * * 0', duration_seconds: 3600, tags: ['db'] }),
   },
   {
@@ -312,11 +306,13 @@ async function call(ctx: TestContext, { route, body }: RouteCall, params: Params
 /** What the owner sees through the resource's GET routes: every status and body. */
 async function snapshot(ctx: TestContext, resource: TenantResource, params: Params, owner: Owner) {
   const reads = resource.routes.filter((r) => r.route.startsWith('GET '));
-  return Promise.all(reads.map(async (read) => {
-    const response = await call(ctx, read, params, owner.headers);
-    const isJson = String(response.headers['content-type'] ?? '').startsWith('application/json');
-    return { route: read.route, status: response.statusCode, body: isJson ? (response.json() as unknown) : response.body };
-  }));
+  return Promise.all(
+    reads.map(async (read) => {
+      const response = await call(ctx, read, params, owner.headers);
+      const isJson = String(response.headers['content-type'] ?? '').startsWith('application/json');
+      return { route: read.route, status: response.statusCode, body: isJson ? (response.json() as unknown) : response.body };
+    }),
+  );
 }
 
 const catalogRoute = (entry: { method: string; url: string }) => `${entry.method} ${entry.url}` as RoutePattern;
@@ -360,15 +356,22 @@ describe.each(TEST_DIALECTS)('tenant isolation on %s', (dialect) => {
       .map(catalogRoute)
       .filter((route) => !notTenantData.has(route));
     expect(idRoutes.length).toBeGreaterThan(0);
-    expect(idRoutes.filter((route) => !covered.has(route)), 'id-taking routes missing from TENANT_RESOURCES').toEqual([]);
+    expect(
+      idRoutes.filter((route) => !covered.has(route)),
+      'id-taking routes missing from TENANT_RESOURCES',
+    ).toEqual([]);
 
-    const listRoutes = catalog
-      .filter((e) => e.method === 'GET' && paramNames(e.url).length === 0 && e.access !== 'superuser' && e.access !== 'public')
-      .map(catalogRoute);
-    expect(listRoutes.filter((route) => !lists.has(route) && !summaries.has(route) && !notTenantData.has(route)), 'tenant GET routes missing from TENANT_LISTS').toEqual([]);
+    const listRoutes = catalog.filter((e) => e.method === 'GET' && paramNames(e.url).length === 0 && e.access !== 'superuser' && e.access !== 'public').map(catalogRoute);
+    expect(
+      listRoutes.filter((route) => !lists.has(route) && !summaries.has(route) && !notTenantData.has(route)),
+      'tenant GET routes missing from TENANT_LISTS',
+    ).toEqual([]);
 
     const superuserRoutes = catalog.filter((e) => e.access === 'superuser').map(catalogRoute);
-    expect(superuserRoutes.filter((route) => !superuser.has(route)), 'superuser routes missing from SUPERUSER_ROUTES').toEqual([]);
+    expect(
+      superuserRoutes.filter((route) => !superuser.has(route)),
+      'superuser routes missing from SUPERUSER_ROUTES',
+    ).toEqual([]);
 
     // No stale entries: every route the tables name exists, with the access the table assumes.
     const byRoute = new Map(catalog.map((e) => [catalogRoute(e), e.access]));

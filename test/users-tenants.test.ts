@@ -32,8 +32,7 @@ describe.each(TEST_DIALECTS)('tenant settings on %s', (dialect) => {
   afterAll(() => ctx?.close());
 
   const getSettings = (tenant: TenantFixture) => ctx.app.inject({ method: 'GET', url: '/api/v1/settings', headers: withKey(tenant.apiKey) });
-  const patchSettings = (tenant: TenantFixture, payload: unknown) =>
-    ctx.app.inject({ method: 'PATCH', url: '/api/v1/settings', headers: withKey(tenant.apiKey), payload: payload as object });
+  const patchSettings = (tenant: TenantFixture, payload: unknown) => ctx.app.inject({ method: 'PATCH', url: '/api/v1/settings', headers: withKey(tenant.apiKey), payload: payload as object });
 
   it('gives a new tenant the default settings', async () => {
     const response = await getSettings(await createTenantWithKey(ctx));
@@ -91,8 +90,7 @@ describe.each(TEST_DIALECTS)('users on %s', (dialect) => {
   });
   afterAll(() => ctx?.close());
 
-  const asAdmin = (method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, payload?: object) =>
-    ctx.app.inject({ method, url, headers: withToken(admin.token), ...(payload && { payload }) });
+  const asAdmin = (method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, payload?: object) => ctx.app.inject({ method, url, headers: withToken(admin.token), ...(payload && { payload }) });
 
   it('creates a user and never returns a password', async () => {
     const response = await asAdmin('POST', '/api/v1/users', { email: 'New.Person@Example.com', password: 'long enough 1', role: 'viewer' });
@@ -214,8 +212,7 @@ describe.each(TEST_DIALECTS)('tenants on %s', (dialect) => {
   });
   afterAll(() => ctx?.close());
 
-  const call = (headers: Record<string, string>, method: 'GET' | 'POST', url: string, payload?: object) =>
-    ctx.app.inject({ method, url, headers, ...(payload && { payload }) });
+  const call = (headers: Record<string, string>, method: 'GET' | 'POST', url: string, payload?: object) => ctx.app.inject({ method, url, headers, ...(payload && { payload }) });
 
   it('lets a superuser create a tenant, with default settings', async () => {
     const created = await call(superuser, 'POST', '/api/v1/tenants', { name: 'Acme' });

@@ -13,7 +13,10 @@ const HOUR_MS = 3_600_000;
 const tableBytes = (db, name) => db.prepare('select coalesce(sum(pgsize), 0) as b from dbstat where name = ?').get(name).b;
 
 function rollupRowBytes(db) {
-  const keys = db.prepare('select key from monitor_keys order by key limit 1000').all().map((r) => r.key);
+  const keys = db
+    .prepare('select key from monitor_keys order by key limit 1000')
+    .all()
+    .map((r) => r.key);
   const before = tableBytes(db, 'rollups_hour');
   const insert = db.prepare('insert into rollups_hour (monitor_key, bucket_start, up_ms, known_ms, checks, up_checks, latency_count, latency_sum) values (?, ?, ?, ?, 60, 60, 60, ?)');
   const hours = 72;

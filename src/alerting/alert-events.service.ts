@@ -100,29 +100,27 @@ export function createAlertEventsService({ db }: { db: Db; clock: Clock }) {
     const attempts = withAttempts
       ? await db.selectFrom('notification_attempts').selectAll().where('tenant_id', '=', tenantId).where('notification_id', 'in', ids).orderBy('at').orderBy('id').execute()
       : [];
-    return rows.map(
-      (row): NotificationView => ({
-        id: row.id,
-        channelId: row.channel_id,
-        channelName: row.channel_name,
-        channelKind: row.channel_kind as ChannelKind,
-        status: row.status as NotificationStatus,
-        grouped: row.grouped === 1,
-        idempotencyKey: row.idempotency_key,
-        attempts: row.attempts,
-        nextAttemptAt: row.status === 'pending' ? row.due_at : null,
-        firstAttemptAt: row.first_attempt_at,
-        sentAt: row.sent_at,
-        lastError: row.last_error,
-        createdAt: row.created_at,
-        eventIds: items.filter((i) => i.notification_id === row.id).map((i) => i.event_id),
-        ...(withAttempts && {
-          attemptLog: attempts
-            .filter((a) => a.notification_id === row.id)
-            .map((a) => ({ at: a.at, ok: a.ok === 1, retryable: a.retryable === 1, status: a.status, detail: a.detail, durationMs: a.duration_ms })),
-        }),
+    return rows.map((row): NotificationView => ({
+      id: row.id,
+      channelId: row.channel_id,
+      channelName: row.channel_name,
+      channelKind: row.channel_kind as ChannelKind,
+      status: row.status as NotificationStatus,
+      grouped: row.grouped === 1,
+      idempotencyKey: row.idempotency_key,
+      attempts: row.attempts,
+      nextAttemptAt: row.status === 'pending' ? row.due_at : null,
+      firstAttemptAt: row.first_attempt_at,
+      sentAt: row.sent_at,
+      lastError: row.last_error,
+      createdAt: row.created_at,
+      eventIds: items.filter((i) => i.notification_id === row.id).map((i) => i.event_id),
+      ...(withAttempts && {
+        attemptLog: attempts
+          .filter((a) => a.notification_id === row.id)
+          .map((a) => ({ at: a.at, ok: a.ok === 1, retryable: a.retryable === 1, status: a.status, detail: a.detail, durationMs: a.duration_ms })),
       }),
-    );
+    }));
   }
 
   type EventRow = Awaited<ReturnType<ReturnType<typeof eventQuery>['execute']>>[number];
@@ -152,7 +150,10 @@ export function createAlertEventsService({ db }: { db: Db; clock: Clock }) {
       if (filters.kind) query = query.where('alert_events.kind', '=', filters.kind);
       if (filters.since !== undefined) query = query.where('alert_events.at', '>=', filters.since);
       if (filters.before !== undefined) query = query.where('alert_events.at', '<', filters.before);
-      const total = await query.clearSelect().select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+      const total = await query
+        .clearSelect()
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow();
       const rows = await query.orderBy('alert_events.at', 'desc').orderBy('alert_events.id').limit(filters.limit).offset(filters.offset).execute();
       const notifications = await notificationsOf(tenantId, { eventIds: rows.map((r) => r.id) }, false);
       return { items: rows.map((row) => toView(row, notifications)), total: Number(total.n) };

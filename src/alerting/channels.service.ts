@@ -28,8 +28,7 @@ export interface NewChannelInput {
 const nameTaken = (name: string) => new ConflictError(`A channel named "${name}" already exists`);
 
 /** The default e-mail channel follows the tenant's setting: its address and existence are changed there. */
-const followsSettings = () =>
-  new ConflictError("This channel follows the tenant's notification_email setting: change or clear the address with PATCH /api/v1/settings");
+const followsSettings = () => new ConflictError("This channel follows the tenant's notification_email setting: change or clear the address with PATCH /api/v1/settings");
 
 export function createChannelsService({ db, clock, providerSettings }: { db: Db; clock: Clock; providerSettings: ProviderSettings }) {
   const get = async (tenantId: string, channelId: string): Promise<Channel> => {

@@ -97,19 +97,17 @@ export function createDelivery({ db, clock, providerSettings, logger, onOutcome 
       .orderBy('alert_events.id')
       .execute();
     if (events.length === 0) return null;
-    const items = events.map(
-      (e): NotificationItem => ({
-        monitorId: e.monitor_id,
-        monitorName: e.name,
-        monitorKind: e.monitor_kind as MonitorKind,
-        fromState: e.from_state as MonitorState,
-        toState: e.to_state as MonitorState,
-        reason: e.reason,
-        at: e.at,
-        incidentId: e.incident_id,
-        downForMs: e.down_for_ms,
-      }),
-    );
+    const items = events.map((e): NotificationItem => ({
+      monitorId: e.monitor_id,
+      monitorName: e.name,
+      monitorKind: e.monitor_kind as MonitorKind,
+      fromState: e.from_state as MonitorState,
+      toState: e.to_state as MonitorState,
+      reason: e.reason,
+      at: e.at,
+      incidentId: e.incident_id,
+      downForMs: e.down_for_ms,
+    }));
     return {
       kind: events.every((e) => e.kind === 'reminder') ? 'reminder' : 'alert',
       tenant: await tenantForMessages(db, row.tenant_id),
@@ -146,13 +144,7 @@ export function createDelivery({ db, clock, providerSettings, logger, onOutcome 
       : retryAt !== null
         ? { status: 'pending', due_at: retryAt, last_error: detail }
         : { status: 'failed', last_error: detail };
-    const updated = await trx
-      .updateTable('notifications')
-      .set(next)
-      .where('id', '=', row.id)
-      .where('status', '=', 'sending')
-      .where('attempts', '=', row.attempts)
-      .executeTakeFirst();
+    const updated = await trx.updateTable('notifications').set(next).where('id', '=', row.id).where('status', '=', 'sending').where('attempts', '=', row.attempts).executeTakeFirst();
     if (updated.numUpdatedRows === 0n) return;
     onOutcome?.(result.ok ? 'sent' : retryAt !== null ? 'retry' : 'failed');
     await trx

@@ -140,7 +140,10 @@ export function createMaintenanceService({ db, clock, recorder }: MaintenanceSer
       const now = clock.now();
       const window: MaintenanceWindow = { ...input, timezone: input.timezone ?? (await tenantTimeZone(tenantId)), id: randomUUID(), tenantId, createdAt: now, updatedAt: now };
       await check(tenantId, window);
-      await db.insertInto('maintenance_windows').values({ id: window.id, tenant_id: tenantId, created_at: now, ...toColumns(window) }).execute();
+      await db
+        .insertInto('maintenance_windows')
+        .values({ id: window.id, tenant_id: tenantId, created_at: now, ...toColumns(window) })
+        .execute();
       return window;
     },
 

@@ -113,15 +113,26 @@ export function createAlertRouter({ db, clock }: AlertRouterOptions) {
     const base = { tenant_id: event.tenant_id, channel_id: channel.id, idempotency_key: idempotencyKey(event.flip_id ?? event.id, channel.id), status: 'pending', created_at: now };
     if (!grouping.enabled) {
       const id = randomUUID();
-      await trx.insertInto('notifications').values({ ...base, id, grouped: 0, open_group: null, due_at: now }).execute();
-      await trx.insertInto('notification_items').values({ ...item, notification_id: id }).execute();
+      await trx
+        .insertInto('notifications')
+        .values({ ...base, id, grouped: 0, open_group: null, due_at: now })
+        .execute();
+      await trx
+        .insertInto('notification_items')
+        .values({ ...item, notification_id: id })
+        .execute();
       return;
     }
     // Locked (where rows lock: PostgreSQL) so a delivery claiming this group waits for the event
     // to join it, or (if it claimed first) leaves no open group and a new one starts.
-    const open = await dialectOf(trx).lockRows(trx.selectFrom('notifications').select('id').where('open_group', '=', channel.id)).executeTakeFirst();
+    const open = await dialectOf(trx)
+      .lockRows(trx.selectFrom('notifications').select('id').where('open_group', '=', channel.id))
+      .executeTakeFirst();
     if (open) {
-      await trx.insertInto('notification_items').values({ ...item, notification_id: open.id }).execute();
+      await trx
+        .insertInto('notification_items')
+        .values({ ...item, notification_id: open.id })
+        .execute();
       return;
     }
     const last = await trx
@@ -133,8 +144,14 @@ export function createAlertRouter({ db, clock }: AlertRouterOptions) {
     const lastFlush = last?.flushed_at === null || last?.flushed_at === undefined ? null : Number(last.flushed_at);
     const dueAt = Math.max(now + grouping.waitMs, lastFlush === null ? 0 : lastFlush + grouping.intervalMs);
     const id = randomUUID();
-    await trx.insertInto('notifications').values({ ...base, id, grouped: 1, open_group: channel.id, due_at: dueAt }).execute();
-    await trx.insertInto('notification_items').values({ ...item, notification_id: id }).execute();
+    await trx
+      .insertInto('notifications')
+      .values({ ...base, id, grouped: 1, open_group: channel.id, due_at: dueAt })
+      .execute();
+    await trx
+      .insertInto('notification_items')
+      .values({ ...item, notification_id: id })
+      .execute();
   }
 
   return {
@@ -147,7 +164,10 @@ export function createAlertRouter({ db, clock }: AlertRouterOptions) {
       return inTransaction(db, within, async (trx) => {
         const events = await claim(trx, now);
         if (events.length === 0) return { events: 0, queued: 0 };
-        const monitors = await loadMonitors(trx, events.map((e) => e.monitor_id));
+        const monitors = await loadMonitors(
+          trx,
+          events.map((e) => e.monitor_id),
+        );
         const tenants = new Map<string, TenantRouting>();
         let queued = 0;
         for (const event of events) {

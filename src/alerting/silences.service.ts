@@ -89,7 +89,17 @@ export function createSilencesService({ db, clock }: { db: Db; clock: Clock }) {
       const now = clock.now();
       const startsAt = input.startsAt ?? now;
       checkSilence(input.matchers, startsAt, input.endsAt);
-      const silence: Silence = { id: randomUUID(), tenantId, matchers: input.matchers, startsAt, endsAt: input.endsAt, comment: input.comment, createdBy: input.createdBy, createdAt: now, updatedAt: now };
+      const silence: Silence = {
+        id: randomUUID(),
+        tenantId,
+        matchers: input.matchers,
+        startsAt,
+        endsAt: input.endsAt,
+        comment: input.comment,
+        createdBy: input.createdBy,
+        createdAt: now,
+        updatedAt: now,
+      };
       await db
         .insertInto('silences')
         .values({

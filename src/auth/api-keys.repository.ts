@@ -45,12 +45,7 @@ export async function insertApiKey(db: Db, key: ApiKey, keyHash: string): Promis
 
 /** Authentication looks a key up by its hash: the key itself is what names the tenant. */
 export async function findActiveApiKeyByHash(db: Db, keyHash: string): Promise<ApiKey | undefined> {
-  const row = await db
-    .selectFrom('api_keys')
-    .select(PUBLIC_COLUMNS)
-    .where('key_hash', '=', keyHash)
-    .where('revoked_at', 'is', null)
-    .executeTakeFirst();
+  const row = await db.selectFrom('api_keys').select(PUBLIC_COLUMNS).where('key_hash', '=', keyHash).where('revoked_at', 'is', null).executeTakeFirst();
   return row && toApiKey(row);
 }
 

@@ -44,7 +44,10 @@ export interface FirstStartCredentials {
 export const FIRST_ADMIN_EMAIL = 'admin@vigie.local';
 
 async function markBootstrapped(db: Db, now: number): Promise<void> {
-  await db.insertInto('app_meta').values({ key: BOOTSTRAP_MARKER, value: String(now) }).execute();
+  await db
+    .insertInto('app_meta')
+    .values({ key: BOOTSTRAP_MARKER, value: String(now) })
+    .execute();
 }
 
 async function isBootstrapped(db: Db): Promise<boolean> {

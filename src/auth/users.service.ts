@@ -5,17 +5,7 @@ import { hashPassword, UNUSABLE_PASSWORD_HASH, verifyPassword } from './password
 import type { UserRole } from './roles.js';
 import type { ServiceContext } from './services.js';
 import { findTenant } from './tenants.repository.js';
-import {
-  deleteUser,
-  findUser,
-  findUserByEmailForLogin,
-  insertUser,
-  listUsers,
-  updateUser,
-  withoutPassword,
-  type User,
-  type UserPatch,
-} from './users.repository.js';
+import { deleteUser, findUser, findUserByEmailForLogin, insertUser, listUsers, updateUser, withoutPassword, type User, type UserPatch } from './users.repository.js';
 
 export const MIN_PASSWORD_LENGTH = 8;
 

@@ -3,9 +3,7 @@
  * directory, or `sqlite:///absolute/path`, or `sqlite::memory:`) selects the embedded default;
  * `postgres://` or `postgresql://` selects PostgreSQL.
  */
-export type DatabaseTarget =
-  | { readonly dialect: 'sqlite'; readonly path: string }
-  | { readonly dialect: 'postgres'; readonly url: string };
+export type DatabaseTarget = { readonly dialect: 'sqlite'; readonly path: string } | { readonly dialect: 'postgres'; readonly url: string };
 
 export function parseDatabaseUrl(raw: string): DatabaseTarget {
   const value = raw.trim();
@@ -27,9 +25,7 @@ export function parseDatabaseUrl(raw: string): DatabaseTarget {
   }
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(value)?.[1];
   throw new Error(
-    scheme
-      ? `unsupported scheme "${scheme}:"; use sqlite:PATH or postgres://user:password@host:5432/database`
-      : `expected sqlite:PATH or postgres://user:password@host:5432/database, got "${raw}"`,
+    scheme ? `unsupported scheme "${scheme}:"; use sqlite:PATH or postgres://user:password@host:5432/database` : `expected sqlite:PATH or postgres://user:password@host:5432/database, got "${raw}"`,
   );
 }
 

@@ -43,7 +43,12 @@ export function createBadgeLinks({ db, secretKey }: { db: Db; secretKey: string 
   async function projectKey(tenantId: string): Promise<string> {
     const current = await db.selectFrom('tenant_settings').select('badge_key').where('tenant_id', '=', tenantId).executeTakeFirstOrThrow();
     if (current.badge_key) return current.badge_key;
-    await db.updateTable('tenant_settings').set({ badge_key: randomBytes(16).toString('base64url') }).where('tenant_id', '=', tenantId).where('badge_key', 'is', null).execute();
+    await db
+      .updateTable('tenant_settings')
+      .set({ badge_key: randomBytes(16).toString('base64url') })
+      .where('tenant_id', '=', tenantId)
+      .where('badge_key', 'is', null)
+      .execute();
     return projectKey(tenantId);
   }
 

@@ -157,8 +157,7 @@ export function renderBadgeSvg(label: string, status: BadgeStatus): string {
   // textLength pins each text to the width we measured, so the font the viewer actually has
   // (Verdana, or a fallback) is stretched or squeezed to fit instead of spilling out of its box.
   const text = (x: number, length: number, content: string) =>
-    `<text aria-hidden="true" x="${x}" y="15" fill="#010101" fill-opacity=".3" textLength="${length}">${content}</text>` +
-    `<text x="${x}" y="14" textLength="${length}">${content}</text>`;
+    `<text aria-hidden="true" x="${x}" y="15" fill="#010101" fill-opacity=".3" textLength="${length}">${content}</text>` + `<text x="${x}" y="14" textLength="${length}">${content}</text>`;
   return (
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="20" role="img" aria-label="${title}">` +
     `<title>${title}</title>` +

@@ -104,9 +104,7 @@ export async function listHeartbeats(db: Db, tenantId: string, filters: { tags?:
   let query = baseQuery(db, tenantId);
   if (filters.slug !== undefined) query = query.where('heartbeat_checks.slug', '=', filters.slug);
   for (const tag of filters.tags ?? []) {
-    query = query.where((eb) =>
-      eb.exists(eb.selectFrom('monitor_tags').select('tag').whereRef('monitor_tags.monitor_id', '=', 'heartbeat_checks.monitor_id').where('monitor_tags.tag', '=', tag)),
-    );
+    query = query.where((eb) => eb.exists(eb.selectFrom('monitor_tags').select('tag').whereRef('monitor_tags.monitor_id', '=', 'heartbeat_checks.monitor_id').where('monitor_tags.tag', '=', tag)));
   }
   return hydrate(db, tenantId, await query.orderBy('monitors.created_at').orderBy('monitors.id').execute());
 }

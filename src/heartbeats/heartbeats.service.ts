@@ -122,7 +122,12 @@ export function createHeartbeatsService({ db, clock, monitors }: { db: Db; clock
     async pingKey(tenantId: string): Promise<string> {
       const current = await db.selectFrom('tenant_settings').select('ping_key').where('tenant_id', '=', tenantId).executeTakeFirstOrThrow();
       if (current.ping_key) return current.ping_key;
-      await db.updateTable('tenant_settings').set({ ping_key: randomBytes(16).toString('base64url') }).where('tenant_id', '=', tenantId).where('ping_key', 'is', null).execute();
+      await db
+        .updateTable('tenant_settings')
+        .set({ ping_key: randomBytes(16).toString('base64url') })
+        .where('tenant_id', '=', tenantId)
+        .where('ping_key', 'is', null)
+        .execute();
       return service.pingKey(tenantId);
     },
 
@@ -167,12 +172,7 @@ export function createHeartbeatsService({ db, clock, monitors }: { db: Db; clock
         await db.transaction().execute(async (trx) => {
           await updateMonitor(trx, tenantId, id, { name: input.name }, now);
           await replaceTags(trx, tenantId, id, input.tags);
-          await trx
-            .updateTable('heartbeat_checks')
-            .set(settingsColumns(input))
-            .where('monitor_id', '=', id)
-            .where('tenant_id', '=', tenantId)
-            .execute();
+          await trx.updateTable('heartbeat_checks').set(settingsColumns(input)).where('monitor_id', '=', id).where('tenant_id', '=', tenantId).execute();
         });
       } catch (error) {
         if (isUniqueViolation(error) && input.slug !== null) throw slugTaken(input.slug);

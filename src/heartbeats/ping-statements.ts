@@ -39,13 +39,28 @@ export function createPingStatements(db: Db) {
     db.selectFrom('pings').select('at').where('monitor_id', '=', slot<string>('monitorId')).where('rid', '=', slot<string>('rid')).where('kind', '=', 'start').orderBy('n', 'desc').limit(1),
   );
   const where = { monitorId: slot<string>('monitorId') };
-  const countPing = precompile(db.updateTable('heartbeat_checks').set({ n_pings: slot<number>('n') }).where('monitor_id', '=', where.monitorId));
+  const countPing = precompile(
+    db
+      .updateTable('heartbeat_checks')
+      .set({ n_pings: slot<number>('n') })
+      .where('monitor_id', '=', where.monitorId),
+  );
   const timing = { n_pings: slot<number>('n'), status: slot<string>('status'), alert_after: slot<number>('alertAfter'), deadline_at: slot<number>('deadlineAt'), last_ping_at: slot<number>('at') };
   // Each write of a new deadline comes in two forms: one moves sweep_at (indexed) to it, the other
   // leaves sweep_at alone when the sweep looks soon enough anyway (sweep.ts, sweepStaysInTime).
   const timingWrite = (set: Updateable<HeartbeatChecksTable>) => ({
-    movingSweep: precompile(db.updateTable('heartbeat_checks').set({ ...timing, ...set, sweep_at: slot<number>('deadlineAt') }).where('monitor_id', '=', where.monitorId)),
-    keepingSweep: precompile(db.updateTable('heartbeat_checks').set({ ...timing, ...set }).where('monitor_id', '=', where.monitorId)),
+    movingSweep: precompile(
+      db
+        .updateTable('heartbeat_checks')
+        .set({ ...timing, ...set, sweep_at: slot<number>('deadlineAt') })
+        .where('monitor_id', '=', where.monitorId),
+    ),
+    keepingSweep: precompile(
+      db
+        .updateTable('heartbeat_checks')
+        .set({ ...timing, ...set })
+        .where('monitor_id', '=', where.monitorId),
+    ),
   });
   const startRun = timingWrite({ last_start_at: slot<number>('at') });
   const endRun = timingWrite({ last_start_at: null, last_duration_ms: slot<number | null>('durationMs') });

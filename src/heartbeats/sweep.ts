@@ -52,11 +52,7 @@ export function createHeartbeatSweep({ db, clock, recorder }: { db: Db; clock: C
             // which every ping changes (a ping may leave sweep_at as it was). The ping path locks
             // the row from its read to its commit on PostgreSQL (ping-statements.ts), so this waits
             // for a ping under way and then loses to it.
-            const unchanged = trx
-              .updateTable('heartbeat_checks')
-              .where('monitor_id', '=', check.monitor_id)
-              .where('sweep_at', '=', check.sweep_at)
-              .where('n_pings', '=', check.n_pings);
+            const unchanged = trx.updateTable('heartbeat_checks').where('monitor_id', '=', check.monitor_id).where('sweep_at', '=', check.sweep_at).where('n_pings', '=', check.n_pings);
             if (check.deadline_at !== null && check.deadline_at > now) {
               await unchanged.set({ sweep_at: check.deadline_at }).execute(); // early: look again at the deadline
               continue;

@@ -73,11 +73,7 @@ export function installAccessControl(app: VigieApp, authenticator: Authenticator
       bearerToken: bearerTokenOf(request.headers.authorization),
     });
     if (access !== 'authenticated' && !actor.permissions.has(access)) {
-      throw new ForbiddenError(
-        actor.kind === 'api_key'
-          ? `This API key's scope does not allow this operation (needs "${access}")`
-          : `Your role does not allow this operation (needs "${access}")`,
-      );
+      throw new ForbiddenError(actor.kind === 'api_key' ? `This API key's scope does not allow this operation (needs "${access}")` : `Your role does not allow this operation (needs "${access}")`);
     }
     request.actor = actor;
   });

@@ -21,24 +21,7 @@ export const EXPORT_CONTENT_TYPES: Record<ExportFormat, string> = {
 };
 
 /** The columns of a CSV export and the keys of a JSONL row, in order. */
-export const EXPORT_COLUMNS = [
-  'series_id',
-  'machine_id',
-  'hostname',
-  'name',
-  'labels',
-  'type',
-  'unit',
-  'resolution',
-  'step_seconds',
-  't',
-  'value',
-  'min',
-  'max',
-  'avg',
-  'count',
-  'last',
-] as const;
+export const EXPORT_COLUMNS = ['series_id', 'machine_id', 'hostname', 'name', 'labels', 'type', 'unit', 'resolution', 'step_seconds', 't', 'value', 'min', 'max', 'avg', 'count', 'last'] as const;
 
 export type ExportRow = Record<(typeof EXPORT_COLUMNS)[number], string | number | boolean | null>;
 
@@ -138,6 +121,9 @@ export async function* encodeExport(format: ExportFormat, results: AsyncIterable
 
 /** `series-12_20261121T110000Z_20261121T120000Z.csv`: only characters safe in any header and file system. */
 export function exportFilename(subject: string, from: number, to: number, format: ExportFormat): string {
-  const stamp = (ms: number) => iso(ms).replace(/\.\d{3}Z$/, 'Z').replace(/[-:]/g, '');
+  const stamp = (ms: number) =>
+    iso(ms)
+      .replace(/\.\d{3}Z$/, 'Z')
+      .replace(/[-:]/g, '');
   return `${subject.replace(/[^A-Za-z0-9_-]/g, '_')}_${stamp(from)}_${stamp(to)}.${format}`;
 }

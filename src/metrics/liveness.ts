@@ -65,7 +65,9 @@ export function createMachineLiveness({ db, clock, recorder }: { db: Db; clock: 
               .where('monitor_id', '=', machine.monitor_id)
               .where('last_seen_at', '=', machine.last_seen_at)
               .where((eb) =>
-                eb.exists(eb.selectFrom('monitors').select('monitors.id').where('monitors.id', '=', machine.monitor_id).where('monitors.is_active', '=', 1).where('monitors.state', 'not in', NOT_SWEPT)),
+                eb.exists(
+                  eb.selectFrom('monitors').select('monitors.id').where('monitors.id', '=', machine.monitor_id).where('monitors.is_active', '=', 1).where('monitors.state', 'not in', NOT_SWEPT),
+                ),
               )
               .executeTakeFirst();
             if (still.numUpdatedRows === 0n) continue;

@@ -47,11 +47,7 @@ export interface LatestValue {
 }
 
 function machineQuery(db: Db, tenantId: string) {
-  return db
-    .selectFrom('machines')
-    .innerJoin('monitors', 'monitors.id', 'machines.monitor_id')
-    .where('machines.tenant_id', '=', tenantId)
-    .where('monitors.tenant_id', '=', tenantId);
+  return db.selectFrom('machines').innerJoin('monitors', 'monitors.id', 'machines.monitor_id').where('machines.tenant_id', '=', tenantId).where('monitors.tenant_id', '=', tenantId);
 }
 
 const COLUMNS = [
@@ -113,7 +109,11 @@ export async function listMachines(db: Db, tenantId: string, filters: MachineFil
   }
   const total = await query.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
   const rows = await query.select(COLUMNS).orderBy('machines.hostname').orderBy('machines.monitor_id').limit(filters.limit).offset(filters.offset).execute();
-  const tags = await tagsOf(db, tenantId, rows.map((row) => row.monitor_id));
+  const tags = await tagsOf(
+    db,
+    tenantId,
+    rows.map((row) => row.monitor_id),
+  );
   return { items: rows.map((row) => toMachine(row, tags.get(row.monitor_id) ?? [])), total: Number(total.n) };
 }
 

@@ -60,10 +60,7 @@ async function deleteOlder(db: Db, table: TimedTable, ids: readonly number[], cu
   const t = sql.table(table);
   const idList = sql.join(ids.map((id) => sql`${id}`));
   // series_changes: keep each series' latest row before the cutoff (the value in force then).
-  const keepInForce =
-    table === 'series_changes'
-      ? sql`and exists (select 1 from series_changes n where n.series_id = o.series_id and n.at > o.at and n.at < ${cutoff})`
-      : sql``;
+  const keepInForce = table === 'series_changes' ? sql`and exists (select 1 from series_changes n where n.series_id = o.series_id and n.at > o.at and n.at < ${cutoff})` : sql``;
   let deleted = 0;
   for (;;) {
     const result = await sql`delete from ${t} where (series_id, ${time}) in (

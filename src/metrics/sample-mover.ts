@@ -118,7 +118,10 @@ export function createSampleMover({ db, logger, now = Date.now }: SampleMoverOpt
   async function tick(): Promise<MoveReport> {
     const at = now();
     if (cursor > idSpace) {
-      const row = await db.selectFrom('series').select((eb) => eb.fn.max('id').as('id')).executeTakeFirst();
+      const row = await db
+        .selectFrom('series')
+        .select((eb) => eb.fn.max('id').as('id'))
+        .executeTakeFirst();
       idSpace = row?.id === null || row?.id === undefined ? 0 : Number(row.id);
       cursor = 0;
       previousSweep = sweep;

@@ -71,11 +71,7 @@ function toRecord(row: Selectable<SeriesTable> & { hostname: string }): SeriesRe
 
 /** Series of one tenant with their machine; the tenant condition is on both tables. */
 function tenantSeries(db: Db, tenantId: string) {
-  return db
-    .selectFrom('series')
-    .innerJoin('machines', 'machines.monitor_id', 'series.machine_id')
-    .where('series.tenant_id', '=', tenantId)
-    .where('machines.tenant_id', '=', tenantId);
+  return db.selectFrom('series').innerJoin('machines', 'machines.monitor_id', 'series.machine_id').where('series.tenant_id', '=', tenantId).where('machines.tenant_id', '=', tenantId);
 }
 
 /** A label pair matched against the stored JSON with the dialect's JSON functions (SqlDialect.jsonHasEntry). */

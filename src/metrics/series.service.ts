@@ -150,9 +150,7 @@ export function createSeriesService({ db, clock }: { db: Db; clock: Clock }) {
         merged.set(row.bucket_start, known ? mergeBucket(known, row) : row);
       }
     }
-    return [...merged.values()]
-      .sort((a, b) => a.bucket_start - b.bucket_start)
-      .map((b) => ({ t: b.bucket_start, min: b.min, max: b.max, avg: b.sum / b.count, count: b.count, last: b.last }));
+    return [...merged.values()].sort((a, b) => a.bucket_start - b.bucket_start).map((b) => ({ t: b.bucket_start, min: b.min, max: b.max, avg: b.sum / b.count, count: b.count, last: b.last }));
   }
 
   async function fetchPoints({ series, plan }: SeriesPlan, range: { from: number; to: number }, marks: StoreMarks): Promise<PointsResult> {

@@ -52,12 +52,7 @@ export function createFlipWriter({ onFlipWritten }: FlipWriterOptions) {
      * flip row that names the wrong previous state.
      */
     async write(trx: Db, flip: Flip): Promise<boolean> {
-      const moved = await trx
-        .updateTable('monitors')
-        .set({ state: flip.toState, state_changed_at: flip.at })
-        .where('id', '=', flip.monitorId)
-        .where('state', '=', flip.fromState)
-        .executeTakeFirst();
+      const moved = await trx.updateTable('monitors').set({ state: flip.toState, state_changed_at: flip.at }).where('id', '=', flip.monitorId).where('state', '=', flip.fromState).executeTakeFirst();
       if (moved.numUpdatedRows === 0n) throw new FlipConflict(flip);
       await trx
         .insertInto('monitor_flips')

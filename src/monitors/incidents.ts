@@ -30,12 +30,7 @@ export interface IncidentFlip {
 
 /** Applies a flip, whose row is already written, to its monitor's incident. */
 export async function applyFlipToIncident(trx: Db, flip: IncidentFlip): Promise<FlipIncident> {
-  const open = await trx
-    .selectFrom('incidents')
-    .select(['id', 'severity', 'opened_at'])
-    .where('monitor_id', '=', flip.monitorId)
-    .where('state', '=', 'open')
-    .executeTakeFirst();
+  const open = await trx.selectFrom('incidents').select(['id', 'severity', 'opened_at']).where('monitor_id', '=', flip.monitorId).where('state', '=', 'open').executeTakeFirst();
   const incident: FlipIncident = { id: open?.id ?? null, severityState: open?.severity ?? null, downForMs: null };
   if (isFailing(flip.toState)) {
     if (open) {

@@ -12,7 +12,11 @@ export async function keyOf(db: Db, monitorId: string): Promise<number | undefin
 export async function ensureKey(db: Db, monitorId: string): Promise<number> {
   const found = await keyOf(db, monitorId);
   if (found !== undefined) return found;
-  await db.insertInto('monitor_keys').values({ monitor_id: monitorId }).onConflict((oc) => oc.column('monitor_id').doNothing()).execute();
+  await db
+    .insertInto('monitor_keys')
+    .values({ monitor_id: monitorId })
+    .onConflict((oc) => oc.column('monitor_id').doNothing())
+    .execute();
   return (await keyOf(db, monitorId))!;
 }
 
@@ -21,7 +25,12 @@ export async function ensureAllKeys(db: Db): Promise<void> {
   await db
     .insertInto('monitor_keys')
     .columns(['monitor_id'])
-    .expression((eb) => eb.selectFrom('monitors').select('id').where((w) => w.not(w.exists(w.selectFrom('monitor_keys').select('key').whereRef('monitor_keys.monitor_id', '=', 'monitors.id')))))
+    .expression((eb) =>
+      eb
+        .selectFrom('monitors')
+        .select('id')
+        .where((w) => w.not(w.exists(w.selectFrom('monitor_keys').select('key').whereRef('monitor_keys.monitor_id', '=', 'monitors.id')))),
+    )
     .onConflict((oc) => oc.column('monitor_id').doNothing())
     .execute();
 }

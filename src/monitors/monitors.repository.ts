@@ -98,14 +98,22 @@ export async function replaceTags(db: Db, tenantId: string, monitorId: string, t
   await db.deleteFrom('monitor_tags').where('monitor_id', '=', monitorId).where('tenant_id', '=', tenantId).execute();
   const unique = [...new Set(tags)];
   if (unique.length) {
-    await db.insertInto('monitor_tags').values(unique.map((tag) => ({ monitor_id: monitorId, tenant_id: tenantId, tag }))).execute();
+    await db
+      .insertInto('monitor_tags')
+      .values(unique.map((tag) => ({ monitor_id: monitorId, tenant_id: tenantId, tag })))
+      .execute();
   }
 }
 
 /** The ids among `channelIds` that are not channels of this tenant (a monitor's own channel list is checked with it). */
 export async function unknownChannelIds(db: Db, tenantId: string, channelIds: readonly string[]): Promise<string[]> {
   if (channelIds.length === 0) return [];
-  const rows = await db.selectFrom('channels').select('id').where('tenant_id', '=', tenantId).where('id', 'in', [...channelIds]).execute();
+  const rows = await db
+    .selectFrom('channels')
+    .select('id')
+    .where('tenant_id', '=', tenantId)
+    .where('id', 'in', [...channelIds])
+    .execute();
   const known = new Set(rows.map((r) => r.id));
   return channelIds.filter((id) => !known.has(id));
 }
@@ -118,9 +126,17 @@ export async function replaceMonitorChannels(db: Db, tenantId: string, monitorId
   await db.deleteFrom('monitor_channels').where('monitor_id', '=', monitorId).where('tenant_id', '=', tenantId).execute();
   const unique = [...new Set(channelIds ?? [])];
   if (unique.length) {
-    await db.insertInto('monitor_channels').values(unique.map((channel_id) => ({ monitor_id: monitorId, channel_id, tenant_id: tenantId }))).execute();
+    await db
+      .insertInto('monitor_channels')
+      .values(unique.map((channel_id) => ({ monitor_id: monitorId, channel_id, tenant_id: tenantId })))
+      .execute();
   }
-  await db.updateTable('monitors').set({ all_channels: channelIds === null ? 1 : 0, updated_at: now }).where('id', '=', monitorId).where('tenant_id', '=', tenantId).execute();
+  await db
+    .updateTable('monitors')
+    .set({ all_channels: channelIds === null ? 1 : 0, updated_at: now })
+    .where('id', '=', monitorId)
+    .where('tenant_id', '=', tenantId)
+    .execute();
 }
 
 /** Rows of a side table keyed by monitor (its tags, its own channels), grouped per monitor. */
@@ -133,13 +149,7 @@ function groupByMonitor(monitorIds: readonly string[], rows: readonly { monitor_
 /** Tags of some monitors of one tenant, sorted. */
 export async function tagsOf(db: Db, tenantId: string, monitorIds: string[]): Promise<Map<string, string[]>> {
   if (monitorIds.length === 0) return new Map();
-  const rows = await db
-    .selectFrom('monitor_tags')
-    .select(['monitor_id', 'tag as value'])
-    .where('tenant_id', '=', tenantId)
-    .where('monitor_id', 'in', monitorIds)
-    .orderBy('tag')
-    .execute();
+  const rows = await db.selectFrom('monitor_tags').select(['monitor_id', 'tag as value']).where('tenant_id', '=', tenantId).where('monitor_id', 'in', monitorIds).orderBy('tag').execute();
   return groupByMonitor(monitorIds, rows);
 }
 
@@ -181,7 +191,12 @@ const MONITOR_COLUMNS = [
 /** Several monitors of a tenant by id, in three queries whatever their number; unknown ids are left out. */
 export async function findMonitors(db: Db, tenantId: string, monitorIds: readonly string[]): Promise<Map<string, Monitor>> {
   if (monitorIds.length === 0) return new Map();
-  const rows = await db.selectFrom('monitors').select(MONITOR_COLUMNS).where('tenant_id', '=', tenantId).where('id', 'in', [...monitorIds]).execute();
+  const rows = await db
+    .selectFrom('monitors')
+    .select(MONITOR_COLUMNS)
+    .where('tenant_id', '=', tenantId)
+    .where('id', 'in', [...monitorIds])
+    .execute();
   const ids = rows.map((r) => r.id);
   const [tags, channels] = await Promise.all([tagsOf(db, tenantId, ids), channelsOf(db, tenantId, ids)]);
   return new Map(rows.map((row) => [row.id, toMonitor(row, tags.get(row.id) ?? [], channels.get(row.id) ?? [])]));
@@ -204,9 +219,7 @@ export async function listMonitors(db: Db, tenantId: string, filters: MonitorFil
   }
   if (filters.tag) {
     const tag = filters.tag;
-    query = query.where((eb) =>
-      eb.exists(eb.selectFrom('monitor_tags').select('tag').whereRef('monitor_tags.monitor_id', '=', 'monitors.id').where('monitor_tags.tag', '=', tag)),
-    );
+    query = query.where((eb) => eb.exists(eb.selectFrom('monitor_tags').select('tag').whereRef('monitor_tags.monitor_id', '=', 'monitors.id').where('monitor_tags.tag', '=', tag)));
   }
   const total = await query.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
   const rows = await query.select(MONITOR_COLUMNS).orderBy('name').orderBy('id').limit(filters.limit).offset(filters.offset).execute();

@@ -34,7 +34,11 @@ export function createMonitorsService({ db, clock, recorder, hooksOf }: Monitors
     const byKind = new Map<MonitorKind, Monitor[]>();
     for (const monitor of monitors) if (hooksOf(monitor.kind).lastActivity) byKind.set(monitor.kind, [...(byKind.get(monitor.kind) ?? []), monitor]);
     for (const [kind, ofKind] of byKind) {
-      const seen = await hooksOf(kind).lastActivity!(db, tenantId, ofKind.map((m) => m.id));
+      const seen = await hooksOf(kind).lastActivity!(
+        db,
+        tenantId,
+        ofKind.map((m) => m.id),
+      );
       for (const monitor of ofKind) monitor.lastCheckedAt = seen.get(monitor.id) ?? monitor.lastCheckedAt;
     }
     return monitors;

@@ -90,11 +90,10 @@ export function createResultRecorder({ db, clock, onFlipWritten, onAlertEvent, o
     if (!monitor) return undefined; // deleted while its check ran
     const failures = monitor.failure_threshold ?? (await tenantFailureThreshold(trx, monitor.tenant_id));
     const fromState = monitor.state as MonitorState;
-    const next = applyResult(
-      { state: fromState, consecutiveFailures: monitor.consecutive_failures, consecutiveSuccesses: monitor.consecutive_successes },
-      outcome.status,
-      { failures, recoveries: monitor.recovery_threshold },
-    );
+    const next = applyResult({ state: fromState, consecutiveFailures: monitor.consecutive_failures, consecutiveSuccesses: monitor.consecutive_successes }, outcome.status, {
+      failures,
+      recoveries: monitor.recovery_threshold,
+    });
     const updated = await trx
       .updateTable('monitors')
       // The state itself is moved by the flip write below, with the flip row.

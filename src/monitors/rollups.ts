@@ -161,7 +161,10 @@ async function rollUpDay(db: Db, start: number): Promise<void> {
 }
 
 async function firstBucket(db: Db, size: number): Promise<number | undefined> {
-  const row = await db.selectFrom('monitors').select((eb) => eb.fn.min('created_at').as('first')).executeTakeFirst();
+  const row = await db
+    .selectFrom('monitors')
+    .select((eb) => eb.fn.min('created_at').as('first'))
+    .executeTakeFirst();
   return row?.first === null || row?.first === undefined ? undefined : Math.floor(Number(row.first) / size) * size;
 }
 
@@ -196,7 +199,11 @@ async function deleteOlderThan(db: Db, table: 'check_results' | 'rollups_hour' |
   const keys = await allKeys(db);
   let deleted = 0;
   for (let i = 0; i < keys.length; i += KEY_CHUNK) {
-    const result = await db.deleteFrom(table).where('monitor_key', 'in', keys.slice(i, i + KEY_CHUNK)).where(time, '<', cutoff).executeTakeFirst();
+    const result = await db
+      .deleteFrom(table)
+      .where('monitor_key', 'in', keys.slice(i, i + KEY_CHUNK))
+      .where(time, '<', cutoff)
+      .executeTakeFirst();
     deleted += Number(result.numDeletedRows);
   }
   return deleted;

@@ -36,8 +36,13 @@ const unwatched = (state: string) => UNWATCHED_STATES.includes(state as MonitorS
 async function watchFlips(db: Db, monitorId: string, from: number, to: number): Promise<{ at: number; watched: boolean }[]> {
   const relevant = (q: ReturnType<typeof base>) => q.where((eb) => eb.or([eb('from_state', 'in', UNWATCHED_STATES), eb('to_state', 'in', UNWATCHED_STATES)]));
   const base = () => db.selectFrom('monitor_flips').select(['at', 'to_state']).where('monitor_id', '=', monitorId);
-  const before = await relevant(base().where('at', '<', from)).orderBy('at', 'desc').limit(1).executeTakeFirst();
-  const inside = await relevant(base().where('at', '>=', from).where('at', '<', to)).orderBy('at').execute();
+  const before = await relevant(base().where('at', '<', from))
+    .orderBy('at', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  const inside = await relevant(base().where('at', '>=', from).where('at', '<', to))
+    .orderBy('at')
+    .execute();
   return [...(before ? [before] : []), ...inside].map((f) => ({ at: Number(f.at), watched: !unwatched(f.to_state) }));
 }
 
@@ -52,10 +57,9 @@ export async function spanFigures(db: Db, monitorId: string, history: HistorySou
   const flips = await watchFlips(db, monitorId, from, last);
   // One timeline. Within one millisecond an entry keeps its count: a resume comes before it, a
   // pause after it (a check, then the pause; the end of maintenance, then a check).
-  const events = [
-    ...entries.map((e) => ({ at: e.at, order: 0, entry: e })),
-    ...flips.map((f) => ({ at: f.at, order: f.watched ? -1 : 1, watched: f.watched })),
-  ].sort((a, b) => a.at - b.at || a.order - b.order);
+  const events = [...entries.map((e) => ({ at: e.at, order: 0, entry: e })), ...flips.map((f) => ({ at: f.at, order: f.watched ? -1 : 1, watched: f.watched }))].sort(
+    (a, b) => a.at - b.at || a.order - b.order,
+  );
 
   const figures = { ...NO_FIGURES };
   let status: ResultStatus | null = null;

@@ -63,8 +63,16 @@ export function coverage(from: number, now: number, marks: { hour: number; day: 
   const useDays = marks.day > dayFrom;
   return {
     days: useDays ? ([[dayFrom, marks.day]] as [number, number][]) : [],
-    hours: (useDays ? [[hourFrom, dayFrom], [marks.day, hourTo]] : [[hourFrom, hourTo]]) as [number, number][],
-    history: [[from, hourFrom], [hourTo, now]] as [number, number][],
+    hours: (useDays
+      ? [
+          [hourFrom, dayFrom],
+          [marks.day, hourTo],
+        ]
+      : [[hourFrom, hourTo]]) as [number, number][],
+    history: [
+      [from, hourFrom],
+      [hourTo, now],
+    ] as [number, number][],
   };
 }
 

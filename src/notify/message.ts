@@ -96,7 +96,11 @@ function formatterFor(timeZone: string): Intl.DateTimeFormat | undefined {
  */
 export function formatTime(at: number, timeZone: string): string {
   const zone = formatterFor(timeZone) ? timeZone : 'UTC';
-  const parts = Object.fromEntries(formatterFor(zone)!.formatToParts(new Date(at)).map((part) => [part.type, part.value]));
+  const parts = Object.fromEntries(
+    formatterFor(zone)!
+      .formatToParts(new Date(at))
+      .map((part) => [part.type, part.value]),
+  );
   return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}:${parts.second} ${zone} (${parts.timeZoneName})`;
 }
 

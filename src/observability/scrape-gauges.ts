@@ -69,7 +69,13 @@ export function installScrapeGauges({ registry, db, clock, log }: ScrapeGaugeOpt
   const QUEUES: Record<string, Reading> = {
     check_jobs: () => checkQueue?.depth(),
     unrouted_alert_events: () =>
-      boundedQuery((q) => q.selectFrom('alert_events').select((eb) => eb.fn.countAll<number>().as('n')).where('routed_at', 'is', null).executeTakeFirst()).then(countOf),
+      boundedQuery((q) =>
+        q
+          .selectFrom('alert_events')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .where('routed_at', 'is', null)
+          .executeTakeFirst(),
+      ).then(countOf),
     due_notifications: () =>
       boundedQuery((q) =>
         q
@@ -83,7 +89,7 @@ export function installScrapeGauges({ registry, db, clock, log }: ScrapeGaugeOpt
 
   const queueDepth = new Gauge({
     name: 'vigie_queue_depth',
-    help: 'Work waiting, read at scrape time: check_jobs (this process\'s check job runner, waiting or running), unrouted_alert_events, due_notifications.',
+    help: "Work waiting, read at scrape time: check_jobs (this process's check job runner, waiting or running), unrouted_alert_events, due_notifications.",
     labelNames: ['queue'] as const,
     registers: [registry],
     async collect() {

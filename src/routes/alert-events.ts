@@ -147,7 +147,12 @@ export function registerAlertEventRoutes(app: VigieApp, services: Services): voi
     '/api/v1/alerts/notifications',
     {
       config: { access: 'read' },
-      schema: { tags, summary: 'The notification outbox, newest first (e.g. ?status=failed)', querystring: NotificationsQuery, response: { 200: Type.Array(NotificationResponse), ...errorResponses(401, 403, 422) } },
+      schema: {
+        tags,
+        summary: 'The notification outbox, newest first (e.g. ?status=failed)',
+        querystring: NotificationsQuery,
+        response: { 200: Type.Array(NotificationResponse), ...errorResponses(401, 403, 422) },
+      },
     },
     async (request) => {
       const q = request.query;

@@ -23,9 +23,7 @@ const CreatedApiKeyResponse = Type.Object({
 
 const CreateApiKeyBody = Type.Object({
   name: Type.String({ minLength: 1, pattern: '\\S', maxLength: 100 }),
-  scope: Type.Optional(
-    Type.Enum([...API_KEY_SCOPES], { description: '`full` (default), `read-only`, or `ingest` (agent ingestion and pings only)' }),
-  ),
+  scope: Type.Optional(Type.Enum([...API_KEY_SCOPES], { description: '`full` (default), `read-only`, or `ingest` (agent ingestion and pings only)' })),
 });
 
 function toResponse(key: ApiKey) {

@@ -12,8 +12,6 @@ import { badgeJson, badgeStatusOf, renderBadgeSvg, shieldsJson } from '../heartb
 import type { VigieApp } from '../http/types.js';
 import type { BadgeLinksService } from '../heartbeats/badge-links.js';
 
-
-
 /** `name.fmt` → [name, fmt]; the name may itself hold dots (a tag like `db.eu`). */
 function splitFormat(file: string): [string, BadgeFormat] | null {
   const dot = file.lastIndexOf('.');
@@ -39,7 +37,8 @@ export function registerBadgeRoutes(app: VigieApp, services: { readonly badges: 
     schema: {
       tags: ['badges'],
       summary,
-      description: 'Formats: .svg (image/svg+xml), .json ({status, total, grace, down}), .shields (shields.io endpoint). A signature ending in -2 (or /b/2/) gives two states (up, down: a check in grace counts as up); otherwise three (up, late, down).',
+      description:
+        'Formats: .svg (image/svg+xml), .json ({status, total, grace, down}), .shields (shields.io endpoint). A signature ending in -2 (or /b/2/) gives two states (up, down: a check in grace counts as up); otherwise three (up, late, down).',
       response: {
         200: Type.Unknown({ description: 'The badge: an SVG document, or JSON by the format asked' }),
         404: Type.String({ description: 'not found: unknown key, wrong signature or format' }),
@@ -47,7 +46,7 @@ export function registerBadgeRoutes(app: VigieApp, services: { readonly badges: 
     },
   });
 
-  app.get('/badge/:key/:file', options('Badge of all the tenant\'s heartbeat checks: /badge/{badge_key}/{signature}[-2].{format}'), async (request, reply) => {
+  app.get('/badge/:key/:file', options("Badge of all the tenant's heartbeat checks: /badge/{badge_key}/{signature}[-2].{format}"), async (request, reply) => {
     const { key, file } = request.params as { key: string; file: string };
     const parts = splitFormat(file);
     if (!parts) return notFound(reply);

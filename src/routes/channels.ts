@@ -11,7 +11,7 @@ import type { Services } from '../services.js';
 const CONFIG_DESCRIPTION = [
   "The provider's settings, checked against the kind's schema. Secrets (marked *) are write-only:",
   'never returned, kept by an update that leaves them out, removed by null.',
-  'email: {to: [addresses]} (the SMTP relay is the server\'s, SMTP_* variables).',
+  "email: {to: [addresses]} (the SMTP relay is the server's, SMTP_* variables).",
   'slack: {url*} (the incoming webhook URL). telegram: {bot_token*, chat_id}. pagerduty: {routing_key*}.',
   'webhook: {url, secret*, headers*} — see the WebhookBody schema for what is POSTed.',
 ].join(' ');
@@ -63,7 +63,7 @@ const TestResponse = Type.Object({
   ok: Type.Boolean(),
   retryable: Type.Boolean({ description: 'For a failure: whether it may pass later' }),
   status: Nullable(Type.Integer({ description: 'HTTP status, or SMTP reply code' })),
-  detail: Type.String({ description: "What the provider answered" }),
+  detail: Type.String({ description: 'What the provider answered' }),
 });
 
 export function toChannelResponse(channel: Channel) {
@@ -115,17 +115,21 @@ export function registerChannelRoutes(app: VigieApp, services: Services): void {
     },
   );
 
-  app.get(
-    '/api/v1/channels/:id',
-    { config: { access: 'read' }, schema: { tags, summary: 'One channel', params: IdParams, response: { 200: ChannelResponse, ...notFound } } },
-    async (request) => toChannelResponse(await services.channels.get(actorOf(request).tenantId, request.params.id)),
+  app.get('/api/v1/channels/:id', { config: { access: 'read' }, schema: { tags, summary: 'One channel', params: IdParams, response: { 200: ChannelResponse, ...notFound } } }, async (request) =>
+    toChannelResponse(await services.channels.get(actorOf(request).tenantId, request.params.id)),
   );
 
   app.patch(
     '/api/v1/channels/:id',
     {
       config: { access: 'write' },
-      schema: { tags, summary: 'Change a channel; secrets left out of config are kept', params: IdParams, body: ChannelPatch, response: { 200: ChannelResponse, ...errorResponses(401, 403, 404, 409, 422) } },
+      schema: {
+        tags,
+        summary: 'Change a channel; secrets left out of config are kept',
+        params: IdParams,
+        body: ChannelPatch,
+        response: { 200: ChannelResponse, ...errorResponses(401, 403, 404, 409, 422) },
+      },
     },
     async (request) => {
       const body = request.body;

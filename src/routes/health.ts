@@ -6,10 +6,7 @@ const StatusOk = Type.Object({ status: Type.Literal('ok') });
 
 const Readiness = Type.Object({
   status: Type.Union([Type.Literal('ok'), Type.Literal('unavailable')]),
-  checks: Type.Record(
-    Type.String(),
-    Type.Object({ status: Type.Union([Type.Literal('ok'), Type.Literal('down')]), error: Type.Optional(Type.String()) }),
-  ),
+  checks: Type.Record(Type.String(), Type.Object({ status: Type.Union([Type.Literal('ok'), Type.Literal('down')]), error: Type.Optional(Type.String()) })),
 });
 
 export function registerHealthRoutes(app: VigieApp, probes: readonly ReadinessProbe[]): void {

@@ -46,7 +46,10 @@ const CheckFields = {
 };
 const UNIQUE_FIELDS = ['name', 'slug', 'tags', 'timeout', 'grace'] as const;
 const CheckBody = Type.Object(
-  { ...Type.Partial(Type.Object(CheckFields)).properties, unique: Type.Optional(Type.Array(Type.Enum([...UNIQUE_FIELDS]), { description: 'Update the check that matches on these fields instead of creating one' })) },
+  {
+    ...Type.Partial(Type.Object(CheckFields)).properties,
+    unique: Type.Optional(Type.Array(Type.Enum([...UNIQUE_FIELDS]), { description: 'Update the check that matches on these fields instead of creating one' })),
+  },
   { additionalProperties: false },
 );
 type CheckBody = Static<typeof CheckBody>;
@@ -120,7 +123,10 @@ function inputFrom(body: CheckBody, current?: HeartbeatCheck): HeartbeatInput {
 function channelIdsFrom(text: string | undefined): string[] | null | undefined {
   if (text === undefined) return undefined;
   if (text === '*') return null;
-  return text.split(',').map((s) => s.trim()).filter(Boolean);
+  return text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 /** A check by UUID, or by unique_key for read-only keys (they never see UUIDs). */
@@ -160,7 +166,12 @@ export function registerHealthchecksV3Routes(app: VigieApp, services: Healthchec
     '/api/v3/checks/',
     {
       config: { access: 'read' },
-      schema: { tags, summary: 'List checks (filters: tag, repeatable; slug)', querystring: Type.Object({ tag: Type.Optional(Type.Union([Type.String(), Type.Array(Type.String())])), slug: Type.Optional(Type.String()) }), response: errorResponses(401, 403, 422) },
+      schema: {
+        tags,
+        summary: 'List checks (filters: tag, repeatable; slug)',
+        querystring: Type.Object({ tag: Type.Optional(Type.Union([Type.String(), Type.Array(Type.String())])), slug: Type.Optional(Type.String()) }),
+        response: errorResponses(401, 403, 422),
+      },
     },
     async (request) => {
       const q = request.query as { tag?: string | string[]; slug?: string };
@@ -197,15 +208,16 @@ export function registerHealthchecksV3Routes(app: VigieApp, services: Healthchec
     },
   );
 
-  app.get(
-    '/api/v3/checks/:uuid',
-    { config: { access: 'read' }, schema: { tags, summary: 'One check', params: KeyParams, response: errorResponses(401, 403, 404, 422) } },
-    async (request) => toV3(await findForRequest(db, services, request, request.params.uuid), request, isReadOnly(request)),
+  app.get('/api/v3/checks/:uuid', { config: { access: 'read' }, schema: { tags, summary: 'One check', params: KeyParams, response: errorResponses(401, 403, 404, 422) } }, async (request) =>
+    toV3(await findForRequest(db, services, request, request.params.uuid), request, isReadOnly(request)),
   );
 
   app.post(
     '/api/v3/checks/:uuid',
-    { config: { access: 'write' }, schema: { tags, summary: 'Update a check (fields left out keep their value)', params: UuidParams, body: CheckBody, response: errorResponses(401, 403, 404, 409, 422) } },
+    {
+      config: { access: 'write' },
+      schema: { tags, summary: 'Update a check (fields left out keep their value)', params: UuidParams, body: CheckBody, response: errorResponses(401, 403, 404, 409, 422) },
+    },
     async (request) => {
       const tenantId = actorOf(request).tenantId;
       const current = await services.heartbeats.getByPingUuid(tenantId, request.params.uuid);
@@ -227,7 +239,15 @@ export function registerHealthchecksV3Routes(app: VigieApp, services: Healthchec
   for (const action of ['pause', 'resume'] as const) {
     app.post(
       `/api/v3/checks/:uuid/${action}`,
-      { config: { access: 'write' }, schema: { tags, summary: action === 'pause' ? 'Pause: no alerts until resumed or pinged' : 'Resume a paused check (status new); 409 when it is not paused', params: UuidParams, response: errorResponses(401, 403, 404, 409, 422) } },
+      {
+        config: { access: 'write' },
+        schema: {
+          tags,
+          summary: action === 'pause' ? 'Pause: no alerts until resumed or pinged' : 'Resume a paused check (status new); 409 when it is not paused',
+          params: UuidParams,
+          response: errorResponses(401, 403, 404, 409, 422),
+        },
+      },
       async (request) => {
         const tenantId = actorOf(request).tenantId;
         const check = await services.heartbeats.getByPingUuid(tenantId, request.params.uuid);
@@ -294,9 +314,7 @@ export function registerHealthchecksV3Routes(app: VigieApp, services: Healthchec
     async (request) => ({ badges: await services.badges.links(actorOf(request).tenantId, baseUrl(request)) }),
   );
 
-  app.get(
-    '/api/v3/channels/',
-    { config: { access: 'write' }, schema: { tags, summary: 'Notification channels (id, name, kind)', response: errorResponses(401, 403) } },
-    async (request) => ({ channels: (await services.channels.list(actorOf(request).tenantId)).map((c) => ({ id: c.id, name: c.name, kind: c.kind })) }),
-  );
+  app.get('/api/v3/channels/', { config: { access: 'write' }, schema: { tags, summary: 'Notification channels (id, name, kind)', response: errorResponses(401, 403) } }, async (request) => ({
+    channels: (await services.channels.list(actorOf(request).tenantId)).map((c) => ({ id: c.id, name: c.name, kind: c.kind })),
+  }));
 }

@@ -28,8 +28,6 @@ import { SERIES_TYPES } from '../metrics/series-types.js';
 import type { IngestWriter } from '../metrics/ingest/ingest-writer.js';
 import { HOUR_MS } from '../metrics/buckets.js';
 
-
-
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const IngestHeaders = Type.Object({
@@ -41,9 +39,13 @@ function ingestBodySchema(maxMetrics: number) {
     {
       name: Type.String({ pattern: METRIC_NAME.source }),
       type: Type.Enum([...SERIES_TYPES]),
-      value: Type.Union([Type.Number(), Type.Boolean(), Type.String({ maxLength: MAX_STRING_VALUE_CHARS })], { description: 'A finite number (numeric), true/false (bool) or a string (string), as `type` says' }),
+      value: Type.Union([Type.Number(), Type.Boolean(), Type.String({ maxLength: MAX_STRING_VALUE_CHARS })], {
+        description: 'A finite number (numeric), true/false (bool) or a string (string), as `type` says',
+      }),
       unit: Type.Optional(Nullable(Type.String({ maxLength: MAX_UNIT_CHARS }))),
-      labels: Type.Optional(Type.Record(Type.String({ pattern: LABEL_KEY.source }), Type.String(), { maxProperties: MAX_LABELS, description: 'Name and labels together name a series; their order does not matter' })),
+      labels: Type.Optional(
+        Type.Record(Type.String({ pattern: LABEL_KEY.source }), Type.String(), { maxProperties: MAX_LABELS, description: 'Name and labels together name a series; their order does not matter' }),
+      ),
       ts: Type.Optional(
         Type.Union([Type.String({ format: 'date-time' }), Type.Integer({ description: 'Epoch milliseconds' })], {
           description: 'When the value was measured: ISO 8601 with a time zone or epoch milliseconds; absent: when the server received the batch',
@@ -108,7 +110,8 @@ export function registerIngestRoutes(app: VigieApp, services: { readonly ingest:
         preValidation: async (request) => {
           const id = request.headers['x-ingest-id'];
           if (id === undefined) throw ValidationError.field(['header', 'x-ingest-id'], 'Header X-Ingest-Id is required: a UUID naming the batch, the same on every retry', 'missing');
-          if (typeof id !== 'string' || !UUID.test(id)) throw ValidationError.field(['header', 'x-ingest-id'], 'Header X-Ingest-Id must be a UUID (e.g. 11111111-1111-1111-1111-111111111111)', 'uuid_parsing');
+          if (typeof id !== 'string' || !UUID.test(id))
+            throw ValidationError.field(['header', 'x-ingest-id'], 'Header X-Ingest-Id must be a UUID (e.g. 11111111-1111-1111-1111-111111111111)', 'uuid_parsing');
         },
         schema: {
           tags: ['metrics'],

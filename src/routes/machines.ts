@@ -14,14 +14,12 @@ import { SERIES_TYPES } from '../metrics/series-types.js';
 import { MONITOR_STATES, type MonitorState } from '../monitors/kinds.js';
 import type { MachinesService } from '../metrics/machines.service.js';
 
-
-
 const MachineFields = {
   id: Uuid,
   hostname: Type.String(),
   os: Nullable(Type.String()),
   info: Type.Record(Type.String(), Type.Unknown(), { description: "The other fields of the agent's machine object" }),
-  status: Type.Enum([...MONITOR_STATES], { description: 'up while metrics arrive; down after the tenant\'s heartbeat_threshold_minutes without any' }),
+  status: Type.Enum([...MONITOR_STATES], { description: "up while metrics arrive; down after the tenant's heartbeat_threshold_minutes without any" }),
   is_active: Type.Boolean(),
   tags: Type.Array(Type.String()),
   first_seen_at: Timestamp,
@@ -76,7 +74,10 @@ export function registerMachineRoutes(app: VigieApp, services: { readonly machin
 
   app.get(
     '/api/v1/machines',
-    { config: { access: 'read' }, schema: { tags, summary: 'Machines (registered by their first ingest), filtered and paginated', querystring: ListQuery, response: { 200: Page, ...errorResponses(401, 403, 422) } } },
+    {
+      config: { access: 'read' },
+      schema: { tags, summary: 'Machines (registered by their first ingest), filtered and paginated', querystring: ListQuery, response: { 200: Page, ...errorResponses(401, 403, 422) } },
+    },
     async (request) => {
       const q = request.query;
       const page = await services.machines.list(actorOf(request).tenantId, { status: q.status as MonitorState | undefined, tag: q.tag, search: q.search, limit: q.limit, offset: q.offset });
@@ -86,7 +87,10 @@ export function registerMachineRoutes(app: VigieApp, services: { readonly machin
 
   app.get(
     '/api/v1/machines/:id',
-    { config: { access: 'read' }, schema: { tags, summary: 'One machine with the latest value of each metric', params: IdParams, response: { 200: MachineDetail, ...errorResponses(401, 403, 404, 422) } } },
+    {
+      config: { access: 'read' },
+      schema: { tags, summary: 'One machine with the latest value of each metric', params: IdParams, response: { 200: MachineDetail, ...errorResponses(401, 403, 404, 422) } },
+    },
     async (request) => toDetail(await services.machines.get(actorOf(request).tenantId, request.params.id)),
   );
 }

@@ -13,8 +13,6 @@ import type { MetricRule } from '../metrics/rules/rules.repository.js';
 import type { RuleInput } from '../metrics/rules/rules.service.js';
 import type { MetricRulesService } from '../metrics/rules/rules.service.js';
 
-
-
 /**
  * A nullable field as one JSON-schema `type` list, not a union: the app's validator coerces
  * types (coerceTypes), and in a union it coerces into the first branch that accepts the value —

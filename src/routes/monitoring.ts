@@ -98,10 +98,9 @@ const Dashboard = Type.Object(
       down: Type.Integer({ description: 'Checks whose status is down' }),
       paused: Type.Integer({ description: 'Checks nobody watches now: paused, or in a maintenance window' }),
     }),
-    recent_failures: Type.Array(
-      Type.Object({ name: Type.String(), last_ping: NullableTimestamp, status: WatchedStatus }),
-      { description: `Checks failing now (down, grace: late, warning: degraded), the most recent failure first, at most ${RECENT_FAILURES_LIMIT}` },
-    ),
+    recent_failures: Type.Array(Type.Object({ name: Type.String(), last_ping: NullableTimestamp, status: WatchedStatus }), {
+      description: `Checks failing now (down, grace: late, warning: degraded), the most recent failure first, at most ${RECENT_FAILURES_LIMIT}`,
+    }),
   },
   { description: DASHBOARD_DESCRIPTION },
 );

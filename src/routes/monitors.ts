@@ -123,17 +123,21 @@ export function registerMonitorRoutes(app: VigieApp, services: Services): void {
     },
   );
 
-  app.get(
-    '/api/v1/monitors/:id',
-    { config: { access: 'read' }, schema: { tags, summary: 'One monitor', params: IdParams, response: { 200: MonitorResponse, ...notFound } } },
-    async (request) => toMonitorResponse(await services.monitors.get(actorOf(request).tenantId, request.params.id)),
+  app.get('/api/v1/monitors/:id', { config: { access: 'read' }, schema: { tags, summary: 'One monitor', params: IdParams, response: { 200: MonitorResponse, ...notFound } } }, async (request) =>
+    toMonitorResponse(await services.monitors.get(actorOf(request).tenantId, request.params.id)),
   );
 
   app.get(
     '/api/v1/monitors/:id/results',
     {
       config: { access: 'read' },
-      schema: { tags, summary: "What the monitor's kind recorded (checks, pings, ingests, verdicts), newest first", params: IdParams, querystring: ResultsQuery, response: { 200: Type.Array(ResultResponse), ...notFound } },
+      schema: {
+        tags,
+        summary: "What the monitor's kind recorded (checks, pings, ingests, verdicts), newest first",
+        params: IdParams,
+        querystring: ResultsQuery,
+        response: { 200: Type.Array(ResultResponse), ...notFound },
+      },
     },
     async (request) => {
       const before = fromIso(request.query.before);
@@ -180,7 +184,10 @@ export function registerMonitorRoutes(app: VigieApp, services: Services): void {
   for (const action of ['pause', 'resume'] as const) {
     app.post(
       `/api/v1/monitors/:id/${action}`,
-      { config: { access: 'write' }, schema: { tags, summary: action === 'pause' ? 'Pause a monitor: no checks, no alerts' : 'Resume a paused monitor', params: IdParams, response: { 200: MonitorResponse, ...notFound } } },
+      {
+        config: { access: 'write' },
+        schema: { tags, summary: action === 'pause' ? 'Pause a monitor: no checks, no alerts' : 'Resume a paused monitor', params: IdParams, response: { 200: MonitorResponse, ...notFound } },
+      },
       async (request) => toMonitorResponse(await services.monitors[action](actorOf(request).tenantId, request.params.id)),
     );
   }

@@ -83,8 +83,7 @@ export function registerPingRoutes(app: VigieApp, services: PingRouteServices, c
       payload.on('error', (error) => done(error as Error, undefined));
     });
 
-    const answer = (reply: FastifyReply, status: number, text: string) =>
-      reply.status(status).header('content-type', 'text/plain; charset=utf-8').header('ping-body-limit', String(limit)).send(text);
+    const answer = (reply: FastifyReply, status: number, text: string) => reply.status(status).header('content-type', 'text/plain; charset=utf-8').header('ping-body-limit', String(limit)).send(text);
 
     const refuse = (reply: FastifyReply, retryAfterSeconds: number, reason: 'check_rate' | 'client_misses') => {
       services.observability.pingRefused(reason);

@@ -24,8 +24,7 @@ export function registerPrometheusMetricsRoutes(app: VigieApp, services: Service
       schema: {
         tags: ['monitoring'],
         summary: "Vigie's own metrics in the Prometheus text format",
-        description:
-          'For a Prometheus scrape (content type text/plain; version=0.0.4). Needs no API key; when the server sets METRICS_TOKEN, send `Authorization: Bearer <METRICS_TOKEN>`.',
+        description: 'For a Prometheus scrape (content type text/plain; version=0.0.4). Needs no API key; when the server sets METRICS_TOKEN, send `Authorization: Bearer <METRICS_TOKEN>`.',
         response: { 200: Type.String({ description: 'Prometheus text exposition format' }), ...errorResponses(401) },
       },
     },

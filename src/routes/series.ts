@@ -16,8 +16,6 @@ import type { PointsResult } from '../metrics/series.service.js';
 import { SERIES_TYPES, type SeriesType } from '../metrics/series-types.js';
 import type { SeriesService } from '../metrics/series.service.js';
 
-
-
 const SeriesValue = Type.Union([Type.Number(), Type.Boolean(), Type.String()]);
 
 const SeriesIdentity = {
@@ -125,7 +123,10 @@ export function registerSeriesRoutes(app: VigieApp, services: { readonly series:
 
   app.get(
     '/api/v1/series',
-    { config: { access: 'read' }, schema: { tags, summary: "Agents' metric series, filtered and paginated, with their latest value", querystring: ListQuery, response: { 200: Page, ...errorResponses(401, 403, 422) } } },
+    {
+      config: { access: 'read' },
+      schema: { tags, summary: "Agents' metric series, filtered and paginated, with their latest value", querystring: ListQuery, response: { 200: Page, ...errorResponses(401, 403, 422) } },
+    },
     async (request) => {
       const q = request.query;
       const page = await services.series.list(actorOf(request).tenantId, filterOf(q), { limit: q.limit, offset: q.offset });

@@ -34,10 +34,8 @@ function toResponse(settings: TenantSettings) {
 
 export function registerSettingsRoutes(app: VigieApp, services: Services): void {
   const tags = ['settings'];
-  app.get(
-    '/api/v1/settings',
-    { config: { access: 'read' }, schema: { tags, summary: "The tenant's settings", response: { 200: SettingsResponse, ...errorResponses(401, 403) } } },
-    async (request) => toResponse(await services.settings.get(actorOf(request).tenantId)),
+  app.get('/api/v1/settings', { config: { access: 'read' }, schema: { tags, summary: "The tenant's settings", response: { 200: SettingsResponse, ...errorResponses(401, 403) } } }, async (request) =>
+    toResponse(await services.settings.get(actorOf(request).tenantId)),
   );
 
   app.patch(

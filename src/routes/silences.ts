@@ -31,10 +31,10 @@ const SilenceCreate = Type.Object(
   { additionalProperties: false },
 );
 
-const SilencePatch = Type.Partial(
-  Type.Object({ matchers: Matchers, starts_at: Type.String({ format: 'date-time' }), ends_at: Type.String({ format: 'date-time' }), comment: Comment }),
-  { minProperties: 1, additionalProperties: false },
-);
+const SilencePatch = Type.Partial(Type.Object({ matchers: Matchers, starts_at: Type.String({ format: 'date-time' }), ends_at: Type.String({ format: 'date-time' }), comment: Comment }), {
+  minProperties: 1,
+  additionalProperties: false,
+});
 
 const SilenceResponse = Type.Object({
   id: Uuid,
@@ -74,14 +74,22 @@ export function registerSilenceRoutes(app: VigieApp, services: Services, clock: 
     '/api/v1/silences',
     {
       config: { access: 'read' },
-      schema: { tags, summary: 'Silences, latest ending first', querystring: Type.Object({ state: Type.Optional(Type.Enum([...SILENCE_STATES])) }), response: { 200: Type.Array(SilenceResponse), ...errorResponses(401, 403, 422) } },
+      schema: {
+        tags,
+        summary: 'Silences, latest ending first',
+        querystring: Type.Object({ state: Type.Optional(Type.Enum([...SILENCE_STATES])) }),
+        response: { 200: Type.Array(SilenceResponse), ...errorResponses(401, 403, 422) },
+      },
     },
     async (request) => (await services.silences.list(actorOf(request).tenantId, request.query.state as SilenceState | undefined)).map((s) => toResponse(s, clock.now())),
   );
 
   app.post(
     '/api/v1/silences',
-    { config: { access: 'write' }, schema: { tags, summary: 'Silence matching monitors: their alerts are recorded but sent to no one', body: SilenceCreate, response: { 201: SilenceResponse, ...errorResponses(401, 403, 422) } } },
+    {
+      config: { access: 'write' },
+      schema: { tags, summary: 'Silence matching monitors: their alerts are recorded but sent to no one', body: SilenceCreate, response: { 201: SilenceResponse, ...errorResponses(401, 403, 422) } },
+    },
     async (request, reply) => {
       const body = request.body;
       const actor = actorOf(request);
@@ -96,10 +104,8 @@ export function registerSilenceRoutes(app: VigieApp, services: Services, clock: 
     },
   );
 
-  app.get(
-    '/api/v1/silences/:id',
-    { config: { access: 'read' }, schema: { tags, summary: 'One silence', params: IdParams, response: { 200: SilenceResponse, ...notFound } } },
-    async (request) => toResponse(await services.silences.get(actorOf(request).tenantId, request.params.id), clock.now()),
+  app.get('/api/v1/silences/:id', { config: { access: 'read' }, schema: { tags, summary: 'One silence', params: IdParams, response: { 200: SilenceResponse, ...notFound } } }, async (request) =>
+    toResponse(await services.silences.get(actorOf(request).tenantId, request.params.id), clock.now()),
   );
 
   app.patch(

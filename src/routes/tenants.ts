@@ -19,10 +19,8 @@ export function registerTenantRoutes(app: VigieApp, services: Services): void {
   const tags = ['tenants'];
   const config = { access: 'superuser' as const };
 
-  app.get(
-    '/api/v1/tenants',
-    { config, schema: { tags, summary: 'Every tenant (superuser)', response: { 200: Type.Array(TenantResponse), ...errorResponses(401, 403) } } },
-    async () => (await services.tenants.list()).map(toResponse),
+  app.get('/api/v1/tenants', { config, schema: { tags, summary: 'Every tenant (superuser)', response: { 200: Type.Array(TenantResponse), ...errorResponses(401, 403) } } }, async () =>
+    (await services.tenants.list()).map(toResponse),
   );
 
   app.post(

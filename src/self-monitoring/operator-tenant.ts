@@ -17,15 +17,7 @@ export async function resolveOperatorTenant(db: Db, setting: string | undefined)
     if (byName.length > 1) return { tenantId: null, why: `several tenants are named "${setting}": set SELF_MONITORING_TENANT to the id of one` };
     return { tenantId: null, why: `SELF_MONITORING_TENANT="${setting}" is neither the id nor the name of a tenant` };
   }
-  const superuser = await db
-    .selectFrom('users')
-    .select('tenant_id')
-    .where('is_superuser', '=', 1)
-    .where('is_active', '=', 1)
-    .orderBy('created_at')
-    .orderBy('id')
-    .limit(1)
-    .executeTakeFirst();
+  const superuser = await db.selectFrom('users').select('tenant_id').where('is_superuser', '=', 1).where('is_active', '=', 1).orderBy('created_at').orderBy('id').limit(1).executeTakeFirst();
   if (superuser) return { tenantId: superuser.tenant_id, how: "the oldest superuser's tenant" };
   return { tenantId: null, why: 'there is no superuser (create one with `vigie bootstrap`) and SELF_MONITORING_TENANT is not set' };
 }

@@ -22,7 +22,16 @@ export async function listSelfChecks(db: Db, tenantId: string): Promise<SelfChec
   const rows = await db
     .selectFrom('self_checks')
     .innerJoin('monitors', 'monitors.id', 'self_checks.monitor_id')
-    .select(['self_checks.monitor_id', 'self_checks.service', 'monitors.name', 'monitors.state', 'monitors.is_active', 'monitors.interval_seconds', 'monitors.last_checked_at', 'monitors.state_changed_at'])
+    .select([
+      'self_checks.monitor_id',
+      'self_checks.service',
+      'monitors.name',
+      'monitors.state',
+      'monitors.is_active',
+      'monitors.interval_seconds',
+      'monitors.last_checked_at',
+      'monitors.state_changed_at',
+    ])
     .where('self_checks.tenant_id', '=', tenantId)
     .where('monitors.tenant_id', '=', tenantId)
     .execute();

@@ -60,7 +60,10 @@ export interface SelfMonitoringStatus {
 const NOT_YOURS = "Self-monitoring of this Vigie belongs to its operator's tenant; ask your Vigie operator.";
 const OFF = 'Self-monitoring is off: no operator tenant (see SELF_MONITORING_TENANT).';
 
-const aliasesOf = (service: SelfService) => Object.entries(SERVICE_ALIASES).filter(([, s]) => s === service).map(([alias]) => alias);
+const aliasesOf = (service: SelfService) =>
+  Object.entries(SERVICE_ALIASES)
+    .filter(([, s]) => s === service)
+    .map(([alias]) => alias);
 const KNOWN = SELF_SERVICES.map((s) => (aliasesOf(s).length ? `${s} (also ${aliasesOf(s).join(', ')})` : s)).join(', ');
 
 const GENERIC: Record<ResultStatus, string> = { up: 'works', warning: 'is degraded', down: 'is down' };
@@ -126,7 +129,10 @@ export function createSelfMonitoring({ db, clock }: { db: Db; clock: Clock }) {
       if (owner.tenantId === null) return { operator: false, status: null, message: OFF, services: [] };
       if (owner.tenantId !== tenantId) return { operator: false, status: null, message: NOT_YOURS, services: [] };
       const checks = await listSelfChecks(db, tenantId);
-      const messages = await latestMessages(db, checks.map((c) => c.monitorId));
+      const messages = await latestMessages(
+        db,
+        checks.map((c) => c.monitorId),
+      );
       const states = checks.flatMap((c) => (STATUS_OF_STATE[c.state] ? [STATUS_OF_STATE[c.state]!] : []));
       return {
         operator: true,

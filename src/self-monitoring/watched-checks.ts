@@ -8,11 +8,7 @@ import { toIsoOrNull } from '../http/schemas.js';
 import { HEARTBEAT_STATES } from '../heartbeats/schedule.js';
 import { MONITOR_STATES, type MonitorKind } from '../monitors/kinds.js';
 
-
-export const WATCHED_CHECK_STATUSES = [...new Set([...HEARTBEAT_STATES, ...MONITOR_STATES])] as (
-  | (typeof HEARTBEAT_STATES)[number]
-  | (typeof MONITOR_STATES)[number]
-)[];
+export const WATCHED_CHECK_STATUSES = [...new Set([...HEARTBEAT_STATES, ...MONITOR_STATES])] as ((typeof HEARTBEAT_STATES)[number] | (typeof MONITOR_STATES)[number])[];
 export type WatchedCheckStatus = (typeof WATCHED_CHECK_STATUSES)[number];
 
 export interface WatchedCheck {
@@ -51,9 +47,7 @@ export function dashboardOf(checks: readonly WatchedCheck[]): Dashboard {
   const healthy = count((c) => c.status === 'up');
   const paused = count((c) => UNWATCHED_STATUSES.includes(c.status));
   const watched = checks.length - paused;
-  const failing = checks
-    .filter((c) => FAILING_STATUSES.includes(c.status))
-    .sort((a, b) => (b.failingSince ?? 0) - (a.failingSince ?? 0) || a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
+  const failing = checks.filter((c) => FAILING_STATUSES.includes(c.status)).sort((a, b) => (b.failingSince ?? 0) - (a.failingSince ?? 0) || a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
   return {
     health_percentage: watched === 0 ? 100 : Math.round((healthy / watched) * 1000) / 10,
     summary: { total_checks: checks.length, healthy, down: count((c) => c.status === 'down'), paused },

@@ -78,11 +78,7 @@ export async function createTenantWithKey(ctx: TestContext, scope: ApiKeyScope =
   return { tenantId: tenant.id, apiKey: secret, apiKeyId: apiKey.id };
 }
 
-export async function createUser(
-  ctx: TestContext,
-  tenantId: string,
-  input: { email?: string; password?: string; role?: UserRole; isSuperuser?: boolean } = {},
-) {
+export async function createUser(ctx: TestContext, tenantId: string, input: { email?: string; password?: string; role?: UserRole; isSuperuser?: boolean } = {}) {
   const email = input.email ?? `user${++tenantCounter}@example.com`;
   const password = input.password ?? 'correct horse battery';
   const user = await ctx.services.users.create(tenantId, { email, password, role: input.role ?? 'admin', isSuperuser: input.isSuperuser });

@@ -93,7 +93,11 @@ export async function insertSamples(db: Db, series: FixtureSeries, samples: read
     .where('id', '=', series.id)
     .where((eb) => eb.or([eb('last_at', 'is', null), eb('last_at', '<=', latest.at)]))
     .execute();
-  announce(events, series, samples.map((s) => ({ at: s.at, value: s.value, text: null })));
+  announce(
+    events,
+    series,
+    samples.map((s) => ({ at: s.at, value: s.value, text: null })),
+  );
 }
 
 /** Changes of a bool ('true'/'false') or string series. */

@@ -17,7 +17,6 @@ export async function closedPort(): Promise<number> {
   return port;
 }
 
-
 export interface RecordedRequest {
   method: string;
   url: string;

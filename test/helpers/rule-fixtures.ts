@@ -22,7 +22,11 @@ export function ruleFixtures(ctx: TestContext) {
 
   /** Numeric samples `[msAgo, value]` before the clock's now; the newest becomes the series' latest. */
   const samples = (s: SeriesFixture, points: readonly (readonly [number, number])[]): Promise<void> =>
-    insertSamples(db, s, points.map(([ago, value]) => ({ at: ctx.clock.now() - ago, value })));
+    insertSamples(
+      db,
+      s,
+      points.map(([ago, value]) => ({ at: ctx.clock.now() - ago, value })),
+    );
 
   /** A bool or string value at the clock's now: a change row when it differs from the latest, and the series' latest. */
   async function value(s: SeriesFixture, v: boolean | string): Promise<void> {

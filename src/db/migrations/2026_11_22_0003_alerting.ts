@@ -19,10 +19,16 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     ['group_interval_seconds', 300],
     ['repeat_interval_seconds', 14_400],
   ] as const) {
-    await db.schema.alterTable('tenant_settings').addColumn(column, 'integer', (c) => c.notNull().defaultTo(defaultValue)).execute();
+    await db.schema
+      .alterTable('tenant_settings')
+      .addColumn(column, 'integer', (c) => c.notNull().defaultTo(defaultValue))
+      .execute();
   }
   await db.schema.alterTable('monitors').addColumn('repeat_interval_seconds', 'integer').execute();
-  await db.schema.alterTable('monitors').addColumn('all_channels', 'integer', (c) => c.notNull().defaultTo(1)).execute();
+  await db.schema
+    .alterTable('monitors')
+    .addColumn('all_channels', 'integer', (c) => c.notNull().defaultTo(1))
+    .execute();
   await db.schema.alterTable('incidents').addColumn('last_reminder_at', 'bigint').execute();
   await db.schema.createIndex('incidents_open_idx').on('incidents').column('opened_at').where(sql.ref('state'), '=', 'open').execute();
 
@@ -91,12 +97,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('last_error', 'text')
     .execute();
   // The delivery loop's queue: rows still to send (or whose sender's lease ran out).
-  await db.schema
-    .createIndex('notifications_queue_idx')
-    .on('notifications')
-    .column('due_at')
-    .where(sql.ref('status'), 'in', ['pending', 'sending'])
-    .execute();
+  await db.schema.createIndex('notifications_queue_idx').on('notifications').column('due_at').where(sql.ref('status'), 'in', ['pending', 'sending']).execute();
   await db.schema.createIndex('notifications_channel_flush_idx').on('notifications').columns(['channel_id', 'first_attempt_at']).execute();
   await db.schema.createIndex('notifications_tenant_status_idx').on('notifications').columns(['tenant_id', 'status']).execute();
 

@@ -62,39 +62,45 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema.createIndex('series_identity_idx').on('series').columns(['machine_id', 'name', 'labels']).unique().execute();
   await db.schema.createIndex('series_tenant_name_idx').on('series').columns(['tenant_id', 'name']).execute();
 
-  await dialect.clusteredByPrimaryKey(
-    db.schema
-      .createTable('samples')
-      .addColumn('series_id', 'bigint', (c) => c.notNull().references('series.id').onDelete('cascade'))
-      .addColumn('at', 'bigint', (c) => c.notNull())
-      .addColumn('value', 'double precision', (c) => c.notNull())
-      .addPrimaryKeyConstraint('samples_pk', ['series_id', 'at']),
-  ).execute();
+  await dialect
+    .clusteredByPrimaryKey(
+      db.schema
+        .createTable('samples')
+        .addColumn('series_id', 'bigint', (c) => c.notNull().references('series.id').onDelete('cascade'))
+        .addColumn('at', 'bigint', (c) => c.notNull())
+        .addColumn('value', 'double precision', (c) => c.notNull())
+        .addPrimaryKeyConstraint('samples_pk', ['series_id', 'at']),
+    )
+    .execute();
 
-  await dialect.clusteredByPrimaryKey(
-    db.schema
-      .createTable('series_changes')
-      .addColumn('series_id', 'bigint', (c) => c.notNull().references('series.id').onDelete('cascade'))
-      .addColumn('at', 'bigint', (c) => c.notNull())
-      /** bool series: 'true' / 'false'; string series: the value. */
-      .addColumn('value', 'text', (c) => c.notNull())
-      .addPrimaryKeyConstraint('series_changes_pk', ['series_id', 'at']),
-  ).execute();
+  await dialect
+    .clusteredByPrimaryKey(
+      db.schema
+        .createTable('series_changes')
+        .addColumn('series_id', 'bigint', (c) => c.notNull().references('series.id').onDelete('cascade'))
+        .addColumn('at', 'bigint', (c) => c.notNull())
+        /** bool series: 'true' / 'false'; string series: the value. */
+        .addColumn('value', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('series_changes_pk', ['series_id', 'at']),
+    )
+    .execute();
 
   for (const table of ['series_rollups_minute', 'series_rollups_hour'] as const) {
-    await dialect.clusteredByPrimaryKey(
-      db.schema
-        .createTable(table)
-        .addColumn('series_id', 'bigint', (c) => c.notNull().references('series.id').onDelete('cascade'))
-        .addColumn('bucket_start', 'bigint', (c) => c.notNull())
-        .addColumn('count', 'integer', (c) => c.notNull())
-        .addColumn('min', 'double precision', (c) => c.notNull())
-        .addColumn('max', 'double precision', (c) => c.notNull())
-        .addColumn('sum', 'double precision', (c) => c.notNull())
-        .addColumn('last', 'double precision', (c) => c.notNull())
-        .addColumn('last_at', 'bigint', (c) => c.notNull())
-        .addPrimaryKeyConstraint(`${table}_pk`, ['series_id', 'bucket_start']),
-    ).execute();
+    await dialect
+      .clusteredByPrimaryKey(
+        db.schema
+          .createTable(table)
+          .addColumn('series_id', 'bigint', (c) => c.notNull().references('series.id').onDelete('cascade'))
+          .addColumn('bucket_start', 'bigint', (c) => c.notNull())
+          .addColumn('count', 'integer', (c) => c.notNull())
+          .addColumn('min', 'double precision', (c) => c.notNull())
+          .addColumn('max', 'double precision', (c) => c.notNull())
+          .addColumn('sum', 'double precision', (c) => c.notNull())
+          .addColumn('last', 'double precision', (c) => c.notNull())
+          .addColumn('last_at', 'bigint', (c) => c.notNull())
+          .addPrimaryKeyConstraint(`${table}_pk`, ['series_id', 'bucket_start']),
+      )
+      .execute();
   }
 }
 

@@ -10,7 +10,10 @@ import { sql, type Kysely } from 'kysely';
  */
 export async function up(db: Kysely<any>): Promise<void> {
   await db.schema.alterTable('heartbeat_checks').addColumn('sweep_at', 'bigint').execute();
-  await db.updateTable('heartbeat_checks').set({ sweep_at: sql.ref('deadline_at') }).execute();
+  await db
+    .updateTable('heartbeat_checks')
+    .set({ sweep_at: sql.ref('deadline_at') })
+    .execute();
   await db.schema.dropIndex('heartbeat_checks_deadline_idx').execute();
   await db.schema.createIndex('heartbeat_checks_sweep_idx').on('heartbeat_checks').column('sweep_at').where(sql.ref('sweep_at'), 'is not', null).execute();
 }

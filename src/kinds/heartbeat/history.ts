@@ -21,8 +21,7 @@ function toEntry(row: PingRow): HistoryEntry {
   return { at: Number(row.at), status: failed ? 'down' : 'up', latencyMs: row.duration_ms, value: null, message, source: 'ping' };
 }
 
-const pingsOf = (db: Db, monitorId: string) =>
-  db.selectFrom('pings').select(['at', 'kind', 'exit_status', 'duration_ms']).where('monitor_id', '=', monitorId).where('kind', 'in', HEALTH_KINDS);
+const pingsOf = (db: Db, monitorId: string) => db.selectFrom('pings').select(['at', 'kind', 'exit_status', 'duration_ms']).where('monitor_id', '=', monitorId).where('kind', 'in', HEALTH_KINDS);
 
 export const pingHistory: HistorySource = {
   async latest(db, monitorId, { limit, before }) {

@@ -25,8 +25,7 @@ const SWEEP_INTERVAL_MS = 1000;
 const ALL = { limit: 100_000, offset: 0 } as const;
 
 function asWatched(check: HeartbeatCheck, monitor: Pick<Monitor, 'stateChangedAt'> | undefined): WatchedCheck {
-  const failingSince =
-    check.status === 'down' ? (monitor?.stateChangedAt ?? null) : check.status === 'grace' && check.alertAfter !== null ? check.alertAfter - check.graceSeconds * 1000 : null;
+  const failingSince = check.status === 'down' ? (monitor?.stateChangedAt ?? null) : check.status === 'grace' && check.alertAfter !== null ? check.alertAfter - check.graceSeconds * 1000 : null;
   return { id: check.id, name: check.name, kind: 'heartbeat', status: check.status, lastPingAt: check.lastPingAt, tags: check.tags, failingSince };
 }
 
@@ -43,7 +42,12 @@ export const heartbeatKind = defineKind({
     heartbeatSweep: createHeartbeatSweep(host),
   }),
   async onPause(trx, monitor) {
-    await trx.updateTable('heartbeat_checks').set({ status: 'paused', ...CLEARED_DEADLINES }).where('monitor_id', '=', monitor.id).where('tenant_id', '=', monitor.tenantId).execute();
+    await trx
+      .updateTable('heartbeat_checks')
+      .set({ status: 'paused', ...CLEARED_DEADLINES })
+      .where('monitor_id', '=', monitor.id)
+      .where('tenant_id', '=', monitor.tenantId)
+      .execute();
   },
   async onResume(trx, monitor) {
     // Back to `new`, as Healthchecks does: the next ping starts the schedule again.
@@ -59,13 +63,15 @@ export const heartbeatKind = defineKind({
   // The ping fast path does not rewrite the monitor row for a ping that changes nothing.
   async lastActivity(db, tenantId, monitorIds) {
     if (monitorIds.length === 0) return new Map();
-    const rows = await db.selectFrom('heartbeat_checks').select(['monitor_id', 'last_ping_at']).where('tenant_id', '=', tenantId).where('monitor_id', 'in', [...monitorIds]).execute();
+    const rows = await db
+      .selectFrom('heartbeat_checks')
+      .select(['monitor_id', 'last_ping_at'])
+      .where('tenant_id', '=', tenantId)
+      .where('monitor_id', 'in', [...monitorIds])
+      .execute();
     return new Map(rows.map((r) => [r.monitor_id, r.last_ping_at]));
   },
-  loops: (runtime, own) => [
-    intervalLoop('heartbeat sweep', SWEEP_INTERVAL_MS, () => own.heartbeatSweep.run(), runtime.logger),
-    flushOnStop('ping writer', () => own.pings.flush()),
-  ],
+  loops: (runtime, own) => [intervalLoop('heartbeat sweep', SWEEP_INTERVAL_MS, () => own.heartbeatSweep.run(), runtime.logger), flushOnStop('ping writer', () => own.pings.flush())],
   routes(app, own, deps) {
     registerPingRoutes(app, { ...own, observability: deps.observability }, deps.config, deps.clock);
     registerHealthchecksV3Routes(app, { ...own, channels: deps.channels, monitors: deps.monitors }, deps.db);
@@ -85,7 +91,18 @@ export const heartbeatKind = defineKind({
     { method: 'DELETE', url: '/api/v3/checks/{pingUuid}' },
   ],
   async example(own, tenantId) {
-    const check = await own.heartbeats.create(tenantId, { name: 'example job', slug: null, tags: [], description: '', timeoutSeconds: 3600, graceSeconds: 60, schedule: null, tz: 'UTC', manualResume: false, methods: '' });
+    const check = await own.heartbeats.create(tenantId, {
+      name: 'example job',
+      slug: null,
+      tags: [],
+      description: '',
+      timeoutSeconds: 3600,
+      graceSeconds: 60,
+      schedule: null,
+      tz: 'UTC',
+      manualResume: false,
+      methods: '',
+    });
     return { id: check.id, params: { pingUuid: check.pingUuid } };
   },
 });

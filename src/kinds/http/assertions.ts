@@ -5,15 +5,7 @@
  */
 import type { ResultStatus } from '../../monitors/kinds.js';
 
-export const ASSERTION_TYPES = [
-  'status_in',
-  'response_time_under',
-  'body_contains',
-  'body_not_contains',
-  'json_path_equals',
-  'json_path_matches',
-  'certificate_valid_for',
-] as const;
+export const ASSERTION_TYPES = ['status_in', 'response_time_under', 'body_contains', 'body_not_contains', 'json_path_equals', 'json_path_matches', 'certificate_valid_for'] as const;
 
 type Severity = 'down' | 'warning';
 

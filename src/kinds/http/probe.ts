@@ -142,9 +142,7 @@ export async function probeHttp(target: HttpProbeTarget, now: () => number, conn
     if (target.followRedirects && REDIRECT_STATUSES.has(response.statusCode) && response.headers.location) {
       return { status: 'down', latencyMs, value: response.statusCode, message: TOO_MANY_REDIRECTS };
     }
-    const assertions: Assertion[] = target.assertions.some((a) => a.type === 'status_in')
-      ? target.assertions
-      : [{ type: 'status_in', values: [target.expectedStatusCode] }, ...target.assertions];
+    const assertions: Assertion[] = target.assertions.some((a) => a.type === 'status_in') ? target.assertions : [{ type: 'status_in', values: [target.expectedStatusCode] }, ...target.assertions];
     const failures = evaluateAssertions(assertions, { status: response.statusCode, latencyMs, body, certificateValidTo, now: now() });
     return {
       status: statusOf(failures),

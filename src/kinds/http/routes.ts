@@ -189,10 +189,8 @@ export function registerHttpTargetRoutes(app: VigieApp, services: { httpTargets:
     async (request) => (await services.httpTargets.list(actorOf(request).tenantId)).map(toResponse),
   );
 
-  app.get(
-    '/api/v1/http-targets/:id',
-    { config: { access: 'read' }, schema: { tags, summary: 'One HTTP target', params: IdParams, response: { 200: TargetResponse, ...byId } } },
-    async (request) => toResponse(await services.httpTargets.get(actorOf(request).tenantId, request.params.id)),
+  app.get('/api/v1/http-targets/:id', { config: { access: 'read' }, schema: { tags, summary: 'One HTTP target', params: IdParams, response: { 200: TargetResponse, ...byId } } }, async (request) =>
+    toResponse(await services.httpTargets.get(actorOf(request).tenantId, request.params.id)),
   );
 
   app.patch(

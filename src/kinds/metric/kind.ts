@@ -21,9 +21,7 @@ export const metricKind = defineKind({
     ruleEvaluator: createRuleEvaluator(host),
   }),
   history: checkResultsHistory('evaluation'),
-  loops: ({ config, logger }, own) => [
-    namedLoop('metric rule evaluation', createRuleEvaluationLoop({ evaluator: own.ruleEvaluator, intervalSeconds: config.metricRulesEvaluationSeconds, logger })),
-  ],
+  loops: ({ config, logger }, own) => [namedLoop('metric rule evaluation', createRuleEvaluationLoop({ evaluator: own.ruleEvaluator, intervalSeconds: config.metricRulesEvaluationSeconds, logger }))],
   routes: (app, own) => registerMetricRuleRoutes(app, own),
   isolationRoutes: [
     { method: 'GET', url: '/api/v1/metric-rules/{id}' },

@@ -15,7 +15,15 @@ import { defineKind } from '../contract.js';
 const ALL = { limit: 100_000, offset: 0 } as const;
 
 function asWatched(monitor: Monitor): WatchedCheck {
-  return { id: monitor.id, name: monitor.name, kind: 'self', status: monitor.state, lastPingAt: monitor.lastCheckedAt, tags: monitor.tags, failingSince: isFailing(monitor.state) ? monitor.stateChangedAt : null };
+  return {
+    id: monitor.id,
+    name: monitor.name,
+    kind: 'self',
+    status: monitor.state,
+    lastPingAt: monitor.lastCheckedAt,
+    tags: monitor.tags,
+    failingSince: isFailing(monitor.state) ? monitor.stateChangedAt : null,
+  };
 }
 
 export const selfKind = defineKind({
@@ -46,7 +54,12 @@ export const selfKind = defineKind({
   ],
   async example(own, tenantId, host) {
     const report = await provisionSelfChecks({ db: host.db, clock: host.clock, probes: own.selfMonitoring.probes, tenantId });
-    const row = await host.db.selectFrom('self_checks').select('monitor_id').where('tenant_id', '=', tenantId).where('service', '=', report.created[0] ?? 'database').executeTakeFirstOrThrow();
+    const row = await host.db
+      .selectFrom('self_checks')
+      .select('monitor_id')
+      .where('tenant_id', '=', tenantId)
+      .where('service', '=', report.created[0] ?? 'database')
+      .executeTakeFirstOrThrow();
     return { id: row.monitor_id };
   },
 });

@@ -139,7 +139,7 @@ function checkMachine(raw: unknown, problems: Problems): IngestMachine | undefin
   if (os !== undefined && os !== null && (typeof os !== 'string' || os.length > MAX_OS_CHARS)) fail(['os'], `os must be a string of at most ${MAX_OS_CHARS} characters or null`);
   if (tags !== undefined) {
     if (!Array.isArray(tags) || tags.length > MAX_TAGS) fail(['tags'], `tags must be a list of at most ${MAX_TAGS} strings`);
-    else tags.forEach((tag, i) => typeof tag === 'string' && tag.length >= 1 && tag.length <= MAX_TAG_CHARS ? undefined : fail(['tags', i], `a tag is a string of 1 to ${MAX_TAG_CHARS} characters`));
+    else tags.forEach((tag, i) => (typeof tag === 'string' && tag.length >= 1 && tag.length <= MAX_TAG_CHARS ? undefined : fail(['tags', i], `a tag is a string of 1 to ${MAX_TAG_CHARS} characters`)));
   }
   const info = Object.keys(rest).length ? JSON.stringify(rest) : undefined;
   if (info !== undefined && info.length > MAX_INFO_JSON_CHARS) fail([], `the machine's other fields take ${info.length} characters as JSON; at most ${MAX_INFO_JSON_CHARS}`);
@@ -192,7 +192,8 @@ function checkMetric(raw: unknown, i: number, receivedAt: number, problems: Prob
   else if (!(SERIES_TYPES as readonly unknown[]).includes(type)) problems.add(['metrics', i, 'type'], `Input should be one of: ${SERIES_TYPES.map((t) => `"${t}"`).join(', ')}`, 'enum');
   else seriesType = type as SeriesType;
   const value = seriesType === undefined ? undefined : checkValue(seriesType, raw.value, i, problems);
-  if (unit !== undefined && unit !== null && (typeof unit !== 'string' || unit.length > MAX_UNIT_CHARS)) problems.add(['metrics', i, 'unit'], `unit must be a string of at most ${MAX_UNIT_CHARS} characters or null`);
+  if (unit !== undefined && unit !== null && (typeof unit !== 'string' || unit.length > MAX_UNIT_CHARS))
+    problems.add(['metrics', i, 'unit'], `unit must be a string of at most ${MAX_UNIT_CHARS} characters or null`);
   const labels = checkLabels(raw.labels, i, problems);
   let at = receivedAt;
   if (ts !== undefined && ts !== null) {
@@ -202,7 +203,18 @@ function checkMetric(raw: unknown, i: number, receivedAt: number, problems: Prob
   }
   if (problems.list.length !== before || !value || !labels || seriesType === undefined) return undefined;
   const labelsKey = canonicalLabels(labels);
-  return { seriesId: 0, name: name as string, type: seriesType, labels, at, value: value.value, text: value.text, unit: unit as string | null | undefined, labelsKey, key: seriesKey(name as string, labelsKey) };
+  return {
+    seriesId: 0,
+    name: name as string,
+    type: seriesType,
+    labels,
+    at,
+    value: value.value,
+    text: value.text,
+    unit: unit as string | null | undefined,
+    labelsKey,
+    key: seriesKey(name as string, labelsKey),
+  };
 }
 
 /**

@@ -21,9 +21,7 @@ export interface NumericRows {
 export function createIngestStatements(db: Db) {
   const dialect = dialectOf(db);
 
-  const findBatch = precompile(
-    db.selectFrom('ingest_batches').select('response').where('tenant_id', '=', slot<string>('tenantId')).where('ingest_id', '=', slot<string>('ingestId')),
-  );
+  const findBatch = precompile(db.selectFrom('ingest_batches').select('response').where('tenant_id', '=', slot<string>('tenantId')).where('ingest_id', '=', slot<string>('ingestId')));
   const insertBatch = precompile(
     db.insertInto('ingest_batches').values({
       tenant_id: slot<string>('tenantId'),
@@ -49,16 +47,19 @@ export function createIngestStatements(db: Db) {
   const monitorState = precompile(db.selectFrom('monitors').select('state').where('id', '=', slot<string>('machineId')));
   const machineTags = precompile(db.selectFrom('monitor_tags').select('tag').where('monitor_id', '=', slot<string>('machineId')).orderBy('tag'));
   const loadSeries = precompile(db.selectFrom('series').select(['id', 'name', 'labels', 'type', 'unit']).where('machine_id', '=', slot<string>('machineId')));
-  const setUnit = precompile(db.updateTable('series').set({ unit: slot<string | null>('unit') }).where('id', '=', slot<number>('id')));
+  const setUnit = precompile(
+    db
+      .updateTable('series')
+      .set({ unit: slot<string | null>('unit') })
+      .where('id', '=', slot<number>('id')),
+  );
   const setLast = precompile(
     db
       .updateTable('series')
       .set({ last_at: slot<number>('at'), last_num: slot<number | null>('num'), last_text: slot<string | null>('text') })
       .where('id', '=', slot<number>('id')),
   );
-  const changeAt = precompile(
-    db.selectFrom('series_changes').select('value').where('series_id', '=', slot<number>('id')).where('at', '<=', slot<number>('at')).orderBy('at', 'desc').limit(1),
-  );
+  const changeAt = precompile(db.selectFrom('series_changes').select('value').where('series_id', '=', slot<number>('id')).where('at', '<=', slot<number>('at')).orderBy('at', 'desc').limit(1));
   const upsertChange = precompile(
     db
       .insertInto('series_changes')

@@ -41,9 +41,7 @@ export interface IngestResponse {
 }
 
 export type BatchOutcome =
-  | { kind: 'stored'; response: IngestResponse; stored: StoredSamples; alerted: boolean }
-  | { kind: 'duplicate'; response: IngestResponse }
-  | { kind: 'refused'; error: ValidationError };
+  { kind: 'stored'; response: IngestResponse; stored: StoredSamples; alerted: boolean } | { kind: 'duplicate'; response: IngestResponse } | { kind: 'refused'; error: ValidationError };
 
 export interface WriteContext {
   statements: IngestStatements;
@@ -96,12 +94,13 @@ function knownSeries(metrics: readonly IngestMetric[], series: Map<string, Cache
 /** Creates the machine's monitor (kind machine: down after one missed threshold, up on the next batch) and its row. */
 async function createMachine(trx: Db, tenantId: string, batch: IngestBatch): Promise<string> {
   const { machine, receivedAt } = batch;
-  return createMonitorWithSettings(
-    trx,
-    { tenantId, kind: 'machine', name: machine.hostname, tags: machine.tags, failureThreshold: 1, recoveryThreshold: 1, now: receivedAt },
-    'machines',
-    { hostname: machine.hostname, os: machine.os ?? null, info: machine.info ?? '{}', first_seen_at: receivedAt, last_seen_at: receivedAt },
-  );
+  return createMonitorWithSettings(trx, { tenantId, kind: 'machine', name: machine.hostname, tags: machine.tags, failureThreshold: 1, recoveryThreshold: 1, now: receivedAt }, 'machines', {
+    hostname: machine.hostname,
+    os: machine.os ?? null,
+    info: machine.info ?? '{}',
+    first_seen_at: receivedAt,
+    last_seen_at: receivedAt,
+  });
 }
 
 /** Updates a known machine; returns its monitor's state, read after the machine's row is written (and so, on PostgreSQL, locked against the liveness sweep). */

@@ -95,7 +95,10 @@ export function createRuleEvaluator({ db, clock, recorder, sampleEvents }: RuleE
     if (rows.length === 0) return 0;
     const now = clock.now();
     const definitions = rows.map(toDefinition);
-    const matched = await matchSeries(db, rows.map((row, i) => ({ tenantId: row.tenant_id, definition: definitions[i]! })));
+    const matched = await matchSeries(
+      db,
+      rows.map((row, i) => ({ tenantId: row.tenant_id, definition: definitions[i]! })),
+    );
     const verdicts: RuleVerdict[] = [];
     for (const [i, row] of rows.entries()) {
       const definition = definitions[i]!;

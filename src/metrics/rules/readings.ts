@@ -96,9 +96,7 @@ export async function matchSeries(db: Db, rules: readonly RuleSelector[]): Promi
   return Promise.all(
     rules.map(async ({ tenantId, definition: d }) => {
       const [series, tagged] = await Promise.all([seriesOf(tenantId, d.metric), d.machineTag === null ? undefined : machinesTagged(tenantId, d.machineTag)]);
-      return series.filter(
-        (s) => s.type === d.type && (d.machineId === null || s.machineId === d.machineId) && (!tagged || tagged.has(s.machineId)) && labelsMatch(d.labels, s.labels),
-      );
+      return series.filter((s) => s.type === d.type && (d.machineId === null || s.machineId === d.machineId) && (!tagged || tagged.has(s.machineId)) && labelsMatch(d.labels, s.labels));
     }),
   );
 }
@@ -139,7 +137,13 @@ async function changeReadings(db: Db, definition: RuleDefinition, series: readon
       .selectFrom('series_changes as c')
       .select(['c.series_id', 'c.at', 'c.value'])
       .where('c.series_id', 'in', part)
-      .where('c.at', '=', (eb) => eb.selectFrom('series_changes as prior').select((e) => e.fn.max('prior.at').as('at')).whereRef('prior.series_id', '=', 'c.series_id').where('prior.at', '<=', from))
+      .where('c.at', '=', (eb) =>
+        eb
+          .selectFrom('series_changes as prior')
+          .select((e) => e.fn.max('prior.at').as('at'))
+          .whereRef('prior.series_id', '=', 'c.series_id')
+          .where('prior.at', '<=', from),
+      )
       .execute();
     const within = await db.selectFrom('series_changes').select(['series_id', 'at', 'value']).where('series_id', 'in', part).where('at', '>', from).orderBy('series_id').orderBy('at').execute();
     for (const r of [...before, ...within]) {

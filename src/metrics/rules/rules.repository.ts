@@ -127,15 +127,13 @@ export async function listRules(db: Db, tenantId: string, filters: RuleFilters):
     );
   }
   const total = await query.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-  const ruleRows = await query
-    .selectAll('metric_rules')
-    .orderBy('monitors.name')
-    .orderBy('monitors.id')
-    .limit(filters.limit)
-    .offset(filters.offset)
-    .execute();
+  const ruleRows = await query.selectAll('metric_rules').orderBy('monitors.name').orderBy('monitors.id').limit(filters.limit).offset(filters.offset).execute();
   // The page's monitors (tags and channels included) in one go, mapped by the monitors repository.
-  const monitors = await findMonitors(db, tenantId, ruleRows.map((row) => row.monitor_id));
+  const monitors = await findMonitors(
+    db,
+    tenantId,
+    ruleRows.map((row) => row.monitor_id),
+  );
   const items = ruleRows.flatMap((row) => {
     const monitor = monitors.get(row.monitor_id);
     return monitor ? [{ monitor, definition: toDefinition(row), evaluation: toEvaluationState(row) }] : [];

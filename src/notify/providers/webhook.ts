@@ -24,7 +24,7 @@ const WebhookConfig = Type.Object(
       Type.Record(Type.String({ pattern: HEADER_NAME }), Type.String({ maxLength: 4000, pattern: '^[^\\r\\n]*$' }), {
         additionalProperties: false,
         maxProperties: 20,
-        description: 'Extra request headers, e.g. Authorization (write-only). Content-Type, User-Agent and X-Vigie-* are always Vigie\'s.',
+        description: "Extra request headers, e.g. Authorization (write-only). Content-Type, User-Agent and X-Vigie-* are always Vigie's.",
       }),
     ),
   },

@@ -59,7 +59,10 @@ export function deliverySelfProbe(env: ProbeEnvironment): SelfProbe {
         const silentMs = sincePass ?? Math.max(0, now - runtime.startedAt);
         findings.unshift({
           status: gradeAge(silentMs, LOOP_SILENCE),
-          message: sincePass === null ? `the alerting loop has not completed a pass since it started ${describeDuration(silentMs)} ago` : `the alerting loop completed a pass ${describeDuration(silentMs)} ago`,
+          message:
+            sincePass === null
+              ? `the alerting loop has not completed a pass since it started ${describeDuration(silentMs)} ago`
+              : `the alerting loop completed a pass ${describeDuration(silentMs)} ago`,
         });
       }
       return combine(findings, 0);
