@@ -14,8 +14,9 @@
  * 200 MiB, at most 60 bytes at rest per check, a projection of at most 500 MB (issue 12).
  * Peak RSS is mostly garbage between V8's collections, not live data (the live heap is ~50–70 MB
  * whatever the number of monitors); measured on 2026-12-03 at 10,000 monitors: 362 MiB with
- * plain `node`, 172 MiB with BENCH_NODE_OPTIONS="--max-semi-space-size=4 --max-old-space-size=160"
- * (326 MiB with the semi-space flag alone): the old-generation cap is what bounds it.
+ * plain `node`, 172 MiB with "--max-semi-space-size=4 --max-old-space-size=160" (326 MiB with the
+ * semi-space flag alone): the old-generation cap is what bounds it. Vigie is started with the
+ * flags of `vigie`'s shebang line (src/cli.ts), as users run it.
  *
  * Knobs: BENCH_MONITORS, BENCH_INTERVAL_SECONDS, BENCH_WINDOW_SECONDS, BENCH_CHECK_CONCURRENCY, and
  * BENCH_NODE_OPTIONS (NODE_OPTIONS for the Vigie process, e.g. --heapsnapshot-signal=SIGUSR2 to profile).
@@ -89,6 +90,13 @@ async function createMonitors(baseUrl, targetPort) {
   await Promise.all(Array.from({ length: 16 }, worker));
 }
 
+/** The node flags `vigie` starts with (its shebang line), so the bench measures the process users run. */
+function shippedNodeFlags(cli) {
+  const shebang = readFileSync(cli, 'utf8').split('\n', 1)[0];
+  const flags = /^#!\/usr\/bin\/env -S node (.+)$/.exec(shebang)?.[1];
+  return flags ? flags.split(' ') : [];
+}
+
 async function main() {
   execFileSync(process.execPath, [join(root, 'scripts/build-if-needed.mjs')], { stdio: 'inherit' });
   const dir = mkdtempSync(join(tmpdir(), 'vigie-bench-'));
@@ -107,7 +115,7 @@ async function main() {
   execFileSync(process.execPath, [cli, 'bootstrap', '--dev'], { env, stdio: 'ignore' });
 
   const target = await startTargetServer();
-  const vigie = spawn(process.execPath, [cli, 'serve'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const vigie = spawn(process.execPath, [...shippedNodeFlags(cli), cli, 'serve'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
   const lagMinutes = [];
   let baseUrl;
   let buffered = '';
