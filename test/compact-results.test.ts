@@ -53,7 +53,7 @@ describe.each(TEST_DIALECTS)('compact check results on %s', (dialect) => {
               values ('m1', ${t0 - HOUR_MS}, 60, 45, 60, 1, 9, 300, 8)`.execute(database.db);
     await sql`insert into app_meta (key, value) values ('rollup_hour_watermark', ${String(t0)}), ('rollup_minute_watermark', ${String(t0 + 60_000)})`.execute(database.db);
 
-    expect(await migrateToLatest(database.db)).toEqual(['2026_12_03_0012_compact_results']);
+    expect(await migrateToLatest(database.db)).toEqual(['2026_12_03_0012_compact_results', '2026_12_03_0013_ingest_batches_machine']);
 
     const m1 = await checkResultsHistory().latest(database.db, 'm1', { limit: 10 });
     expect(m1.map(({ at, status, latencyMs, value, message }) => [at - t0, status, latencyMs, value, message])).toEqual([

@@ -514,8 +514,12 @@ describe.each(TEST_DIALECTS)('ingestion on %s', (dialect) => {
     t.c.clock.advance(MIN);
     await t.ingest(batch([], { hostname: 'db-01', os: 'freebsd', arch: 'amd64', kernel: '14.1', tags: ['staging'] }));
     expect(await t.get(`/api/v1/machines/${first.machine_id}`)).toMatchObject({ os: 'freebsd', info: { arch: 'amd64', kernel: '14.1' }, tags: ['staging'], last_seen_at: iso(firstSeen + 6 * MIN) });
-    // One result: pending → up on the first batch; later batches of an up machine record nothing.
-    expect(await t.get(`/api/v1/monitors/${first.machine_id}/results`)).toEqual([{ at: iso(firstSeen), status: 'up', latency_ms: null, value: null, message: 'metrics received' }]);
+    // Its history is its batches, newest first; the first one's result (pending → up) is that same event, shown once.
+    const received = (at: number) => ({ at: iso(at), status: 'up', latency_ms: null, value: null, message: 'metrics received', source: 'ingest' });
+    expect(await t.get(`/api/v1/monitors/${first.machine_id}/results`)).toEqual([received(firstSeen + 6 * MIN), received(firstSeen + 5 * MIN), received(firstSeen)]);
+    // Later batches of an up machine change nothing of the monitor: one flip, pending → up.
+    const flips = await t.c.database.db.selectFrom('monitor_flips').select(['from_state', 'to_state']).where('monitor_id', '=', first.machine_id).execute();
+    expect(flips).toEqual([{ from_state: 'pending', to_state: 'up' }]);
     // Another hostname is another machine; the same hostname in another tenant too.
     const other = await t.ingest(batch([], { hostname: 'db-02' }));
     expect(other.machine_id).not.toBe(first.machine_id);

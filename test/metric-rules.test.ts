@@ -358,7 +358,7 @@ describe.each(TEST_DIALECTS)('metric rules on %s', (dialect) => {
 
       // The verdicts are results of the monitor core, with the value.
       expect(await t.results(ids.max)).toEqual([
-        { at: new Date(t.c.clock.now()).toISOString(), status: 'down', latency_ms: null, value: 80, message: 'max(cpu_percent) over 5m on web-01 = 80 > 75 (critical)' },
+        { at: new Date(t.c.clock.now()).toISOString(), status: 'down', latency_ms: null, value: 80, message: 'max(cpu_percent) over 5m on web-01 = 80 > 75 (critical)', source: 'evaluation' },
       ]);
       expect((await t.results(ids.last))[0]).toMatchObject({ status: 'warning', value: 70 });
       expect((await t.results(ids.min))[0]).toMatchObject({ status: 'up', value: 50 });

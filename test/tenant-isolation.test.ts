@@ -70,7 +70,6 @@ const TENANT_RESOURCES: readonly TenantResource[] = [
       { route: 'POST /api/v1/monitors/:id/pause' },
       { route: 'POST /api/v1/monitors/:id/resume' },
       { route: 'PATCH /api/v1/monitors/:id', body: { repeat_interval_seconds: 600, channel_ids: [] } },
-      { route: 'DELETE /api/v1/monitors/:id' },
     ],
     create: (ctx, owner) => createRefusedTarget(ctx, owner),
   },
@@ -182,7 +181,8 @@ const TENANT_RESOURCES: readonly TenantResource[] = [
   },
   {
     name: 'machine (registered by an ingest, and its monitor)',
-    routes: [{ route: 'GET /api/v1/machines/:id' }, { route: 'GET /api/v1/monitors/:id' }],
+    // The generic delete last: the owner's own calls run in this order.
+    routes: [{ route: 'GET /api/v1/machines/:id' }, { route: 'GET /api/v1/monitors/:id' }, { route: 'DELETE /api/v1/monitors/:id' }],
     create: async (ctx, owner) => {
       const response = await ctx.app.inject({
         method: 'POST',
