@@ -13,6 +13,7 @@ import type { HeartbeatInput } from '../src/heartbeats/heartbeats.service.js';
 import type { RuntimeSignals } from '../src/self-monitoring/environment.js';
 import { createTenantWithKey, createTestApp, createUser, login, type TenantFixture, type TestContext } from './helpers/app.js';
 import { TEST_DIALECTS } from './helpers/databases.js';
+import { heartbeatInput } from './helpers/heartbeat-fixtures.js';
 import { closedPort } from './helpers/receivers.js';
 
 const SEC = 1000;
@@ -60,20 +61,7 @@ describe.each(TEST_DIALECTS)('/api/monitoring on %s', (dialect) => {
   const selfCheckId = async (service: string) =>
     (await ctx.database.db.selectFrom('self_checks').select('monitor_id').where('tenant_id', '=', ops.tenantId).where('service', '=', service).executeTakeFirstOrThrow()).monitor_id;
 
-  const heartbeat = (name: string, input: Partial<HeartbeatInput> = {}, tenantId = ops.tenantId) =>
-    ctx.services.heartbeats.create(tenantId, {
-      name,
-      slug: null,
-      tags: [],
-      description: '',
-      timeoutSeconds: 60,
-      graceSeconds: 30,
-      schedule: null,
-      tz: 'UTC',
-      manualResume: false,
-      methods: '',
-      ...input,
-    });
+  const heartbeat = (name: string, input: Partial<HeartbeatInput> = {}, tenantId = ops.tenantId) => ctx.services.heartbeats.create(tenantId, heartbeatInput({ name, ...input }));
   async function ping(pingUuid: string, suffix = '') {
     const response = await ctx.app.inject({ method: 'POST', url: `/ping/${pingUuid}${suffix}` });
     expect(response.statusCode, response.body).toBe(200);

@@ -19,7 +19,7 @@ import { scheduleProblem } from './schedule.js';
 export const HEARTBEAT_DEFAULTS = Object.freeze({ timeoutSeconds: 86_400, graceSeconds: 3_600, tz: 'UTC' });
 
 /** A check made by `?create=1` or created without settings. */
-const NEW_CHECK: Omit<HeartbeatInput, 'name' | 'slug'> = Object.freeze({
+export const NEW_CHECK: Omit<HeartbeatInput, 'name' | 'slug'> = Object.freeze({
   tags: [],
   description: '',
   timeoutSeconds: HEARTBEAT_DEFAULTS.timeoutSeconds,

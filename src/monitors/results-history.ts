@@ -12,6 +12,7 @@ import type { Db } from '../db/database.js';
 import type { CheckResultsTable } from '../db/tables/check-results.table.js';
 import type { HistoryEntry, HistorySource } from '../kinds/history.js';
 import type { ResultStatus } from './kinds.js';
+import type { RecordedResult } from './results.service.js';
 import { ensureKey, keyOf } from './monitor-keys.js';
 
 const STATUS_CODES: Record<ResultStatus, number> = { down: 0, up: 1, warning: 2 };
@@ -19,14 +20,8 @@ const STATUSES: readonly ResultStatus[] = ['down', 'up', 'warning'];
 /** Two results of one monitor in one millisecond: the later is moved on by 1 ms, at most this often. */
 const MAX_SAME_MS = 50;
 
-export interface ResultToStore {
-  monitorId: string;
-  at: number;
-  status: ResultStatus;
-  latencyMs: number | null;
-  value: number | null;
-  message: string;
-}
+/** A result as the recorder hands it over (its flip, if any, is written elsewhere). */
+export type ResultToStore = Omit<RecordedResult, 'flip'>;
 
 const restated = (value: number | null, latencyMs: number | null) => (value !== null && latencyMs !== null ? `HTTP ${value} in ${latencyMs} ms` : undefined);
 

@@ -14,7 +14,10 @@
  *
  * There is no minute level: at 60 s intervals it held one row per check, a copy of the results.
  */
+import type { ExpressionBuilder } from 'kysely';
 import type { Db } from '../db/database.js';
+import type { Database } from '../db/schema.js';
+import type { RollupsTable } from '../db/tables/check-results.table.js';
 import type { HistorySource } from '../kinds/history.js';
 import type { MonitorKind } from './kinds.js';
 import { ensureAllKeys } from './monitor-keys.js';
@@ -62,16 +65,18 @@ async function setWatermark(db: Db, level: Level, value: number): Promise<void> 
     .execute();
 }
 
-interface RollupRow {
-  monitor_key: number;
-  bucket_start: number;
-  up_ms: number;
-  known_ms: number;
-  checks: number;
-  up_checks: number;
-  latency_count: number;
-  latency_sum: number | null;
-}
+/** A row as the rollup job writes it: the table's own shape. */
+type RollupRow = RollupsTable;
+
+/** The sums of rollup rows over a range: what a day is made of, and what uptime adds up. */
+export const rollupSums = (eb: ExpressionBuilder<Database, 'rollups_hour' | 'rollups_day'>) => [
+  eb.fn.sum<number>('up_ms').as('up_ms'),
+  eb.fn.sum<number>('known_ms').as('known_ms'),
+  eb.fn.sum<number>('checks').as('checks'),
+  eb.fn.sum<number>('up_checks').as('up_checks'),
+  eb.fn.sum<number>('latency_count').as('latency_count'),
+  eb.fn.sum<number>('latency_sum').as('latency_sum'),
+];
 
 async function upsertRollups(db: Db, level: Level, rows: RollupRow[]): Promise<void> {
   for (let i = 0; i < rows.length; i += 500) {
@@ -129,15 +134,8 @@ async function rollUpDay(db: Db, start: number): Promise<void> {
   for (let i = 0; i < keys.length; i += KEY_CHUNK) {
     const sums = await db
       .selectFrom('rollups_hour')
-      .select((eb) => [
-        'monitor_key',
-        eb.fn.sum<number>('up_ms').as('up_ms'),
-        eb.fn.sum<number>('known_ms').as('known_ms'),
-        eb.fn.sum<number>('checks').as('checks'),
-        eb.fn.sum<number>('up_checks').as('up_checks'),
-        eb.fn.sum<number>('latency_count').as('latency_count'),
-        eb.fn.sum<number>('latency_sum').as('latency_sum'),
-      ])
+      .select('monitor_key')
+      .select(rollupSums)
       .where('monitor_key', 'in', keys.slice(i, i + KEY_CHUNK))
       .where('bucket_start', '>=', start)
       .where('bucket_start', '<', start + DAY_MS)

@@ -14,7 +14,7 @@
 import type { Db } from '../db/database.js';
 import type { HistorySource } from '../kinds/history.js';
 import { keyOf } from './monitor-keys.js';
-import { DAY_MS, HOUR_MS, watermarks } from './rollups.js';
+import { DAY_MS, HOUR_MS, rollupSums, watermarks } from './rollups.js';
 import { addFigures, NO_FIGURES, spanFigures, type SpanFigures } from './time-share.js';
 
 export const UPTIME_WINDOWS = { '24h': DAY_MS, '7d': 7 * DAY_MS, '30d': 30 * DAY_MS, '1y': 365 * DAY_MS } as const;
@@ -30,20 +30,7 @@ export interface UptimeFigures {
 
 async function rollupFigures(db: Db, table: 'rollups_hour' | 'rollups_day', key: number | undefined, from: number, to: number): Promise<SpanFigures> {
   if (key === undefined || to <= from) return NO_FIGURES;
-  const row = await db
-    .selectFrom(table)
-    .select((eb) => [
-      eb.fn.sum<number>('up_ms').as('up_ms'),
-      eb.fn.sum<number>('known_ms').as('known_ms'),
-      eb.fn.sum<number>('checks').as('checks'),
-      eb.fn.sum<number>('up_checks').as('up_checks'),
-      eb.fn.sum<number>('latency_count').as('latency_count'),
-      eb.fn.sum<number>('latency_sum').as('latency_sum'),
-    ])
-    .where('monitor_key', '=', key)
-    .where('bucket_start', '>=', from)
-    .where('bucket_start', '<', to)
-    .executeTakeFirstOrThrow();
+  const row = await db.selectFrom(table).select(rollupSums).where('monitor_key', '=', key).where('bucket_start', '>=', from).where('bucket_start', '<', to).executeTakeFirstOrThrow();
   return {
     upMs: Number(row.up_ms ?? 0),
     knownMs: Number(row.known_ms ?? 0),

@@ -6,7 +6,7 @@
  */
 import { toIsoOrNull } from '../http/schemas.js';
 import { HEARTBEAT_STATES } from '../heartbeats/schedule.js';
-import { MONITOR_STATES, type MonitorKind } from '../monitors/kinds.js';
+import { FAILING_STATES, MONITOR_STATES, type MonitorKind } from '../monitors/kinds.js';
 
 export const WATCHED_CHECK_STATUSES = [...new Set([...HEARTBEAT_STATES, ...MONITOR_STATES])] as ((typeof HEARTBEAT_STATES)[number] | (typeof MONITOR_STATES)[number])[];
 export type WatchedCheckStatus = (typeof WATCHED_CHECK_STATUSES)[number];
@@ -25,7 +25,7 @@ export interface WatchedCheck {
 }
 
 /** Failing statuses: down, late (a heartbeat in its grace period), degraded (a self check's warning). */
-export const FAILING_STATUSES: readonly WatchedCheckStatus[] = ['down', 'grace', 'warning'];
+export const FAILING_STATUSES: readonly WatchedCheckStatus[] = [...FAILING_STATES, 'grace'];
 /** Statuses nobody watches: they count neither for nor against health. */
 export const UNWATCHED_STATUSES: readonly WatchedCheckStatus[] = ['paused', 'maintenance'];
 

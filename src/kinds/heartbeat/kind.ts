@@ -5,7 +5,7 @@
  */
 import { createBadgeLinks } from '../../heartbeats/badge-links.js';
 import { listHeartbeats, type HeartbeatCheck } from '../../heartbeats/heartbeats.repository.js';
-import { createHeartbeatsService } from '../../heartbeats/heartbeats.service.js';
+import { createHeartbeatsService, NEW_CHECK } from '../../heartbeats/heartbeats.service.js';
 import { createPingWriter } from '../../heartbeats/pings.js';
 import { createHeartbeatSweep } from '../../heartbeats/sweep.js';
 import type { Monitor } from '../../monitors/monitors.repository.js';
@@ -91,18 +91,7 @@ export const heartbeatKind = defineKind({
     { method: 'DELETE', url: '/api/v3/checks/{pingUuid}' },
   ],
   async example(own, tenantId) {
-    const check = await own.heartbeats.create(tenantId, {
-      name: 'example job',
-      slug: null,
-      tags: [],
-      description: '',
-      timeoutSeconds: 3600,
-      graceSeconds: 60,
-      schedule: null,
-      tz: 'UTC',
-      manualResume: false,
-      methods: '',
-    });
+    const check = await own.heartbeats.create(tenantId, { ...NEW_CHECK, name: 'example job', slug: null });
     return { id: check.id, params: { pingUuid: check.pingUuid } };
   },
 });
