@@ -7,6 +7,7 @@ import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase, type DatabaseHandle } from '../src/db/database.js';
 import { createMigrator, migrateToLatest } from '../src/db/migrate.js';
+import { migrations } from '../src/db/migrations/index.js';
 import { checkResultsHistory, encodeMessage, insertResult } from '../src/monitors/results-history.js';
 import { createTestDatabase, TEST_DIALECTS, type TestDatabase } from './helpers/databases.js';
 
@@ -53,7 +54,8 @@ describe.each(TEST_DIALECTS)('compact check results on %s', (dialect) => {
               values ('m1', ${t0 - HOUR_MS}, 60, 45, 60, 1, 9, 300, 8)`.execute(database.db);
     await sql`insert into app_meta (key, value) values ('rollup_hour_watermark', ${String(t0)}), ('rollup_minute_watermark', ${String(t0 + 60_000)})`.execute(database.db);
 
-    expect(await migrateToLatest(database.db)).toEqual(['2026_12_03_0012_compact_results', '2026_12_03_0013_ingest_batches_machine']);
+    // Every migration from 0012 on runs (later issues add theirs after it).
+    expect(await migrateToLatest(database.db)).toEqual(Object.keys(migrations).slice(Object.keys(migrations).indexOf('2026_12_03_0012_compact_results')));
 
     const m1 = await checkResultsHistory().latest(database.db, 'm1', { limit: 10 });
     expect(m1.map(({ at, status, latencyMs, value, message }) => [at - t0, status, latencyMs, value, message])).toEqual([

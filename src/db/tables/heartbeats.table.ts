@@ -19,6 +19,12 @@ export interface HeartbeatChecksTable {
   manual_resume: Generated<number>;
   /** '' (any method) or 'POST'. */
   methods: Generated<string>;
+  /** Healthchecks' e-mail ping filters: search the subject and/or the body for these comma-separated keywords (migration 0014). */
+  filter_subject: Generated<number>;
+  filter_body: Generated<number>;
+  start_kw: Generated<string>;
+  success_kw: Generated<string>;
+  failure_kw: Generated<string>;
   status: Generated<string>;
   last_ping_at: number | null;
   last_start_at: number | null;
