@@ -72,6 +72,11 @@ export default defineConfig(
           selector: `Identifier[name=/^(${DIALECT_IDENTIFIERS.join('|')})$/]:not(ImportSpecifier > Identifier.local)`,
           message: 'Dialect checks belong in src/db/: add a member to the dialect interface instead.',
         },
+        {
+          // V8's backtracking engine can take exponential time on a user's pattern (ReDoS).
+          selector: "NewExpression[callee.name='RegExp'], CallExpression[callee.name='RegExp']",
+          message: "Regular expressions built at run time are users' patterns: compile them with src/patterns/user-pattern.ts (RE2, linear time).",
+        },
       ],
     },
   },

@@ -4,6 +4,8 @@
  * Alertmanager, so `db-.*` does not silence `prod-db-1`. For tags, `=` and `=~` need one tag
  * that matches; `!=` and `!~` need that no tag matches.
  */
+import { compileUserPattern, userPatternProblem } from '../patterns/user-pattern.js';
+
 export const MATCHER_FIELDS = ['monitor_id', 'kind', 'name', 'tag'] as const;
 export type MatcherField = (typeof MATCHER_FIELDS)[number];
 
@@ -24,25 +26,24 @@ export interface MatchTarget {
   tags: readonly string[];
 }
 
-/** Returns the error message of an invalid regular expression, or null when it compiles. */
-export function regexProblem(pattern: string): string | null {
-  try {
-    new RegExp(`^(?:${pattern})$`);
-    return null;
-  } catch (error) {
-    return `Invalid regular expression: ${(error as Error).message}`;
-  }
-}
+export const isRegexMatcher = (matcher: Pick<Matcher, 'op'>): boolean => matcher.op === '=~' || matcher.op === '!~';
 
+/** Returns why a matcher's pattern cannot be used (the 422 message), or null when it compiles. */
+export const regexProblem = (pattern: string): string | null => userPatternProblem(pattern);
+
+/** A regex matcher runs on the linear-time engine (patterns/user-pattern.ts), against the whole value. */
 function valueTest(matcher: Matcher): (value: string) => boolean {
-  if (matcher.op === '=~' || matcher.op === '!~') {
-    const regex = new RegExp(`^(?:${matcher.value})$`);
-    return (value) => regex.test(value);
+  if (isRegexMatcher(matcher)) {
+    const pattern = compileUserPattern(matcher.value);
+    return (value) => pattern.testWhole(value);
   }
   return (value) => value === matcher.value;
 }
 
 export function matcherMatches(matcher: Matcher, target: MatchTarget): boolean {
+  // A pattern stored before patterns were checked against RE2 may not compile: such a matcher
+  // matches nothing, even negated, so the silence silences nothing rather than everything.
+  if (isRegexMatcher(matcher) && regexProblem(matcher.value) !== null) return false;
   const test = valueTest(matcher);
   const negated = matcher.op === '!=' || matcher.op === '!~';
   const hit = matcher.field === 'tag' ? target.tags.some(test) : test(matcher.field === 'monitor_id' ? target.monitorId : target[matcher.field]);

@@ -8,7 +8,7 @@ import type { Clock } from '../clock.js';
 import type { Db } from '../db/database.js';
 import type { SilencesTable } from '../db/tables/alerting.table.js';
 import { definedOnly, NotFoundError, ValidationError } from '../errors.js';
-import { regexProblem, type Matcher } from './matchers.js';
+import { isRegexMatcher, regexProblem, type Matcher } from './matchers.js';
 
 export const SILENCE_STATES = ['pending', 'active', 'expired'] as const;
 export type SilenceState = (typeof SILENCE_STATES)[number];
@@ -52,7 +52,7 @@ const toSilence = (row: SilencesTable): Silence => ({
 
 function checkSilence(matchers: Matcher[], startsAt: number, endsAt: number): void {
   const problems = matchers.flatMap((matcher, i) => {
-    const problem = matcher.op === '=~' || matcher.op === '!~' ? regexProblem(matcher.value) : null;
+    const problem = isRegexMatcher(matcher) ? regexProblem(matcher.value) : null;
     return problem ? [{ loc: ['body', 'matchers', i, 'value'], msg: problem, type: 'value_error' }] : [];
   });
   if (endsAt <= startsAt) problems.push({ loc: ['body', 'ends_at'], msg: 'ends_at must be after starts_at', type: 'value_error' });

@@ -4,6 +4,7 @@
  * the failures (`down` unless the assertion says `warning`).
  */
 import type { ResultStatus } from '../../monitors/kinds.js';
+import { compileUserPattern, userPatternProblem, UserPatternError } from '../../patterns/user-pattern.js';
 
 export const ASSERTION_TYPES = ['status_in', 'response_time_under', 'body_contains', 'body_not_contains', 'json_path_equals', 'json_path_matches', 'certificate_valid_for'] as const;
 
@@ -61,6 +62,21 @@ function parseJson(body: string): { ok: true; value: unknown } | { ok: false } {
   }
 }
 
+/**
+ * On the linear-time engine (patterns/user-pattern.ts). A pattern saved before patterns were
+ * checked against RE2 may not compile: the assertion then fails with the reason rather than
+ * throwing out of the check.
+ */
+function patternFailure(assertion: { path: string; pattern: string }, value: unknown): string | undefined {
+  const text = typeof value === 'string' ? value : JSON.stringify(value);
+  try {
+    return compileUserPattern(assertion.pattern).test(text) ? undefined : `${assertion.path} is ${JSON.stringify(value)}, which does not match /${assertion.pattern}/`;
+  } catch (error) {
+    if (error instanceof UserPatternError) return `the pattern of ${assertion.path} cannot run: ${error.message}`;
+    throw error;
+  }
+}
+
 function checkOne(assertion: Assertion, response: ObservedResponse): string | undefined {
   switch (assertion.type) {
     case 'status_in':
@@ -80,8 +96,7 @@ function checkOne(assertion: Assertion, response: ObservedResponse): string | un
       if (assertion.type === 'json_path_equals') {
         return JSON.stringify(value) === JSON.stringify(assertion.value) ? undefined : `${assertion.path} is ${JSON.stringify(value)}, expected ${JSON.stringify(assertion.value)}`;
       }
-      const text = typeof value === 'string' ? value : JSON.stringify(value);
-      return new RegExp(assertion.pattern).test(text) ? undefined : `${assertion.path} is ${JSON.stringify(value)}, which does not match /${assertion.pattern}/`;
+      return patternFailure(assertion, value);
     }
     case 'certificate_valid_for': {
       if (response.certificateValidTo === undefined) return 'no TLS certificate to check (not an https URL)';
@@ -121,20 +136,17 @@ const REQUIRED_FIELDS: Record<Assertion['type'], string[]> = {
   certificate_valid_for: ['days'],
 };
 
-/** What is wrong with each assertion, as [index, field, message] triples (empty when all are fine). */
-export function assertionProblems(assertions: readonly Record<string, unknown>[]): [number, string, string][] {
-  const problems: [number, string, string][] = [];
+/** What is wrong with each assertion, as [index, field, message, type] (empty when all are fine). */
+export function assertionProblems(assertions: readonly Record<string, unknown>[]): [number, string, string, string][] {
+  const problems: [number, string, string, string][] = [];
   assertions.forEach((assertion, index) => {
     const type = assertion.type as Assertion['type'];
     for (const field of REQUIRED_FIELDS[type] ?? []) {
-      if (assertion[field] === undefined) problems.push([index, field, `Field required for a ${type} assertion`]);
+      if (assertion[field] === undefined) problems.push([index, field, `Field required for a ${type} assertion`, 'missing']);
     }
     if (type === 'json_path_matches' && typeof assertion.pattern === 'string') {
-      try {
-        new RegExp(assertion.pattern);
-      } catch (error) {
-        problems.push([index, 'pattern', `Invalid regular expression: ${(error as Error).message}`]);
-      }
+      const problem = userPatternProblem(assertion.pattern);
+      if (problem) problems.push([index, 'pattern', problem, 'value_error']);
     }
   });
   return problems;

@@ -78,7 +78,7 @@ function checkHeaders(headers: Record<string, string> | undefined): void {
 function checkAssertions(assertions: Assertion[] | undefined): void {
   const problems = assertionProblems((assertions ?? []) as unknown as Record<string, unknown>[]);
   if (problems.length) {
-    throw new ValidationError(problems.map(([index, field, msg]) => ({ loc: ['body', 'assertions', index, field], msg, type: 'missing' })));
+    throw new ValidationError(problems.map(([index, field, msg, type]) => ({ loc: ['body', 'assertions', index, field], msg, type })));
   }
 }
 
