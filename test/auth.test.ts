@@ -1,6 +1,7 @@
+import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTokenService } from '../src/auth/jwt.js';
-import { createTenantWithKey, createTestApp, createUser, login, type TenantFixture, type TestContext } from './helpers/app.js';
+import { accessTokenKey, createTokenService } from '../src/auth/jwt.js';
+import { createTenantWithKey, createTestApp, createUser, login, TEST_SECRET_KEY, type TenantFixture, type TestContext } from './helpers/app.js';
 import { TEST_DIALECTS } from './helpers/databases.js';
 
 const LOGIN_URL = '/api/v1/auth/login';
@@ -128,6 +129,17 @@ describe.each(TEST_DIALECTS)('login and tokens on %s', (dialect) => {
       expectUnauthorized(await me(ctx, bad), 'Invalid token');
     }
     expect((await me(ctx, token)).statusCode).toBe(200);
+  });
+
+  it('refuses a token without exp even when signed with the server key, and accepts the same with exp', async () => {
+    const { user } = await createUser(ctx, tenant.tenantId);
+    const now = Math.floor(ctx.clock.now() / 1000);
+    const sign = (withExp: boolean) => {
+      const jwt = new SignJWT({ tid: tenant.tenantId }).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).setSubject(user.id).setIssuer('vigie').setIssuedAt(now);
+      return (withExp ? jwt.setExpirationTime(now + 600) : jwt).sign(accessTokenKey(TEST_SECRET_KEY));
+    };
+    expectUnauthorized(await me(ctx, await sign(false)), 'Invalid token');
+    expect((await me(ctx, await sign(true))).statusCode).toBe(200);
   });
 
   it('refuses the token of a user who was deleted', async () => {

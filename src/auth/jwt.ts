@@ -21,9 +21,11 @@ export interface TokenService {
 
 const ISSUER = 'vigie';
 
+/** A fixed-length key derived from the secret, so any SECRET_KEY length gives a proper HS256 key. */
+export const accessTokenKey = (secretKey: string): Buffer => createHash('sha256').update(`vigie-jwt:${secretKey}`).digest();
+
 export function createTokenService(secretKey: string, expiresMinutes: number, clock: Clock): TokenService {
-  // A fixed-length key derived from the secret, so any SECRET_KEY length gives a proper HS256 key.
-  const key = createHash('sha256').update(`vigie-jwt:${secretKey}`).digest();
+  const key = accessTokenKey(secretKey);
   const expiresIn = expiresMinutes * 60;
   return {
     async issue({ userId, tenantId }) {
@@ -43,6 +45,9 @@ export function createTokenService(secretKey: string, expiresMinutes: number, cl
           issuer: ISSUER,
           algorithms: ['HS256'],
           currentDate: new Date(clock.now()),
+          // jose checks `exp` only when present: a token without one, even signed with our key
+          // (leaked, or minted by a tool), would be valid forever.
+          requiredClaims: ['exp'],
         });
         if (typeof payload.sub !== 'string' || typeof payload.tid !== 'string') throw new InvalidTokenError('invalid');
         return { userId: payload.sub, tenantId: payload.tid };
