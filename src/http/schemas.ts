@@ -65,3 +65,13 @@ export function errorResponses(...codes: (400 | 401 | 403 | 404 | 409 | 413 | 41
 }
 
 export const NoContent = Type.Null({ description: 'No content' });
+
+/** The largest `offset` a list route takes: unbounded, 2^63 or 1e30 reached the database, which refused them (500). */
+export const MAX_OFFSET = 1_000_000;
+export const MAX_PAGE_LIMIT = 500;
+
+/** `limit` and `offset` of every list route's query, bounded so that any value out of range is a 422. */
+export const pagingQuery = (defaultLimit: number) => ({
+  limit: Type.Integer({ minimum: 1, maximum: MAX_PAGE_LIMIT, default: defaultLimit, description: `At most ${MAX_PAGE_LIMIT} items` }),
+  offset: Type.Integer({ minimum: 0, maximum: MAX_OFFSET, default: 0, description: `Items to skip, at most ${MAX_OFFSET.toLocaleString('en-US')}` }),
+});

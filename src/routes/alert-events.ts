@@ -2,7 +2,7 @@ import { Type } from 'typebox';
 import { ALERT_EVENT_KINDS, SEVERITIES } from '../alerting/events.js';
 import { NOTIFICATION_STATUSES, type AlertEventView, type NotificationView } from '../alerting/alert-events.service.js';
 import { actorOf } from '../http/access.js';
-import { errorResponses, fromIso, IdParams, Nullable, NullableTimestamp, Timestamp, toIso, toIsoOrNull, Uuid } from '../http/schemas.js';
+import { errorResponses, fromIso, IdParams, Nullable, NullableTimestamp, pagingQuery, Timestamp, toIso, toIsoOrNull, Uuid } from '../http/schemas.js';
 import type { VigieApp } from '../http/types.js';
 import { MONITOR_KINDS, MONITOR_STATES } from '../monitors/kinds.js';
 import { CHANNEL_KINDS } from '../notify/provider.js';
@@ -96,14 +96,12 @@ const EventsQuery = Type.Object({
   kind: Type.Optional(Type.Enum([...ALERT_EVENT_KINDS])),
   since: Type.Optional(Type.String({ format: 'date-time', description: 'Only events at or after this time' })),
   before: Type.Optional(Type.String({ format: 'date-time', description: 'Only events before this time' })),
-  limit: Type.Integer({ minimum: 1, maximum: 500, default: 100 }),
-  offset: Type.Integer({ minimum: 0, default: 0 }),
+  ...pagingQuery(100),
 });
 
 const NotificationsQuery = Type.Object({
   status: Type.Optional(Type.Enum([...NOTIFICATION_STATUSES])),
-  limit: Type.Integer({ minimum: 1, maximum: 500, default: 100 }),
-  offset: Type.Integer({ minimum: 0, default: 0 }),
+  ...pagingQuery(100),
 });
 
 export function registerAlertEventRoutes(app: VigieApp, services: Services): void {

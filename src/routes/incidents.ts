@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import { actorOf } from '../http/access.js';
-import { errorResponses, fromIso, IdParams, Nullable, NullableTimestamp, Timestamp, toIso, toIsoOrNull, Uuid } from '../http/schemas.js';
+import { errorResponses, fromIso, IdParams, Nullable, NullableTimestamp, pagingQuery, Timestamp, toIso, toIsoOrNull, Uuid } from '../http/schemas.js';
 import type { VigieApp } from '../http/types.js';
 import type { Incident } from '../monitors/incidents.service.js';
 import { INCIDENT_STATES, MONITOR_KINDS, type IncidentState, type MonitorKind } from '../monitors/kinds.js';
@@ -39,8 +39,7 @@ const ListQuery = Type.Object({
   monitor: Type.Optional(Type.String({ format: 'uuid' })),
   kind: Type.Optional(Type.Enum([...MONITOR_KINDS])),
   since: Type.Optional(Type.String({ format: 'date-time', description: 'Only incidents opened at or after this time' })),
-  limit: Type.Integer({ minimum: 1, maximum: 500, default: 100 }),
-  offset: Type.Integer({ minimum: 0, default: 0 }),
+  ...pagingQuery(100),
 });
 
 export function registerIncidentRoutes(app: VigieApp, services: Services): void {

@@ -6,7 +6,7 @@
  */
 import { Type } from 'typebox';
 import { actorOf } from '../http/access.js';
-import { errorResponses, IdParams, Nullable, NullableTimestamp, Timestamp, toIso, toIsoOrNull, Uuid } from '../http/schemas.js';
+import { errorResponses, IdParams, Nullable, NullableTimestamp, pagingQuery, Timestamp, toIso, toIsoOrNull, Uuid } from '../http/schemas.js';
 import type { VigieApp } from '../http/types.js';
 import type { Machine } from '../metrics/machines.repository.js';
 import type { MachineWithValues } from '../metrics/machines.service.js';
@@ -45,8 +45,7 @@ const ListQuery = Type.Object({
   status: Type.Optional(Type.Enum([...MONITOR_STATES])),
   tag: Type.Optional(Type.String({ maxLength: 100 })),
   search: Type.Optional(Type.String({ maxLength: 200, description: 'Case-insensitive substring of the hostname' })),
-  limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
-  offset: Type.Integer({ minimum: 0, default: 0 }),
+  ...pagingQuery(50),
 });
 
 const Page = Type.Object({ items: Type.Array(MachineResponse), total: Type.Integer(), limit: Type.Integer(), offset: Type.Integer() });

@@ -5,7 +5,7 @@
  */
 import { Type, type Static, type TSchema, type TUnsafe } from 'typebox';
 import { actorOf } from '../http/access.js';
-import { errorResponses, IdParams, NoContent, Nullable, NullableTimestamp, Timestamp, toIso, toIsoOrNull, Uuid } from '../http/schemas.js';
+import { errorResponses, IdParams, NoContent, Nullable, NullableTimestamp, pagingQuery, Timestamp, toIso, toIsoOrNull, Uuid } from '../http/schemas.js';
 import type { VigieApp } from '../http/types.js';
 import { MONITOR_STATES } from '../monitors/kinds.js';
 import { AGGREGATIONS, BREACH_LEVELS, COMPARISONS, LIMITS, OBSERVED_LEVELS, RULE_DEFAULTS, STRING_CONDITIONS, VALUE_TYPES } from '../metrics/rules/definition.js';
@@ -96,8 +96,7 @@ const RuleResponse = Type.Object({
 const ListQuery = Type.Object({
   metric: Type.Optional(Type.String({ maxLength: 200 })),
   tag: Type.Optional(Type.String({ maxLength: 100 })),
-  limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
-  offset: Type.Integer({ minimum: 0, default: 0 }),
+  ...pagingQuery(50),
 });
 
 const Page = Type.Object({ items: Type.Array(RuleResponse), total: Type.Integer(), limit: Type.Integer(), offset: Type.Integer() });

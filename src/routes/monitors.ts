@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import { actorOf } from '../http/access.js';
-import { errorResponses, fromIso, IdParams, NoContent, Nullable, NullableTimestamp, Timestamp, toIso, toIsoOrNull, Uuid } from '../http/schemas.js';
+import { errorResponses, fromIso, IdParams, NoContent, Nullable, NullableTimestamp, pagingQuery, Timestamp, toIso, toIsoOrNull, Uuid } from '../http/schemas.js';
 import type { VigieApp } from '../http/types.js';
 import { MONITOR_KINDS, MONITOR_STATES, RESULT_STATUSES, type MonitorKind, type MonitorState } from '../monitors/kinds.js';
 import type { Monitor } from '../monitors/monitors.repository.js';
@@ -83,8 +83,7 @@ const ListQuery = Type.Object({
   state: Type.Optional(Type.Enum([...MONITOR_STATES])),
   tag: Type.Optional(Type.String({ maxLength: 100 })),
   search: Type.Optional(Type.String({ maxLength: 200, description: 'Case-insensitive substring of the name' })),
-  limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
-  offset: Type.Integer({ minimum: 0, default: 0 }),
+  ...pagingQuery(50),
 });
 
 const Page = Type.Object({ items: Type.Array(MonitorResponse), total: Type.Integer(), limit: Type.Integer(), offset: Type.Integer() });

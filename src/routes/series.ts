@@ -8,7 +8,7 @@ import { Readable } from 'node:stream';
 import { Type } from 'typebox';
 import { ValidationError } from '../errors.js';
 import { actorOf } from '../http/access.js';
-import { errorResponses, fromIso, Nullable, NullableTimestamp, Timestamp, Uuid } from '../http/schemas.js';
+import { errorResponses, fromIso, Nullable, NullableTimestamp, pagingQuery, Timestamp, Uuid } from '../http/schemas.js';
 import type { VigieApp } from '../http/types.js';
 import { EXPORT_CONTENT_TYPES, EXPORT_FORMATS, encodeExport, exportFilename, pointsResponse, seriesResponse, type ExportFormat } from '../metrics/export-format.js';
 import type { SeriesFilter } from '../metrics/series.repository.js';
@@ -83,8 +83,7 @@ const RangeQuery = {
 
 const ListQuery = Type.Object({
   ...FilterQuery,
-  limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
-  offset: Type.Integer({ minimum: 0, default: 0 }),
+  ...pagingQuery(50),
 });
 
 const PointsQuery = Type.Object({
