@@ -58,6 +58,8 @@ export interface Config {
   /** Worker threads that parse and check ingest bodies; 0: in the main thread. */
   readonly ingestParseThreads: number;
   readonly metricsIngestIdTtlHours: number;
+  /** How deeply a JSON request body may nest (every JSON route, agent ingestion included); deeper: 400. */
+  readonly bodyMaxDepth: number;
 }
 
 export class ConfigError extends Error {
@@ -189,6 +191,7 @@ export const ENV_VARIABLES = {
   ingestBodyLimitBytes: variable('INGEST_BODY_LIMIT_BYTES', String(8 * 1024 * 1024), integer(1024, 512 * 1024 * 1024)),
   ingestParseThreads: variable('INGEST_PARSE_THREADS', '1', integer(0, 16)),
   metricsIngestIdTtlHours: variable('METRICS_INGEST_ID_TTL_HOURS', '24', integer(1, 24 * 90)),
+  bodyMaxDepth: variable('BODY_MAX_DEPTH', '64', integer(2, 1000)),
 } satisfies { [K in keyof Config]: Variable<Config[K]> };
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {

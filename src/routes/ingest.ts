@@ -9,7 +9,8 @@
  * batch is stored; there is nothing left to accept.
  *
  * Errors: 422 with `loc` naming the header or the item (`["body", "metrics", 3, "value"]`),
- * 413 over INGEST_BODY_LIMIT_BYTES, 401 without a key, 403 for a key without the ingest scope.
+ * 413 over INGEST_BODY_LIMIT_BYTES, 400 for a body nested deeper than BODY_MAX_DEPTH, 401 without
+ * a key, 403 for a key without the ingest scope.
  * The body is parsed and checked by the body checker (metrics/ingest/body-checker.ts, in a worker
  * thread; INGEST_PARSE_THREADS), not by fastify's parser and the JSON schema below, which
  * describes it for the OpenAPI document.
@@ -20,6 +21,7 @@ import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import { ValidationError } from '../errors.js';
 import { actorOf } from '../http/access.js';
+import { JsonTooDeepError } from '../http/json-depth.js';
 import { errorResponses, Nullable, Timestamp, Uuid } from '../http/schemas.js';
 import type { VigieApp } from '../http/types.js';
 import { createIngestBodyChecker } from '../metrics/ingest/body-checker.js';
@@ -80,7 +82,7 @@ const IngestResponse = Type.Object({
 });
 
 export function registerIngestRoutes(app: VigieApp, services: { readonly ingest: IngestWriter }, { config, clock }: { config: Config; clock: Clock }): void {
-  const { ingestMaxMetrics, ingestBodyLimitBytes, ingestParseThreads, metricsIngestIdTtlHours } = config;
+  const { ingestMaxMetrics, ingestBodyLimitBytes, ingestParseThreads, metricsIngestIdTtlHours, bodyMaxDepth } = config;
 
   app.register(async (scope) => {
     // The app's 413 names the app-wide limit; this route has its own.
@@ -93,7 +95,7 @@ export function registerIngestRoutes(app: VigieApp, services: { readonly ingest:
 
     // The body arrives as text and is parsed and checked by the body checker (in a worker
     // thread: body-checker.ts), not by fastify's JSON parser and schema validator.
-    const bodyChecker = createIngestBodyChecker({ maxMetrics: ingestMaxMetrics, threads: ingestParseThreads });
+    const bodyChecker = createIngestBodyChecker({ maxMetrics: ingestMaxMetrics, maxDepth: bodyMaxDepth, threads: ingestParseThreads });
     scope.addHook('onClose', () => bodyChecker.close());
     scope.removeContentTypeParser('application/json');
     scope.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: ingestBodyLimitBytes }, (_request, text, done) => done(null, text));
@@ -122,12 +124,12 @@ export function registerIngestRoutes(app: VigieApp, services: { readonly ingest:
             `Body at most ${ingestBodyLimitBytes} bytes, at most ${ingestMaxMetrics} metrics.`,
           headers: IngestHeaders,
           body: ingestBodySchema(ingestMaxMetrics),
-          response: { 200: IngestResponse, ...errorResponses(401, 403, 413, 415, 422) },
+          response: { 200: IngestResponse, ...errorResponses(400, 401, 403, 413, 415, 422) },
         },
       },
       async (request) => {
         const checked = await bodyChecker.check(request.body as unknown as string, clock.now());
-        if (!checked.ok) throw new ValidationError(checked.problems);
+        if (!checked.ok) throw 'tooDeep' in checked ? new JsonTooDeepError(checked.tooDeep) : new ValidationError(checked.problems);
         const batch = checked.batch;
         return services.ingest.submit({
           tenantId: actorOf(request).tenantId,

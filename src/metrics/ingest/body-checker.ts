@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import secureJson from 'secure-json-parse';
 import type { FieldProblem } from '../../errors.js';
+import { DEFAULT_BODY_MAX_DEPTH, jsonNestsDeeperThan } from '../../http/json-depth.js';
 import { checkIngestBody, type BodyCheck, type IngestMachine } from './ingest-body.js';
 import { fromColumns, toColumns, transferables, type MetricColumns } from './metric-columns.js';
 
@@ -26,15 +27,28 @@ export interface BodyCheckRequest {
   text: string;
   receivedAt: number;
   maxMetrics: number;
+  maxDepth: number;
 }
 
-export type BodyCheckReply = { id: number; ok: true; machine: IngestMachine; columns: MetricColumns; receivedAt: number } | { id: number; ok: false; problems: FieldProblem[] };
+/** A body nested deeper than the limit: refused (400) before it is parsed, as on every JSON route. */
+export interface TooDeep {
+  ok: false;
+  tooDeep: number;
+}
+
+/** What checking a body gives: the batch, its field problems (422), or too deep to read (400). */
+export type ParsedBody = BodyCheck | TooDeep;
+
+export type BodyCheckReply =
+  { id: number; ok: true; machine: IngestMachine; columns: MetricColumns; receivedAt: number } | { id: number; ok: false; problems: FieldProblem[] } | ({ id: number } & TooDeep);
 
 const jsonProblem = (msg: string, type: string): FieldProblem[] => [{ loc: ['body'], msg, type }];
 
 /** Parses and checks one body; what both the thread and the in-thread fallback run. */
-export function parseAndCheck(text: string, receivedAt: number, maxMetrics: number): BodyCheck {
+export function parseAndCheck(text: string, receivedAt: number, maxMetrics: number, maxDepth = DEFAULT_BODY_MAX_DEPTH): ParsedBody {
   if (text.length === 0) return { ok: false, problems: jsonProblem('Body is empty but Content-Type is application/json', 'missing') };
+  // Before parsing: the checks below walk the value recursively (http/json-depth.ts).
+  if (jsonNestsDeeperThan(text, maxDepth)) return { ok: false, tooDeep: maxDepth };
   let body: unknown;
   try {
     body = secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' });
@@ -45,15 +59,17 @@ export function parseAndCheck(text: string, receivedAt: number, maxMetrics: numb
 }
 
 /** The thread's side: one request in, one reply out, columns moved rather than copied. */
-export function answer({ id, text, receivedAt, maxMetrics }: BodyCheckRequest): { reply: BodyCheckReply; transfer: ArrayBuffer[] } {
-  const checked = parseAndCheck(text, receivedAt, maxMetrics);
-  if (!checked.ok) return { reply: { id, ok: false, problems: checked.problems }, transfer: [] };
+export function answer({ id, text, receivedAt, maxMetrics, maxDepth }: BodyCheckRequest): { reply: BodyCheckReply; transfer: ArrayBuffer[] } {
+  const checked = parseAndCheck(text, receivedAt, maxMetrics, maxDepth);
+  if (!checked.ok) return { reply: { id, ...checked }, transfer: [] };
   const columns = toColumns(checked.batch.metrics);
   return { reply: { id, ok: true, machine: checked.batch.machine, columns, receivedAt }, transfer: transferables(columns) };
 }
 
 export interface IngestBodyCheckerOptions {
   maxMetrics: number;
+  /** BODY_MAX_DEPTH; 64 by default. */
+  maxDepth?: number;
   /** Worker threads; 0 checks in the calling thread. */
   threads: number;
   /** The compiled thread script; by default the one beside this module, when it exists. */
@@ -61,11 +77,11 @@ export interface IngestBodyCheckerOptions {
 }
 
 interface Waiting {
-  resolve: (check: BodyCheck) => void;
+  resolve: (check: ParsedBody) => void;
   reject: (error: unknown) => void;
 }
 
-export function createIngestBodyChecker({ maxMetrics, threads, threadScript = new URL('./body-check-thread.js', import.meta.url) }: IngestBodyCheckerOptions) {
+export function createIngestBodyChecker({ maxMetrics, maxDepth = DEFAULT_BODY_MAX_DEPTH, threads, threadScript = new URL('./body-check-thread.js', import.meta.url) }: IngestBodyCheckerOptions) {
   const useThreads = threads > 0 && existsSync(fileURLToPath(threadScript));
   const workers: (Worker | undefined)[] = new Array<Worker | undefined>(useThreads ? threads : 0).fill(undefined);
   const waiting = new Map<number, Waiting>();
@@ -93,7 +109,7 @@ export function createIngestBodyChecker({ maxMetrics, threads, threadScript = ne
       waiting.delete(reply.id);
       owner.delete(reply.id);
       if (!pending) return;
-      if (!reply.ok) return pending.resolve({ ok: false, problems: reply.problems });
+      if (!reply.ok) return pending.resolve('tooDeep' in reply ? { ok: false, tooDeep: reply.tooDeep } : { ok: false, problems: reply.problems });
       pending.resolve({ ok: true, batch: { machine: reply.machine, metrics: fromColumns(reply.columns), receivedAt: reply.receivedAt } });
     });
     thread.on('error', (error) => failSlot(slot, error));
@@ -105,15 +121,15 @@ export function createIngestBodyChecker({ maxMetrics, threads, threadScript = ne
   return {
     /** Whether checks run in worker threads (false: in the calling thread). */
     threaded: useThreads,
-    check(text: string, receivedAt: number): Promise<BodyCheck> {
-      if (!useThreads) return Promise.resolve(parseAndCheck(text, receivedAt, maxMetrics));
+    check(text: string, receivedAt: number): Promise<ParsedBody> {
+      if (!useThreads) return Promise.resolve(parseAndCheck(text, receivedAt, maxMetrics, maxDepth));
       const id = nextId++;
       const slot = nextSlot;
       nextSlot = (nextSlot + 1) % workers.length;
-      return new Promise<BodyCheck>((resolve, reject) => {
+      return new Promise<ParsedBody>((resolve, reject) => {
         waiting.set(id, { resolve, reject });
         owner.set(id, slot);
-        worker(slot).postMessage({ id, text, receivedAt, maxMetrics } satisfies BodyCheckRequest);
+        worker(slot).postMessage({ id, text, receivedAt, maxMetrics, maxDepth } satisfies BodyCheckRequest);
       });
     },
     async close(): Promise<void> {
