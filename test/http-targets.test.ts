@@ -235,7 +235,7 @@ describe.each(TEST_DIALECTS)('HTTP target routes on %s', (dialect) => {
         name: 'A',
         url: `${target.base}/status/200?a`,
         method: 'POST',
-        headers: { 'x-token': 'abc' },
+        headers: { 'x-trace': 'abc' },
         body: '{"ping":1}',
         tags: ['prod', 'api'],
         assertions: [{ type: 'body_contains', value: 'answered' }],
@@ -254,7 +254,7 @@ describe.each(TEST_DIALECTS)('HTTP target routes on %s', (dialect) => {
     const before = (await api.get(a)).json();
     expect(before).toMatchObject({
       method: 'POST',
-      headers: { 'x-token': 'abc' },
+      headers: { 'x-trace': 'abc' },
       body: '{"ping":1}',
       assertions: [{ type: 'body_contains', value: 'answered' }],
     });

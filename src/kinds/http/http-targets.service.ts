@@ -15,6 +15,7 @@ import type { MonitorsService } from '../../monitors/monitors.service.js';
 import { isUnwatched } from '../../monitors/kinds.js';
 import type { RecordedResult } from '../../monitors/results.service.js';
 import { assertionProblems, type Assertion } from './assertions.js';
+import { mergeHeaders } from './credential-headers.js';
 import { findHttpTarget, findHttpTargetIdByUrl, newHttpTargetRow, listHttpTargets, updateHttpTarget, type HttpTargetSettings } from './http-targets.repository.js';
 import type { HttpAuth } from './probe.js';
 
@@ -31,7 +32,8 @@ export interface HttpTargetInput {
   checkIntervalSeconds?: number;
   isActive?: boolean;
   tags?: string[];
-  headers?: Record<string, string>;
+  /** `null` removes a header; credential headers are write-only (credential-headers.ts). */
+  headers?: Record<string, string | null>;
   body?: string | null;
   auth?: HttpAuthInput | null;
   followRedirects?: boolean;
@@ -66,10 +68,10 @@ export function checkUrl(url: string): void {
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const HEADER_VALUE_FORBIDDEN = /[\x00-\x08\x0a-\x1f\x7f]/;
 
-function checkHeaders(headers: Record<string, string> | undefined): void {
+function checkHeaders(headers: Record<string, string | null> | undefined): void {
   const problems = Object.entries(headers ?? {}).flatMap(([name, value]) => {
     if (!HEADER_NAME.test(name)) return [{ loc: ['body', 'headers', name], msg: 'Invalid HTTP header name', type: 'value_error' }];
-    if (HEADER_VALUE_FORBIDDEN.test(value)) return [{ loc: ['body', 'headers', name], msg: 'HTTP header value must not contain control characters', type: 'value_error' }];
+    if (value !== null && HEADER_VALUE_FORBIDDEN.test(value)) return [{ loc: ['body', 'headers', name], msg: 'HTTP header value must not contain control characters', type: 'value_error' }];
     return [];
   });
   if (problems.length) throw new ValidationError(problems);
@@ -121,6 +123,7 @@ export function createHttpTargetsService({ db, clock, monitors, checks }: { db: 
       checkHeaders(input.headers);
       checkAssertions(input.assertions);
       const auth = resolveAuth(input.auth, null) ?? null;
+      const headers = mergeHeaders({}, input.headers ?? {});
       const id = randomUUID();
       const now = clock.now();
       const isActive = input.isActive ?? HTTP_DEFAULTS.isActive;
@@ -149,7 +152,7 @@ export function createHttpTargetsService({ db, clock, monitors, checks }: { db: 
               timeoutSeconds: input.timeoutSeconds ?? HTTP_DEFAULTS.timeoutSeconds,
               followRedirects: input.followRedirects ?? true,
               tlsSkipVerify: input.tlsSkipVerify ?? false,
-              headers: input.headers ?? {},
+              headers,
               body: input.body ?? null,
               auth,
               assertions: input.assertions ?? [],
@@ -175,6 +178,7 @@ export function createHttpTargetsService({ db, clock, monitors, checks }: { db: 
       checkHeaders(input.headers);
       checkAssertions(input.assertions);
       const auth = resolveAuth(input.auth, current.auth);
+      const headers = input.headers && mergeHeaders(current.headers, input.headers);
       const now = clock.now();
       const intervalChanged = input.checkIntervalSeconds !== undefined && input.checkIntervalSeconds !== current.monitor.intervalSeconds;
       try {
@@ -193,7 +197,7 @@ export function createHttpTargetsService({ db, clock, monitors, checks }: { db: 
             now,
           );
           if (input.tags !== undefined) await replaceTags(trx, tenantId, monitorId, input.tags);
-          await updateHttpTarget(trx, tenantId, monitorId, { ...input, auth });
+          await updateHttpTarget(trx, tenantId, monitorId, { ...input, auth, headers });
         });
       } catch (error) {
         if (isUniqueViolation(error) && input.url !== undefined) throw await conflictFor(tenantId, input.url);

@@ -1,6 +1,7 @@
 /** Seed 000's /api/v1/http-targets, with the request options and assertions beyond the seed. */
 import { Type, type Static } from 'typebox';
 import { ASSERTION_TYPES, type Assertion } from './assertions.js';
+import { HEADER_MASK, maskCredentialHeaders } from './credential-headers.js';
 import { HTTP_DEFAULTS, MIN_CHECK_INTERVAL_SECONDS, type HttpAuthInput, type HttpTarget, type HttpTargetInput, type HttpTargetsService } from './http-targets.service.js';
 import { actorOf } from '../../http/access.js';
 import { errorResponses, IdParams, NoContent, Nullable, NullableTimestamp, Timestamp, toIso, toIsoOrNull, Uuid } from '../../http/schemas.js';
@@ -48,7 +49,9 @@ const fields = {
   check_interval_seconds: Type.Integer({ minimum: MIN_CHECK_INTERVAL_SECONDS, maximum: 86_400, description: `default ${HTTP_DEFAULTS.checkIntervalSeconds}` }),
   is_active: Type.Boolean({ description: `default ${HTTP_DEFAULTS.isActive}` }),
   tags: Type.Array(Type.String({ minLength: 1, maxLength: 100 }), { maxItems: 50 }),
-  headers: Type.Record(Type.String({ maxLength: 200 }), Type.String({ maxLength: 8000 })),
+  headers: Type.Record(Type.String({ maxLength: 200 }), Nullable(Type.String({ maxLength: 8000 })), {
+    description: `Credential headers (Authorization, Cookie, X-API-Key, names with token, secret, key, auth, password or session) are write-only: answered as "${HEADER_MASK}", kept by a PATCH that leaves them out or sends "${HEADER_MASK}" back; null removes a header`,
+  }),
   body: Nullable(Type.String({ maxLength: 65_536 })),
   auth: AuthInput,
   follow_redirects: Type.Boolean(),
@@ -92,7 +95,7 @@ const TargetResponse = Type.Object({
   check_interval_seconds: Type.Integer(),
   is_active: Type.Boolean(),
   tags: Type.Array(Type.String()),
-  headers: Type.Record(Type.String(), Type.String()),
+  headers: Type.Record(Type.String(), Type.String(), { description: `Credential headers' values are masked ("${HEADER_MASK}")` }),
   body: Nullable(Type.String()),
   auth: Nullable(Type.Object({ type: Type.String(), username: Type.Optional(Type.String()) }, { description: 'Passwords and tokens are never returned' })),
   follow_redirects: Type.Boolean(),
@@ -146,7 +149,7 @@ function toResponse(t: HttpTarget) {
     check_interval_seconds: t.monitor.intervalSeconds ?? HTTP_DEFAULTS.checkIntervalSeconds,
     is_active: t.monitor.isActive,
     tags: t.monitor.tags,
-    headers: t.headers,
+    headers: maskCredentialHeaders(t.headers),
     body: t.body,
     auth: t.auth && (t.auth.type === 'basic' ? { type: 'basic', username: t.auth.username } : { type: 'bearer' }),
     follow_redirects: t.followRedirects,
