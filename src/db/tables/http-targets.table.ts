@@ -3,6 +3,8 @@ export interface HttpTargetsTable {
   monitor_id: string;
   tenant_id: string;
   url: string;
+  /** The URL normalised (kinds/http/url-key.ts), unique per tenant: seed 000's duplicate rule. */
+  url_key: string;
   method: string;
   expected_status_code: number;
   timeout_seconds: number;

@@ -1,6 +1,7 @@
 import type { Db } from '../../db/database.js';
 import type { HttpTargetsTable } from '../../db/tables/http-targets.table.js';
 import type { Assertion } from './assertions.js';
+import { urlKey } from './url-key.js';
 import type { HttpAuth, HttpProbeTarget } from './probe.js';
 
 export interface HttpTargetSettings extends HttpProbeTarget {
@@ -25,7 +26,7 @@ const toSettings = (row: HttpTargetsTable): HttpTargetSettings => ({
 
 function toColumns(settings: Partial<HttpProbeTarget>): Partial<HttpTargetsTable> {
   return {
-    ...(settings.url !== undefined && { url: settings.url }),
+    ...(settings.url !== undefined && { url: settings.url, url_key: urlKey(settings.url) }),
     ...(settings.method !== undefined && { method: settings.method }),
     ...(settings.expectedStatusCode !== undefined && { expected_status_code: settings.expectedStatusCode }),
     ...(settings.timeoutSeconds !== undefined && { timeout_seconds: settings.timeoutSeconds }),
@@ -52,8 +53,9 @@ export async function findHttpTarget(db: Db, tenantId: string, monitorId: string
   return row && toSettings(row);
 }
 
+/** The target the duplicate-URL rule says `url` is (same normalised URL), if any. */
 export async function findHttpTargetIdByUrl(db: Db, tenantId: string, url: string): Promise<string | undefined> {
-  const row = await db.selectFrom('http_targets').select('monitor_id').where('tenant_id', '=', tenantId).where('url', '=', url).executeTakeFirst();
+  const row = await db.selectFrom('http_targets').select('monitor_id').where('tenant_id', '=', tenantId).where('url_key', '=', urlKey(url)).executeTakeFirst();
   return row?.monitor_id;
 }
 
