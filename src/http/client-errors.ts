@@ -34,9 +34,7 @@ export function describeClientError(error: ParserError): { status: number; detai
     case 'ERR_HTTP_REQUEST_TIMEOUT':
       return { status: 408, detail: 'The request did not arrive in time' };
     case 'HPE_HEADER_OVERFLOW':
-      return uriTooLong(error.rawPacket)
-        ? { status: 414, detail: 'The request URI is too long' }
-        : { status: 431, detail: 'The request headers are too large' };
+      return uriTooLong(error.rawPacket) ? { status: 414, detail: 'The request URI is too long' } : { status: 431, detail: 'The request headers are too large' };
     case 'HPE_INVALID_METHOD':
       return { status: 501, detail: 'Unknown HTTP method' };
     default:

@@ -93,15 +93,14 @@ const DATABASE_RETRY_AFTER_SECONDS = 5;
  * Fastify's `frameworkErrors`: what its router refuses before any route runs (a URL that does not
  * decode, a path parameter over the length limit), in the same shape as every other error.
  */
-export function frameworkErrorHandler(error: FastifyError, _request: FastifyRequest, reply: FastifyReply) {
-  switch (error.code) {
-    case 'FST_ERR_BAD_URL':
-      return send(reply, 400, 'Malformed URL: a percent-encoded sequence does not decode');
-    case 'FST_ERR_MAX_PARAM_LENGTH':
-      return send(reply, 414, 'The request URI is too long: a path segment exceeds the length limit');
-    default:
-      return send(reply, error.statusCode ?? 400, error.message);
-  }
+export function frameworkErrorHandler(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  const [status, detail] =
+    error.code === 'FST_ERR_BAD_URL'
+      ? [400, 'Malformed URL: a percent-encoded sequence does not decode']
+      : error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+        ? [414, 'The request URI is too long: a path segment exceeds the length limit']
+        : [error.statusCode ?? 400, error.message];
+  void send(reply, status, detail);
 }
 
 /** Must run before routes are registered: it learns each path's methods as they come (405s). */

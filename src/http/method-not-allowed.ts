@@ -21,7 +21,8 @@ export function patternToRegExp(pattern: string): RegExp {
   let last = 0;
   for (const match of text.matchAll(tokens)) {
     source += escape(text.slice(last, match.index));
-    source += match[0] === '*' ? '.*' : match[2] ? `(?:${match[2].slice(1, -1)})` : '[^/]+?';
+    // A param's own expression is matched on the segment alone, its anchors included.
+    source += match[0] === '*' ? '.*' : match[2] ? `(?:${match[2].slice(1, -1).replace(/^\^/, '').replace(/\$$/, '')})` : '[^/]+?';
     last = match.index + match[0].length;
   }
   source += escape(text.slice(last));

@@ -29,9 +29,11 @@ export function isQuiet(path: string): boolean {
 
 export function installRequestLog(app: VigieApp): void {
   app.addHook('onResponse', (request: FastifyRequest, reply: FastifyReply, done) => {
-    const line = { method: request.method, url: loggedUrl(request), status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 };
-    if (isQuiet(pathOf(request.url))) request.log.debug(line, 'request');
-    else request.log.info(line, 'request');
+    const line = { reqId: request.id, method: request.method, url: loggedUrl(request), status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 };
+    // The app's logger, not request.log: the hot routes (pings, ingest, /metrics) lower their
+    // own request logger to warn, which would hide this line even at LOG_LEVEL=debug.
+    if (isQuiet(pathOf(request.url))) app.log.debug(line, 'request');
+    else app.log.info(line, 'request');
     done();
   });
 }
