@@ -49,6 +49,7 @@ export async function createTestApp(dialect: DialectName, options: TestAppOption
     secretKey: TEST_SECRET_KEY,
     jwtExpiresMinutes: config.jwtExpiresMinutes,
     providerSettings: providerSettingsFrom(config),
+    logger: options.logger,
   });
   const app = await buildApp({ config, database, clock, secretKey: TEST_SECRET_KEY, probes: options.probes, services, logger: options.logger });
   return {
