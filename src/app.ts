@@ -8,14 +8,18 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyBaseLogger } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { DatabaseHandle } from './db/database.js';
 import { databaseProbe, redisProbe, type ReadinessProbe } from './health/probes.js';
 import { installAccessControl } from './http/access.js';
-import { installErrorHandling } from './http/error-handler.js';
+import { clientErrorHandler } from './http/client-errors.js';
+import { frameworkErrorHandler, installErrorHandling } from './http/error-handler.js';
 import { installJsonBodyParser } from './http/json-body.js';
+import { installPublicUrl } from './http/public-url.js';
+import { installRequestLog } from './http/request-log.js';
+import { serverTimeoutOptions } from './http/server-timeouts.js';
 import { ErrorResponse } from './http/schemas.js';
 import type { VigieApp } from './http/types.js';
 import { kindList } from './kinds/registry.js';
@@ -72,6 +76,12 @@ export async function buildApp(deps: AppDependencies): Promise<VigieApp> {
     // must not look like success.
     ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
     return503OnClosing: true,
+    ...serverTimeoutOptions(config),
+    // Errors before routing (parser, timeouts, bad URLs) answer in the one error shape.
+    clientErrorHandler,
+    frameworkErrors: frameworkErrorHandler,
+    // One line per request instead of Fastify's two, without query strings (request-log.ts).
+    logController: new LogController({ disableRequestLogging: true }),
     // The seeds' clients call `/api/v1/alerts/events/` and Healthchecks' `/api/v3/checks/`:
     // with and without the slash are the same route.
     routerOptions: { ignoreTrailingSlash: true },
@@ -98,6 +108,8 @@ export async function buildApp(deps: AppDependencies): Promise<VigieApp> {
   installErrorHandling(app);
   installAccessControl(app, services.authenticator);
   installHttpMetrics(app, services.observability);
+  installRequestLog(app);
+  installPublicUrl(app, config);
   app.addHook('onSend', async (request, reply) => {
     reply.header('X-Request-Id', request.id);
   });

@@ -60,6 +60,13 @@ export interface Config {
   readonly metricsIngestIdTtlHours: number;
   /** How deeply a JSON request body may nest (every JSON route, agent ingestion included); deeper: 400. */
   readonly bodyMaxDepth: number;
+  /** Time to receive a whole request (headers and body), to receive its headers, and to keep an idle connection (between requests, and while nothing moves on it). */
+  readonly requestTimeoutSeconds: number;
+  readonly headersTimeoutSeconds: number;
+  readonly keepAliveTimeoutSeconds: number;
+  readonly connectionTimeoutSeconds: number;
+  /** The base of every absolute link Vigie hands out (ping URLs, badges), without a trailing slash. */
+  readonly publicUrl: string;
 }
 
 export class ConfigError extends Error {
@@ -142,6 +149,23 @@ const httpUrl: Parser<string> = (raw) => {
   return raw.trim().replace(/\/+$/, '');
 };
 
+/** Like httpUrl, but only a base: no query, fragment or credentials, which links could not carry. */
+const publicUrl: Parser<string> = (raw) => {
+  const base = httpUrl(raw);
+  const url = new URL(base);
+  if (url.search || url.hash || url.username || url.password) throw new Error(`expected a base URL without query, fragment or credentials, such as https://vigie.example.com, got "${raw}"`);
+  return base;
+};
+
+/**
+ * PUBLIC_URL's default: where this server listens. A wildcard address (0.0.0.0, ::) is not an
+ * address a client can use, so links name the loopback address instead; an IPv6 host is bracketed.
+ */
+export function defaultPublicUrl(host: string, port: number): string {
+  const shown = host === '0.0.0.0' || host === '::' || host === '[::]' ? '127.0.0.1' : host;
+  return `http://${shown.includes(':') && !shown.startsWith('[') ? `[${shown}]` : shown}:${port}`;
+}
+
 interface Variable<T> {
   readonly name: string;
   readonly defaultValue: string | undefined;
@@ -192,6 +216,12 @@ export const ENV_VARIABLES = {
   ingestParseThreads: variable('INGEST_PARSE_THREADS', '1', integer(0, 16)),
   metricsIngestIdTtlHours: variable('METRICS_INGEST_ID_TTL_HOURS', '24', integer(1, 24 * 90)),
   bodyMaxDepth: variable('BODY_MAX_DEPTH', '64', integer(2, 1000)),
+  requestTimeoutSeconds: variable('REQUEST_TIMEOUT_SECONDS', '30', integer(1, 24 * 3600)),
+  headersTimeoutSeconds: variable('HEADERS_TIMEOUT_SECONDS', '10', integer(1, 3600)),
+  keepAliveTimeoutSeconds: variable('KEEP_ALIVE_TIMEOUT_SECONDS', '5', integer(1, 3600)),
+  connectionTimeoutSeconds: variable('CONNECTION_TIMEOUT_SECONDS', '60', integer(1, 24 * 3600)),
+  // Its default comes from HOST and PORT (defaultPublicUrl), so it is filled in by loadConfig.
+  publicUrl: variable('PUBLIC_URL', undefined, publicUrl),
 } satisfies { [K in keyof Config]: Variable<Config[K]> };
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -208,6 +238,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     } catch (error) {
       throw new ConfigError(spec.name, (error as Error).message);
     }
+  }
+  values.publicUrl ??= defaultPublicUrl(values.host as string, values.port as number);
+  // Node refuses a headers timeout longer than the request timeout: say so in our own words.
+  if ((values.headersTimeoutSeconds as number) > (values.requestTimeoutSeconds as number)) {
+    throw new ConfigError('HEADERS_TIMEOUT_SECONDS', `must not be longer than REQUEST_TIMEOUT_SECONDS (${String(values.requestTimeoutSeconds)}), got ${String(values.headersTimeoutSeconds)}`);
   }
   return Object.freeze(values) as unknown as Config;
 }

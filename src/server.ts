@@ -17,6 +17,7 @@ import { createBackgroundWork } from './runtime.js';
 import { resolveSecretKey } from './secret-key.js';
 import { providerSettingsFrom } from './notify/settings.js';
 import { createServices } from './services.js';
+import { tenantsWithEmail } from './alerting/delivery-status.js';
 
 export interface RunningServer {
   readonly app: VigieApp;
@@ -48,7 +49,9 @@ export async function startServer({ config, logger, clock = systemClock, onFirst
       jwtExpiresMinutes: config.jwtExpiresMinutes,
       onCheckLag: lagStats.record,
       providerSettings: providerSettingsFrom(config),
+      logger,
     });
+    await warnIfEmailWithoutSmtp(database.db, config, logger);
     const app = await buildApp({ config, database, clock, secretKey, logger, services });
     const background = createBackgroundWork({ db: database.db, clock, config, services, logger, lagStats });
     const url = await app.listen({ port: config.port, host: config.host });
@@ -66,6 +69,15 @@ export async function startServer({ config, logger, clock = systemClock, onFirst
   } catch (error) {
     await database.close().catch(() => {});
     throw error;
+  }
+}
+
+/** E-mail channels fail (and only say so per attempt) without a relay: say it once at start-up too. */
+async function warnIfEmailWithoutSmtp(db: Parameters<typeof tenantsWithEmail>[0], config: Config, logger: Logger): Promise<void> {
+  if (config.smtpHost) return;
+  const tenants = await tenantsWithEmail(db);
+  if (tenants > 0) {
+    logger.warn({ tenants }, `${tenants} tenant(s) have e-mail notifications (an e-mail channel or notification_email) but SMTP is not configured: set SMTP_HOST, or those e-mails fail`);
   }
 }
 

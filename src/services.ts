@@ -30,6 +30,7 @@ import { createMonitorsService } from './monitors/monitors.service.js';
 import { createResultRecorder } from './monitors/results.service.js';
 import { DEFAULT_PROVIDER_SETTINGS, type ProviderSettings } from './notify/provider.js';
 import { createWatchedChecks } from './self-monitoring/watched-checks.service.js';
+import type { Logger } from './logger.js';
 
 export interface ServiceOptions extends ServiceContext {
   readonly secretKey: string;
@@ -38,6 +39,8 @@ export interface ServiceOptions extends ServiceContext {
   readonly onCheckLag?: (lagMs: number) => void;
   /** SMTP relay and provider base URLs (from the environment); defaults reach the real services. */
   readonly providerSettings?: ProviderSettings;
+  /** Where delivery logs each failed attempt (the server's logger); none in most tests. */
+  readonly logger?: Logger;
 }
 
 /** Each kind's services, by kind, as the runtime and the app hand them back to the kind. */
@@ -98,7 +101,7 @@ export function createServices(options: ServiceOptions) {
     maintenance: createMaintenanceService({ ...context, recorder }),
     alertEvents: createAlertEventsService(context),
     alertRouter: createAlertRouter(context),
-    delivery: createDelivery({ ...context, providerSettings, onOutcome: observability.notificationAttempted }),
+    delivery: createDelivery({ ...context, providerSettings, logger: options.logger, onOutcome: observability.notificationAttempted }),
     reminders: createReminders(context),
     incidents: createIncidentsService(context),
     tokens,

@@ -20,7 +20,7 @@ describe.each(TEST_DIALECTS)('status badges on %s', (dialect) => {
   let tenant: TenantFixture;
 
   beforeEach(async () => {
-    ctx = await createTestApp(dialect);
+    ctx = await createTestApp(dialect, { env: { PUBLIC_URL: BASE } });
     tenant = await createTenantWithKey(ctx, 'full', 'Acme Ops');
   });
   afterEach(async () => {

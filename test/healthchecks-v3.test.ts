@@ -14,7 +14,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTenantWithKey, createTestApp, type TenantFixture, type TestContext } from './helpers/app.js';
 import { TEST_DIALECTS } from './helpers/databases.js';
 
-/** Every request names this host: the URLs in the answers must be built from it. */
+/** Every request names this host, also the configured PUBLIC_URL: the URLs in the answers start with it. */
 const HOST = 'vigie.test:8080';
 const BASE = `http://${HOST}`;
 const START = Date.UTC(2026, 10, 21, 12, 0, 0); // the test app's clock starts here
@@ -32,7 +32,7 @@ describe.each(TEST_DIALECTS)('Healthchecks API v3 on %s', (dialect) => {
   let tenant: TenantFixture;
 
   beforeEach(async () => {
-    ctx = await createTestApp(dialect);
+    ctx = await createTestApp(dialect, { env: { PUBLIC_URL: BASE } });
     tenant = await createTenantWithKey(ctx);
   });
   afterEach(async () => {

@@ -12,6 +12,7 @@ import { testNotification } from '../notify/notification.js';
 import type { ChannelKind, ProviderSettings, SendResult } from '../notify/provider.js';
 import { mergeSecrets, validateChannelConfig } from './channel-config.js';
 import { deleteChannel, findChannel, insertChannel, listChannels, updateChannel, type Channel, type ChannelChanges } from './channels.repository.js';
+import { lastDeliveries } from './delivery-status.js';
 import type { Severity } from './events.js';
 import { tenantForMessages } from './tenant-info.js';
 
@@ -40,6 +41,8 @@ export function createChannelsService({ db, clock, providerSettings }: { db: Db;
   return {
     get,
     list: (tenantId: string) => listChannels(db, tenantId),
+    /** Each channel's latest delivery attempt (all of the tenant's, or one channel's). */
+    lastDeliveries: (tenantId: string, channelId?: string) => lastDeliveries(db, tenantId, channelId),
 
     async create(tenantId: string, input: NewChannelInput): Promise<Channel> {
       const provider = providerFor(input.kind);

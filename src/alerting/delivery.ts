@@ -34,6 +34,8 @@ export interface DeliveryOutcome {
   result: SendResult;
   startedAt: number;
   finishedAt: number;
+  /** The channel's kind, for the log line of a failure (null: the channel is gone). */
+  channelKind?: string | null;
 }
 
 export interface DeliveryOptions {
@@ -115,18 +117,19 @@ export function createDelivery({ db, clock, providerSettings, logger, onOutcome 
     };
   }
 
-  async function send(row: ClaimedNotification): Promise<SendResult> {
+  async function send(row: ClaimedNotification): Promise<{ result: SendResult; channelKind: string | null }> {
     const channel = await findChannel(db, row.tenant_id, row.channel_id);
-    if (!channel) return { ok: false, retryable: false, detail: 'The channel was deleted before delivery' };
-    if (!channel.isActive) return { ok: false, retryable: false, detail: 'The channel was deactivated before delivery' };
+    if (!channel) return { channelKind: null, result: { ok: false, retryable: false, detail: 'The channel was deleted before delivery' } };
+    const channelKind = channel.kind;
+    if (!channel.isActive) return { channelKind, result: { ok: false, retryable: false, detail: 'The channel was deactivated before delivery' } };
     const notification = await buildNotification(row);
-    if (!notification) return { ok: false, retryable: false, detail: 'Nothing left to send: the monitors were deleted' };
+    if (!notification) return { channelKind, result: { ok: false, retryable: false, detail: 'Nothing left to send: the monitors were deleted' } };
     try {
-      return await providerFor(channel.kind).send(channel.config, notification, { idempotencyKey: row.idempotency_key, settings: providerSettings });
+      return { channelKind, result: await providerFor(channel.kind).send(channel.config, notification, { idempotencyKey: row.idempotency_key, settings: providerSettings }) };
     } catch (error) {
       // Providers report failures as results; anything thrown is unexpected, and worth a retry.
-      logger?.error({ err: error, notification: row.id }, 'notification provider threw');
-      return { ok: false, retryable: true, detail: `Unexpected error: ${(error as Error).message}` };
+      logger?.error({ err: error, notification: row.id, channel: row.channel_id, kind: channelKind }, 'notification provider threw');
+      return { channelKind, result: { ok: false, retryable: true, detail: `Unexpected error: ${(error as Error).message}` } };
     }
   }
 
@@ -160,14 +163,20 @@ export function createDelivery({ db, clock, providerSettings, logger, onOutcome 
         duration_ms: Math.max(0, finishedAt - startedAt),
       })
       .execute();
-    if (!result.ok) logger?.warn({ notification: row.id, attempts: row.attempts, retryAt, detail }, retryAt ? 'notification failed, will retry' : 'notification failed for good');
+    // Every failed attempt, so that a channel failing silently (e-mail without SMTP) shows in the log.
+    if (!result.ok) {
+      logger?.warn(
+        { notification: row.id, channel: row.channel_id, kind: outcome.channelKind ?? null, attempts: row.attempts, retryAt, reason: detail },
+        retryAt ? 'notification failed, will retry' : 'notification failed for good',
+      );
+    }
   }
 
   /** Sends one claimed row; writes nothing (see recordOutcome). */
   async function attempt(row: ClaimedNotification): Promise<DeliveryOutcome> {
     const startedAt = clock.now();
-    const result = await send(row);
-    return { row, result, startedAt, finishedAt: clock.now() };
+    const { result, channelKind } = await send(row);
+    return { row, result, startedAt, finishedAt: clock.now(), channelKind };
   }
 
   /** Sends one claimed row and records the outcome in its own transaction. */

@@ -8,6 +8,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { isDatabaseUnavailable } from '../db/errors.js';
 import { AppError, type FieldProblem } from '../errors.js';
+import { trackRouteMethods } from './method-not-allowed.js';
 import type { VigieApp } from './types.js';
 
 interface AjvIssue {
@@ -88,7 +89,23 @@ function send(reply: FastifyReply, status: number, detail: unknown) {
 /** What a 503 for an unavailable database asks clients to wait. */
 const DATABASE_RETRY_AFTER_SECONDS = 5;
 
+/**
+ * Fastify's `frameworkErrors`: what its router refuses before any route runs (a URL that does not
+ * decode, a path parameter over the length limit), in the same shape as every other error.
+ */
+export function frameworkErrorHandler(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  const [status, detail] =
+    error.code === 'FST_ERR_BAD_URL'
+      ? [400, 'Malformed URL: a percent-encoded sequence does not decode']
+      : error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+        ? [414, 'The request URI is too long: a path segment exceeds the length limit']
+        : [error.statusCode ?? 400, error.message];
+  void send(reply, status, detail);
+}
+
+/** Must run before routes are registered: it learns each path's methods as they come (405s). */
 export function installErrorHandling(app: VigieApp): void {
+  const routeMethods = trackRouteMethods(app);
   app.setErrorHandler((error: FastifyError & { detail?: unknown }, request: FastifyRequest, reply: FastifyReply) => {
     if (error instanceof AppError) return send(reply, error.statusCode, error.detail);
     if (error.validation) {
@@ -118,5 +135,14 @@ export function installErrorHandling(app: VigieApp): void {
     return reply.status(500).send({ detail: 'Internal server error', request_id: request.id });
   });
 
-  app.setNotFoundHandler((request, reply) => send(reply, 404, `Not Found: ${request.method} ${request.url.split('?')[0]}`));
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?', 1)[0] ?? '';
+    // A known path asked with a method it lacks: 405 naming those it has (RFC 9110 wants Allow).
+    const allowed = routeMethods.allowedOn(path);
+    if (allowed.length > 0 && !allowed.includes(request.method) && !(request.method === 'HEAD' && allowed.includes('GET'))) {
+      reply.header('allow', allowed.join(', '));
+      return send(reply, 405, `Method ${request.method} is not allowed on ${path}; allowed: ${allowed.join(', ')}`);
+    }
+    return send(reply, 404, `Not Found: ${request.method} ${path}`);
+  });
 }

@@ -1,5 +1,6 @@
 import { Type } from 'typebox';
 import type { Channel } from '../alerting/channels.repository.js';
+import type { LastDelivery } from '../alerting/delivery-status.js';
 import { SEVERITIES, type Severity } from '../alerting/events.js';
 import { actorOf } from '../http/access.js';
 import { errorResponses, IdParams, NoContent, Nullable, Timestamp, toIso, Uuid } from '../http/schemas.js';
@@ -57,6 +58,16 @@ const ChannelResponse = Type.Object({
   is_default_email: Type.Boolean({ description: "Follows the tenant's notification_email setting" }),
   created_at: Timestamp,
   updated_at: Timestamp,
+  last_delivery: Nullable(
+    Type.Object(
+      {
+        status: Type.Enum(['sent', 'failed']),
+        at: Timestamp,
+        error: Nullable(Type.String({ description: 'What the provider answered, for a failure' })),
+      },
+      { description: 'The latest delivery attempt of an alert through this channel (test messages aside); null before the first' },
+    ),
+  ),
 });
 
 const TestResponse = Type.Object({
@@ -66,7 +77,7 @@ const TestResponse = Type.Object({
   detail: Type.String({ description: 'What the provider answered' }),
 });
 
-export function toChannelResponse(channel: Channel) {
+export function toChannelResponse(channel: Channel, lastDelivery: LastDelivery | null = null) {
   const { config, secretsSet } = redactConfig(providerFor(channel.kind), channel.config);
   return {
     id: channel.id,
@@ -81,6 +92,7 @@ export function toChannelResponse(channel: Channel) {
     is_default_email: channel.isDefaultEmail,
     created_at: toIso(channel.createdAt),
     updated_at: toIso(channel.updatedAt),
+    last_delivery: lastDelivery && { status: lastDelivery.status, at: toIso(lastDelivery.at), error: lastDelivery.error },
   };
 }
 
@@ -91,7 +103,11 @@ export function registerChannelRoutes(app: VigieApp, services: Services): void {
   app.get(
     '/api/v1/channels',
     { config: { access: 'read' }, schema: { tags, summary: 'Notification channels', response: { 200: Type.Array(ChannelResponse), ...errorResponses(401, 403) } } },
-    async (request) => (await services.channels.list(actorOf(request).tenantId)).map(toChannelResponse),
+    async (request) => {
+      const tenantId = actorOf(request).tenantId;
+      const last = await services.channels.lastDeliveries(tenantId);
+      return (await services.channels.list(tenantId)).map((channel) => toChannelResponse(channel, last.get(channel.id) ?? null));
+    },
   );
 
   app.post(
@@ -115,9 +131,11 @@ export function registerChannelRoutes(app: VigieApp, services: Services): void {
     },
   );
 
-  app.get('/api/v1/channels/:id', { config: { access: 'read' }, schema: { tags, summary: 'One channel', params: IdParams, response: { 200: ChannelResponse, ...notFound } } }, async (request) =>
-    toChannelResponse(await services.channels.get(actorOf(request).tenantId, request.params.id)),
-  );
+  app.get('/api/v1/channels/:id', { config: { access: 'read' }, schema: { tags, summary: 'One channel', params: IdParams, response: { 200: ChannelResponse, ...notFound } } }, async (request) => {
+    const tenantId = actorOf(request).tenantId;
+    const channel = await services.channels.get(tenantId, request.params.id);
+    return toChannelResponse(channel, (await services.channels.lastDeliveries(tenantId, channel.id)).get(channel.id) ?? null);
+  });
 
   app.patch(
     '/api/v1/channels/:id',

@@ -64,8 +64,9 @@ export function uniqueKey(uuid: string): string {
   return createHash('sha1').update(uuid).digest('hex');
 }
 
+/** Links start with the configured PUBLIC_URL, never the request's Host (http/public-url.ts). */
 function baseUrl(request: FastifyRequest): string {
-  return `${request.protocol}://${request.host}`;
+  return request.server.publicUrl;
 }
 
 function toV3(check: HeartbeatCheck, request: FastifyRequest, readOnly: boolean) {

@@ -113,7 +113,7 @@ export function registerMonitoringRoutes(app: VigieApp, services: Services, opti
   const tags = ['monitoring'];
   const { clock } = options;
   // The self probes of the database and Redis are this app's readiness probes.
-  services.selfMonitoring.configure({ readiness: options.probes, operatorTenant: options.config.selfMonitoringTenant });
+  services.selfMonitoring.configure({ readiness: options.probes, operatorTenant: options.config.selfMonitoringTenant, emailRelayConfigured: options.config.smtpHost !== undefined });
 
   app.get(
     '/api/monitoring/health',

@@ -34,4 +34,6 @@ export interface ProbeEnvironment {
   readonly clock: Clock;
   readiness(): readonly ReadinessProbe[];
   runtime(): RuntimeSignals | undefined;
+  /** Whether an SMTP relay is configured (SMTP_HOST); undefined until the app says. */
+  emailRelayConfigured(): boolean | undefined;
 }

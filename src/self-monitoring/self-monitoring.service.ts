@@ -80,7 +80,8 @@ export function createSelfMonitoring({ db, clock }: { db: Db; clock: Clock }) {
   let readiness: readonly ReadinessProbe[] = [];
   let operatorSetting: string | undefined;
   let runtime: RuntimeSignals | undefined;
-  const probes: SelfProbeRegistry = createSelfProbes({ db, clock, readiness: () => readiness, runtime: () => runtime });
+  let emailRelayConfigured: boolean | undefined;
+  const probes: SelfProbeRegistry = createSelfProbes({ db, clock, readiness: () => readiness, runtime: () => runtime, emailRelayConfigured: () => emailRelayConfigured });
 
   const operator = (): Promise<OperatorTenant> => resolveOperatorTenant(db, operatorSetting);
 
@@ -92,10 +93,11 @@ export function createSelfMonitoring({ db, clock }: { db: Db; clock: Clock }) {
   return {
     probes,
 
-    /** From the HTTP app: its readiness probes (database, Redis when REDIS_URL is set) and SELF_MONITORING_TENANT. */
-    configure(options: { readiness: readonly ReadinessProbe[]; operatorTenant: string | undefined }): void {
+    /** From the HTTP app: its readiness probes (database, Redis when REDIS_URL is set), SELF_MONITORING_TENANT, whether SMTP_HOST is set. */
+    configure(options: { readiness: readonly ReadinessProbe[]; operatorTenant: string | undefined; emailRelayConfigured?: boolean }): void {
       readiness = options.readiness;
       operatorSetting = options.operatorTenant;
+      emailRelayConfigured = options.emailRelayConfigured;
     },
 
     /** From the background work, when it starts: this process's check queue and alerting loop. */

@@ -14,6 +14,7 @@ import type { VigieApp } from '../../src/http/types.js';
 import { providerSettingsFrom } from '../../src/notify/settings.js';
 import { createServices, type Services } from '../../src/services.js';
 import type { ReadinessProbe } from '../../src/health/probes.js';
+import type { Logger } from '../../src/logger.js';
 import { createTestDatabase, type TestDatabase } from './databases.js';
 
 export const TEST_SECRET_KEY = 'test-secret-key-test-secret-key-0123456789';
@@ -31,6 +32,8 @@ export interface TestContext {
 export interface TestAppOptions {
   env?: Record<string, string>;
   probes?: readonly ReadinessProbe[];
+  /** The app's logger (default: silent), for tests that read what is logged. */
+  logger?: Logger;
 }
 
 export async function createTestApp(dialect: DialectName, options: TestAppOptions = {}): Promise<TestContext> {
@@ -46,8 +49,9 @@ export async function createTestApp(dialect: DialectName, options: TestAppOption
     secretKey: TEST_SECRET_KEY,
     jwtExpiresMinutes: config.jwtExpiresMinutes,
     providerSettings: providerSettingsFrom(config),
+    logger: options.logger,
   });
-  const app = await buildApp({ config, database, clock, secretKey: TEST_SECRET_KEY, probes: options.probes, services });
+  const app = await buildApp({ config, database, clock, secretKey: TEST_SECRET_KEY, probes: options.probes, services, logger: options.logger });
   return {
     app,
     database,
