@@ -58,6 +58,12 @@ export interface Config {
   /** Worker threads that parse and check ingest bodies; 0: in the main thread. */
   readonly ingestParseThreads: number;
   readonly metricsIngestIdTtlHours: number;
+  /** Backups (seed 001): the agents' deposit zone and the validated zone; undefined: under DATA_DIR (kinds/backup/zones.ts). */
+  readonly backupDepositDir: string | undefined;
+  readonly backupValidatedDir: string | undefined;
+  /** How often the deposit zone is scanned, and how long a report and its files must stay unchanged before a run is taken. */
+  readonly backupScanSeconds: number;
+  readonly backupSettleSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -189,6 +195,10 @@ export const ENV_VARIABLES = {
   ingestBodyLimitBytes: variable('INGEST_BODY_LIMIT_BYTES', String(8 * 1024 * 1024), integer(1024, 512 * 1024 * 1024)),
   ingestParseThreads: variable('INGEST_PARSE_THREADS', '1', integer(0, 16)),
   metricsIngestIdTtlHours: variable('METRICS_INGEST_ID_TTL_HOURS', '24', integer(1, 24 * 90)),
+  backupDepositDir: variable('BACKUP_DEPOSIT_DIR', undefined, nonEmpty),
+  backupValidatedDir: variable('BACKUP_VALIDATED_DIR', undefined, nonEmpty),
+  backupScanSeconds: variable('BACKUP_SCAN_SECONDS', '30', integer(1, 86_400)),
+  backupSettleSeconds: variable('BACKUP_SETTLE_SECONDS', '10', integer(0, 3600)),
 } satisfies { [K in keyof Config]: Variable<Config[K]> };
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {

@@ -1,0 +1,41 @@
+/**
+ * What happens to a judged run's deposited files: a rejected run's are moved into the quarantine
+ * (`<deposit>/.quarantine/<tenant>/<agent>/<job>/<run>/`, same file system, so a rename) with a
+ * REASON.txt; a promoted or unchanged run's are removed. Only the manifest's safe names are
+ * touched, and a promoted run's deposit name is removed only while it is still the promoted file
+ * (same inode, or a copy's size and time), never a newer upload of the same name.
+ */
+import { lstat, mkdir, rename, unlink, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { BackupRun } from './runs.repository.js';
+import { unsafePathReason } from './paths.js';
+
+const safeFiles = (run: BackupRun) => run.files.filter((f) => unsafePathReason(f.path) === null);
+
+const ignoreMissing = (error: unknown) => {
+  if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+};
+
+export async function quarantineDeposit(depositDir: string, quarantineDir: string, run: BackupRun): Promise<void> {
+  await mkdir(quarantineDir, { recursive: true, mode: 0o700 });
+  for (const file of safeFiles(run)) {
+    const target = join(quarantineDir, file.path);
+    await mkdir(dirname(target), { recursive: true, mode: 0o700 });
+    await rename(join(depositDir, file.path), target).catch(ignoreMissing);
+  }
+  const reason = [`run: ${run.runId}`, `status: ${run.status ?? ''}`, `reason: ${run.reason ?? ''}`, `judged at: ${run.judgedAt === null ? '' : new Date(run.judgedAt).toISOString()}`, ''].join('\n');
+  await writeFile(join(quarantineDir, 'REASON.txt'), reason, { mode: 0o600 });
+}
+
+export async function removeDeposit(depositDir: string, promotedDir: string | null, run: BackupRun): Promise<void> {
+  for (const file of safeFiles(run)) {
+    const path = join(depositDir, file.path);
+    if (promotedDir !== null) {
+      const [deposited, promoted] = await Promise.all([lstat(path).catch(() => null), lstat(join(promotedDir, file.path)).catch(() => null)]);
+      if (!deposited || !promoted) continue;
+      const same = deposited.ino === promoted.ino || (deposited.size === promoted.size && deposited.mtimeMs === promoted.mtimeMs);
+      if (!same) continue; // a newer upload of the same name: the next run's
+    }
+    await unlink(path).catch(ignoreMissing);
+  }
+}
