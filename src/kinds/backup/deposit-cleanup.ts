@@ -9,8 +9,22 @@ import { lstat, mkdir, rename, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { BackupRun } from './runs.repository.js';
 import { unsafePathReason } from './paths.js';
+import { parentsAreDirectories } from './validator.js';
 
-const safeFiles = (run: BackupRun) => run.files.filter((f) => unsafePathReason(f.path) === null);
+/**
+ * The manifest's files that can be touched: a safe name, below real directories only (a directory
+ * swapped for a link would make a rename or unlink act outside the zone), in a job directory that
+ * is itself a real directory.
+ */
+async function safeFiles(depositDir: string, run: BackupRun) {
+  const jobDir = await lstat(depositDir).catch(() => null);
+  if (!jobDir?.isDirectory()) return [];
+  const safe = [];
+  for (const file of run.files) {
+    if (unsafePathReason(file.path) === null && (await parentsAreDirectories(depositDir, file.path)) === null) safe.push(file);
+  }
+  return safe;
+}
 
 const ignoreMissing = (error: unknown) => {
   if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
@@ -18,7 +32,7 @@ const ignoreMissing = (error: unknown) => {
 
 export async function quarantineDeposit(depositDir: string, quarantineDir: string, run: BackupRun): Promise<void> {
   await mkdir(quarantineDir, { recursive: true, mode: 0o700 });
-  for (const file of safeFiles(run)) {
+  for (const file of await safeFiles(depositDir, run)) {
     const target = join(quarantineDir, file.path);
     await mkdir(dirname(target), { recursive: true, mode: 0o700 });
     await rename(join(depositDir, file.path), target).catch(ignoreMissing);
@@ -28,7 +42,7 @@ export async function quarantineDeposit(depositDir: string, quarantineDir: strin
 }
 
 export async function removeDeposit(depositDir: string, promotedDir: string | null, run: BackupRun): Promise<void> {
-  for (const file of safeFiles(run)) {
+  for (const file of await safeFiles(depositDir, run)) {
     const path = join(depositDir, file.path);
     if (promotedDir !== null) {
       const [deposited, promoted] = await Promise.all([lstat(path).catch(() => null), lstat(join(promotedDir, file.path)).catch(() => null)]);

@@ -206,20 +206,18 @@ export function createBackupScanner(options: ScannerOptions) {
   /** promoting → promoted with its result; then older copies go and the deposit is cleaned. */
   async function completePromotion(run: BackupRun, job: BackupJobSettings, token: string | null, verdict: Verdict, promotionMs: number | null): Promise<void> {
     const now = clock.now();
-    const written = await db
-      .transaction()
-      .execute((trx) =>
-        judgeRun(trx, recorder, {
-          run,
-          job,
-          verdict,
-          from: 'promoting',
-          to: 'promoted',
-          claimToken: token,
-          now,
-          extra: { promoted_at: now, ...(promotionMs !== null && { promotion_ms: promotionMs }) },
-        }),
-      );
+    const written = await db.transaction().execute((trx) =>
+      judgeRun(trx, recorder, {
+        run,
+        job,
+        verdict,
+        from: 'promoting',
+        to: 'promoted',
+        claimToken: token,
+        now,
+        extra: { promoted_at: now, ...(promotionMs !== null && { promotion_ms: promotionMs }) },
+      }),
+    );
     if (written?.alerted) recorder.alertWritten();
     await step('promoted');
     await pruneJob(job);

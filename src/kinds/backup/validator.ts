@@ -25,7 +25,7 @@ export interface MeasuredFile {
 export type Validation = { ok: true; files: MeasuredFile[]; totalSize: number } | { ok: false; reason: string; measuredSize: number | null };
 
 /** Every directory between the job's directory and the file must be a real directory, not a link. */
-async function parentsAreDirectories(jobDir: string, path: string): Promise<string | null> {
+export async function parentsAreDirectories(jobDir: string, path: string): Promise<string | null> {
   const parts = path.split('/').slice(0, -1);
   let current = jobDir;
   for (const part of parts) {
