@@ -133,7 +133,11 @@ export function createBackupScanner(options: ScannerOptions) {
         return { verdict: { status: 'TRANSFER_INTEGRITY_FAILED', reason: `${dir === report.agentRoot ? 'the agent' : "the job's deposit"} directory is a symbolic link (refused)`, ...none } };
     }
     const files = await validateDeposit(report.depositDir, run.files);
-    if (!files.ok) return { verdict: { status: 'TRANSFER_INTEGRITY_FAILED', reason: files.reason, measuredSize: files.measuredSize, measuredSha256: null }, files };
+    if (!files.ok) {
+      // Every file read (none missing or refused): the manifest of what arrived has a hash too.
+      const measuredSha256 = files.files?.length === run.files.length ? manifestSha256(files.files) : null;
+      return { verdict: { status: 'TRANSFER_INTEGRITY_FAILED', reason: files.reason, measuredSize: files.measuredSize, measuredSha256 }, files };
+    }
     const measuredSha256 = manifestSha256(files.files);
     const measured = { measuredSize: files.totalSize, measuredSha256 };
     const healthy = await promotedRuns(db, job.monitorId, job.sizeWindow);

@@ -22,7 +22,8 @@ export interface MeasuredFile {
   mtimeMs: number;
 }
 
-export type Validation = { ok: true; files: MeasuredFile[]; totalSize: number } | { ok: false; reason: string; measuredSize: number | null };
+/** A failed validation keeps what it measured: the alert shows measured size and hash beside the reported ones. */
+export type Validation = { ok: true; files: MeasuredFile[]; totalSize: number } | { ok: false; reason: string; measuredSize: number | null; files?: MeasuredFile[] };
 
 /** Every directory between the job's directory and the file must be a real directory, not a link. */
 export async function parentsAreDirectories(jobDir: string, path: string): Promise<string | null> {
@@ -94,6 +95,6 @@ export async function validateDeposit(jobDir: string, files: readonly ManifestEn
     else if (result.sha256 !== file.sha256) problems.push(`${file.path}: SHA-256 ${result.sha256}, reported ${file.sha256}`);
     measured.push(result);
   }
-  if (problems.length) return { ok: false, reason: problems.slice(0, 10).join('; '), measuredSize: total };
+  if (problems.length) return { ok: false, reason: problems.slice(0, 10).join('; '), measuredSize: total, files: measured };
   return { ok: true, files: measured, totalSize: total };
 }
