@@ -64,6 +64,8 @@ export interface Config {
   /** How often the deposit zone is scanned, and how long a report and its files must stay unchanged before a run is taken. */
   readonly backupScanSeconds: number;
   readonly backupSettleSeconds: number;
+  /** Rejected deposits stay in the quarantine this many days. */
+  readonly backupQuarantineRetentionDays: number;
 }
 
 export class ConfigError extends Error {
@@ -199,6 +201,7 @@ export const ENV_VARIABLES = {
   backupValidatedDir: variable('BACKUP_VALIDATED_DIR', undefined, nonEmpty),
   backupScanSeconds: variable('BACKUP_SCAN_SECONDS', '30', integer(1, 86_400)),
   backupSettleSeconds: variable('BACKUP_SETTLE_SECONDS', '10', integer(0, 3600)),
+  backupQuarantineRetentionDays: variable('BACKUP_QUARANTINE_RETENTION_DAYS', '30', integer(1, 3650)),
 } satisfies { [K in keyof Config]: Variable<Config[K]> };
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {

@@ -263,6 +263,19 @@ describe.each(TEST_DIALECTS)('backups on %s', (dialect) => {
     expect(await readFile(join(outsideDir, 'inner.gz'), 'utf8')).toBe('outside content');
   });
 
+  it('deletes quarantined runs after the retention, keeping newer ones', async () => {
+    const base = join(zones.depositDir, '.quarantine', tenant.tenantId, 'old-agent', '00000000-0000-4000-8000-000000000001');
+    for (const run of ['old', 'new']) {
+      await mkdir(join(base, run), { recursive: true });
+      await writeFile(join(base, run, 'dump.gz'), 'x');
+      await writeFile(join(base, run, 'REASON.txt'), 'status: FAILED');
+    }
+    const longAgo = new Date(Date.now() - 3 * 86_400_000);
+    await utimes(join(base, 'old', 'REASON.txt'), longAgo, longAgo);
+    await scanner({ quarantineRetentionMs: 2 * 86_400_000 }).pass();
+    expect(await readdir(base)).toEqual(['new']);
+  });
+
   it('records an invalid STATUS.json entry as rejected, with the schema errors', async () => {
     const { id, agent, agentRoot } = await newJob();
     const report = statusReport(agent, [{ jobId: id, runId: 'bad', files: [{ path: 'a', content: Buffer.from('a') }] }]);

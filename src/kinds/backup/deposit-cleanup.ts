@@ -5,10 +5,10 @@
  * touched, and a promoted run's deposit name is removed only while it is still the promoted file
  * (same inode, or a copy's size and time), never a newer upload of the same name.
  */
-import { lstat, mkdir, rename, unlink, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { BackupRun } from './runs.repository.js';
-import { unsafePathReason } from './paths.js';
+import { unsafePathReason, type Zones } from './paths.js';
 import { parentsAreDirectories } from './validator.js';
 
 /**
@@ -52,4 +52,22 @@ export async function removeDeposit(depositDir: string, promotedDir: string | nu
     }
     await unlink(path).catch(ignoreMissing);
   }
+}
+
+/**
+ * Deletes quarantined runs older than the retention (by their REASON.txt's time):
+ * `<deposit>/.quarantine/<tenant>/<agent>/<job>/<run>/`. Only real directories are walked.
+ */
+export async function pruneQuarantine(zones: Zones, retentionMs: number, wallNow: number): Promise<number> {
+  const dirsOf = async (dir: string) => (await readdir(dir, { withFileTypes: true }).catch(() => [])).filter((e) => e.isDirectory()).map((e) => join(dir, e.name));
+  let removed = 0;
+  let level = [join(zones.depositDir, '.quarantine')];
+  for (let depth = 0; depth < 4; depth++) level = (await Promise.all(level.map(dirsOf))).flat();
+  for (const runDir of level) {
+    const marker = await lstat(join(runDir, 'REASON.txt')).catch(() => null);
+    if (!marker || wallNow - marker.mtimeMs <= retentionMs) continue;
+    await rm(runDir, { recursive: true, force: true });
+    removed++;
+  }
+  return removed;
 }

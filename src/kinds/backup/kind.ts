@@ -38,7 +38,15 @@ export const backupKind = defineKind({
   history: mergedHistory(runHistory, checkResultsHistory('sweep')),
   loops(runtime, own): BackgroundLoop[] {
     const zones = zonesOf(runtime.config);
-    const scanner = createBackupScanner({ db: runtime.db, clock: runtime.clock, recorder: own.backupRecorder, zones, settleMs: runtime.config.backupSettleSeconds * 1000, logger: runtime.logger });
+    const scanner = createBackupScanner({
+      db: runtime.db,
+      clock: runtime.clock,
+      recorder: own.backupRecorder,
+      zones,
+      settleMs: runtime.config.backupSettleSeconds * 1000,
+      logger: runtime.logger,
+      quarantineRetentionMs: runtime.config.backupQuarantineRetentionDays * 86_400_000,
+    });
     const scan = intervalLoop('backup scanner', runtime.config.backupScanSeconds * 1000, () => scanner.pass(), runtime.logger);
     return [
       {

@@ -13,7 +13,7 @@ import type { Db } from '../../db/database.js';
 import type { Logger } from '../../logger.js';
 import type { ResultRecorder } from '../../monitors/results.service.js';
 import { agentDirectories, depositSettled, entriesOf, readReport } from './discovery.js';
-import { quarantineDeposit, removeDeposit } from './deposit-cleanup.js';
+import { pruneQuarantine, quarantineDeposit, removeDeposit } from './deposit-cleanup.js';
 import { findBackupJob, listAgentJobs, toJobSettings, type BackupJobSettings } from './jobs.repository.js';
 import { agentRoot, depositPath, jobValidatedDir, quarantinePath, STAGING_PREFIX, type Zones } from './paths.js';
 import { ChangedSinceValidation, exists, finalDirOf, promote, pruneJobDir, stagingDirOf } from './promoter.js';
@@ -32,6 +32,8 @@ export interface ScannerOptions {
   logger: Pick<Logger, 'warn' | 'info'>;
   /** Real time, for comparing with file times; Date.now unless a test says otherwise. */
   wallNow?: () => number;
+  /** Quarantined runs older than this are deleted; undefined: kept. */
+  quarantineRetentionMs?: number;
   /** Test hook: called at each step of a run's processing (the SIGKILL test kills around them). */
   onStep?: (step: string) => void | Promise<void>;
 }
@@ -43,6 +45,8 @@ export interface PassSummary {
 }
 
 const RUNS_PER_PASS = 100;
+/** The quarantine's retention is applied at most this often (days-long retention; walking it each pass is waste). */
+const QUARANTINE_PRUNE_EVERY_MS = 3_600_000;
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -56,6 +60,7 @@ export function createBackupScanner(options: ScannerOptions) {
   const step = async (name: string) => options.onStep?.(name);
   /** Reports whose every entry is known: not read again until they change. */
   const knownReports = new Map<string, string>();
+  let lastQuarantinePrune = Number.NEGATIVE_INFINITY;
 
   async function discover(): Promise<number> {
     let found = 0;
@@ -167,7 +172,15 @@ export function createBackupScanner(options: ScannerOptions) {
     const run = { ...candidate, state: 'validating' as const };
     const where = { agentRoot: agentRoot(zones, job.tenantId, job.agent), depositDir: depositPath(zones, job.tenantId, job.agent, job.monitorId) };
     const started = performance.now();
-    const { verdict, files } = await judge(run, job, where);
+    let judged: Awaited<ReturnType<typeof judge>>;
+    try {
+      judged = await judge(run, job, where);
+    } catch (error) {
+      // An I/O error while reading: give the run back, so the next pass tries again.
+      await db.updateTable('backup_runs').set({ state: 'received', claim_token: null }).where('id', '=', run.id).where('state', '=', 'validating').where('claim_token', '=', token).execute();
+      throw error;
+    }
+    const { verdict, files } = judged;
     const validationMs = Math.round(performance.now() - started);
     await step('validated');
     if (verdict.status !== 'SUCCESS' || !files?.ok) {
@@ -271,6 +284,10 @@ export function createBackupScanner(options: ScannerOptions) {
         } catch (error) {
           logger.warn({ err: error, run: row.id }, 'backup run processing failed; retried after a restart');
         }
+      }
+      if (options.quarantineRetentionMs !== undefined && wallNow() - lastQuarantinePrune >= QUARANTINE_PRUNE_EVERY_MS) {
+        lastQuarantinePrune = wallNow();
+        await pruneQuarantine(zones, options.quarantineRetentionMs, lastQuarantinePrune);
       }
       const unclean = await db.selectFrom('backup_runs').select('id').where('cleaned_at', 'is', null).where('state', 'in', ['rejected', 'promoted']).limit(RUNS_PER_PASS).execute();
       for (const { id } of unclean) await cleanRun(id);
