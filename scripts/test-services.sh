@@ -51,6 +51,9 @@ if [ "$(su postgres -c "psql -p $PG_PORT -Atqc \"select 1 from pg_database where
   su postgres -c "createdb -p $PG_PORT -O $PG_USER $PG_DB" >&2
 fi
 
+# --- rsync (backup deposits, test/backups*.test.ts) ------------------------------------------
+ensure_package rsync rsync
+
 # --- Redis ----------------------------------------------------------------------------------
 REDIS_PORT=6379
 ensure_package redis-server redis-server

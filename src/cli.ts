@@ -54,6 +54,24 @@ interface Command {
 class UsageError extends Error {}
 
 const COMMANDS: Record<string, Command> = {
+  // Backups (seed 001): the agent side, without a server.
+  backup: {
+    summary: "Backup agents' tools: verify DIR checks an agent tree against its STATUS.json, as the server will",
+    usage: 'vigie backup verify DIR',
+    positionals: true,
+    notes: ['DIR holds STATUS.json and one <job_id>/ directory per job.', 'Exit status: 0 when every run checks out, 1 otherwise, 2 for a usage error.'],
+    async run({ positionals }) {
+      const [action, dir, ...extra] = positionals;
+      if (action !== 'verify') throw new UsageError(action === undefined ? 'missing action (verify)' : `unknown action "${action}" (verify)`);
+      if (dir === undefined) throw new UsageError('missing DIR');
+      if (extra.length) throw new UsageError(`unexpected argument "${extra[0]}"`);
+      const { verifyTree } = await import('./kinds/backup/verify-tree.js');
+      const { problems, runs } = await verifyTree(dir);
+      for (const problem of problems) console.error(`vigie backup verify: ${problem}`);
+      for (const run of runs) (run.ok ? console.log : console.error)(`${run.ok ? 'OK  ' : 'FAIL'} job ${run.jobId} run ${run.runId}: ${run.detail}`);
+      return problems.length === 0 && runs.every((r) => r.ok) ? 0 : 1;
+    },
+  },
   serve: {
     summary: 'Apply pending migrations and start the HTTP server',
     usage: 'vigie serve',

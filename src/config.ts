@@ -67,6 +67,14 @@ export interface Config {
   readonly connectionTimeoutSeconds: number;
   /** The base of every absolute link Vigie hands out (ping URLs, badges), without a trailing slash. */
   readonly publicUrl: string;
+  /** Backups (seed 001): the agents' deposit zone and the validated zone; undefined: under DATA_DIR (kinds/backup/zones.ts). */
+  readonly backupDepositDir: string | undefined;
+  readonly backupValidatedDir: string | undefined;
+  /** How often the deposit zone is scanned, and how long a report and its files must stay unchanged before a run is taken. */
+  readonly backupScanSeconds: number;
+  readonly backupSettleSeconds: number;
+  /** Rejected deposits stay in the quarantine this many days. */
+  readonly backupQuarantineRetentionDays: number;
 }
 
 export class ConfigError extends Error {
@@ -222,6 +230,11 @@ export const ENV_VARIABLES = {
   connectionTimeoutSeconds: variable('CONNECTION_TIMEOUT_SECONDS', '60', integer(1, 24 * 3600)),
   // Its default comes from HOST and PORT (defaultPublicUrl), so it is filled in by loadConfig.
   publicUrl: variable('PUBLIC_URL', undefined, publicUrl),
+  backupDepositDir: variable('BACKUP_DEPOSIT_DIR', undefined, nonEmpty),
+  backupValidatedDir: variable('BACKUP_VALIDATED_DIR', undefined, nonEmpty),
+  backupScanSeconds: variable('BACKUP_SCAN_SECONDS', '30', integer(1, 86_400)),
+  backupSettleSeconds: variable('BACKUP_SETTLE_SECONDS', '10', integer(0, 3600)),
+  backupQuarantineRetentionDays: variable('BACKUP_QUARANTINE_RETENTION_DAYS', '30', integer(1, 3650)),
 } satisfies { [K in keyof Config]: Variable<Config[K]> };
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {

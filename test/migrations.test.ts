@@ -9,6 +9,8 @@ const EXPECTED_TABLES = [
   'alert_events',
   'api_keys',
   'app_meta',
+  'backup_jobs',
+  'backup_runs',
   'channels',
   'check_results',
   'heartbeat_checks',

@@ -194,6 +194,22 @@ const TENANT_RESOURCES: readonly TenantResource[] = [
       return response.json().machine_id as string;
     },
   },
+  {
+    name: 'backup job (seed 001, and its monitor)',
+    routes: [
+      { route: 'GET /api/v1/backup-jobs/:id' },
+      { route: 'PATCH /api/v1/backup-jobs/:id', body: { name: 'renamed by its owner', grace_seconds: 600 } },
+      { route: 'POST /api/v1/backup-jobs/:id/pause' },
+      { route: 'POST /api/v1/backup-jobs/:id/resume' },
+      { route: 'GET /api/v1/backup-jobs/:id/runs' },
+      { route: 'GET /api/jobs/:job_id/history' },
+      { route: 'DELETE /api/v1/backup-jobs/:id' },
+    ],
+    create: async (ctx, owner) => {
+      const id = await created(ctx, owner, 'POST /api/v1/backup-jobs', { name: 'tenant-a nightly dump', agent: 'tenant-a-db', database: 'shop' });
+      return { id, job_id: id };
+    },
+  },
 ];
 
 /**
@@ -239,6 +255,8 @@ const TENANT_LISTS: readonly RoutePattern[] = [
   'GET /api/v1/series/export',
   'GET /api/v1/metric-rules',
   'GET /api/v1/machines',
+  'GET /api/v1/backup-jobs',
+  'GET /api/jobs',
 ];
 
 /**

@@ -26,6 +26,7 @@ import type { SelfChecksTable } from './tables/self-checks.table.js';
 import type { TenantSettingsTable } from './tables/tenant-settings.table.js';
 import type { TenantsTable } from './tables/tenants.table.js';
 import type { UsersTable } from './tables/users.table.js';
+import type { BackupJobsTable, BackupRunsTable } from './tables/backups.table.js';
 
 export interface Database {
   tenants: TenantsTable;
@@ -63,4 +64,7 @@ export interface Database {
   series_rollups_minute: SeriesRollupsTable;
   series_rollups_hour: SeriesRollupsTable;
   metric_rules: MetricRulesTable;
+  /** Seed 001's backup jobs and their runs (migration 0022, kinds/backup/). */
+  backup_jobs: BackupJobsTable;
+  backup_runs: BackupRunsTable;
 }

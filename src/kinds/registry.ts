@@ -10,6 +10,7 @@ import { httpKind } from './http/kind.js';
 import { machineKind } from './machine/kind.js';
 import { metricKind } from './metric/kind.js';
 import { selfKind } from './self/kind.js';
+import { backupKind } from './backup/kind.js';
 
 export const KINDS = {
   http: httpKind,
@@ -17,6 +18,7 @@ export const KINDS = {
   metric: metricKind,
   machine: machineKind,
   self: selfKind,
+  backup: backupKind,
   // Each kind's own services type is its own; `any` here only lets the check accept them all.
 } as const satisfies { [K in MonitorKind]: KindPlugin<K, any> };
 

@@ -4,7 +4,8 @@
  * registry is a complete Record, so the compiler refuses a kind without its implementation).
  */
 /** `self`: a part of Vigie itself (its database, Redis, job runner, scheduler, delivery); see self-monitoring/. */
-export const MONITOR_KINDS = ['http', 'heartbeat', 'metric', 'machine', 'self'] as const;
+/** `backup`: seed 001's backup jobs (kinds/backup/): deposits validated and promoted by the server. */
+export const MONITOR_KINDS = ['http', 'heartbeat', 'metric', 'machine', 'self', 'backup'] as const;
 export type MonitorKind = (typeof MONITOR_KINDS)[number];
 
 /** `maintenance`: inside a maintenance window, not checked, no alerts, no downtime counted. */

@@ -19,6 +19,7 @@ import * as compactResults from './2026_12_03_0012_compact_results.js';
 import * as ingestBatchesMachine from './2026_12_03_0013_ingest_batches_machine.js';
 import * as heartbeatKeywords from './2026_12_05_0014_heartbeat_keywords.js';
 import * as httpTargetUrlKey from './2026_12_05_0015_http_target_url_key.js';
+import * as backups from './2026_12_05_0022_backups.js';
 
 export const migrations: Record<string, Migration> = {
   '2026_11_21_0001_foundation': foundation,
@@ -36,4 +37,5 @@ export const migrations: Record<string, Migration> = {
   '2026_12_03_0013_ingest_batches_machine': ingestBatchesMachine,
   '2026_12_05_0014_heartbeat_keywords': heartbeatKeywords,
   '2026_12_05_0015_http_target_url_key': httpTargetUrlKey,
+  '2026_12_05_0022_backups': backups,
 };

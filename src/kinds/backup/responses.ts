@@ -1,0 +1,126 @@
+/** The API's view of backup jobs and runs (snake_case, ISO times), shared by the v1 and seed routes. */
+import { Type } from 'typebox';
+import { Nullable, NullableTimestamp, Timestamp, toIso, toIsoOrNull, Uuid } from '../../http/schemas.js';
+import { MONITOR_STATES } from '../../monitors/kinds.js';
+import type { BackupJob } from './jobs.service.js';
+import type { BackupRun } from './runs.repository.js';
+import { BACKUP_STATUSES, RUN_STATES } from './statuses.js';
+
+export const JobResponse = Type.Object({
+  id: Uuid,
+  name: Type.String(),
+  agent: Type.String(),
+  database: Type.String(),
+  interval_seconds: Nullable(Type.Integer()),
+  schedule: Nullable(Type.String()),
+  tz: Type.String(),
+  grace_seconds: Type.Integer(),
+  size_anomaly_percent: Type.Integer(),
+  size_anomaly_floor_bytes: Type.Integer(),
+  size_window: Type.Integer(),
+  keep_healthy: Type.Integer(),
+  allowed_unchanged_runs: Type.Integer(),
+  tags: Type.Array(Type.String()),
+  channel_ids: Nullable(Type.Array(Uuid)),
+  failure_threshold: Nullable(Type.Integer()),
+  is_active: Type.Boolean(),
+  state: Type.Enum([...MONITOR_STATES]),
+  deposit_path: Type.String({ description: "Where the agent puts this job's files: <BACKUP_DEPOSIT_DIR>/<tenant_id>/<agent>/<job_id>/" }),
+  agent_root: Type.String({ description: "Where the agent writes its STATUS.json (the parent of each of its jobs' deposit_path)" }),
+  expected_at: NullableTimestamp,
+  missing_at: NullableTimestamp,
+  last_run_at: NullableTimestamp,
+  created_at: Timestamp,
+  updated_at: Timestamp,
+});
+
+export const RunResponse = Type.Object({
+  id: Uuid,
+  job_id: Uuid,
+  run_id: Type.String(),
+  state: Type.Enum([...RUN_STATES]),
+  status: Nullable(Type.Enum([...BACKUP_STATUSES])),
+  result: Nullable(Type.String({ description: "What it made of the job's monitor: up, warning or down" })),
+  reason: Nullable(Type.String()),
+  agent_status: Nullable(Type.String()),
+  agent_message: Nullable(Type.String()),
+  log_tail: Nullable(Type.String()),
+  started_at: NullableTimestamp,
+  finished_at: NullableTimestamp,
+  file_count: Type.Integer(),
+  files: Type.Array(Type.Object({ path: Type.String(), size: Type.Integer(), sha256: Type.String() })),
+  expected_size: Nullable(Type.Integer()),
+  measured_size: Nullable(Type.Integer()),
+  expected_sha256: Nullable(Type.String()),
+  measured_sha256: Nullable(Type.String()),
+  received_at: Timestamp,
+  judged_at: NullableTimestamp,
+  validated_at: NullableTimestamp,
+  promoted_at: NullableTimestamp,
+  validation_ms: Nullable(Type.Integer()),
+  promotion_ms: Nullable(Type.Integer()),
+  /** Runs' durations as the agent reported them. */
+  duration_ms: Nullable(Type.Integer()),
+  pruned: Type.Boolean({ description: 'A promoted copy since replaced by newer healthy ones (keep_healthy)' }),
+});
+
+export function toJobResponse(job: BackupJob, paths: { depositPath: string; agentRoot: string }) {
+  return {
+    id: job.monitorId,
+    name: job.monitor.name,
+    agent: job.agent,
+    database: job.database,
+    interval_seconds: job.intervalSeconds,
+    schedule: job.schedule,
+    tz: job.tz,
+    grace_seconds: job.graceSeconds,
+    size_anomaly_percent: job.sizeAnomalyPercent,
+    size_anomaly_floor_bytes: job.sizeAnomalyFloorBytes,
+    size_window: job.sizeWindow,
+    keep_healthy: job.keepHealthy,
+    allowed_unchanged_runs: job.allowedUnchangedRuns,
+    tags: job.monitor.tags,
+    channel_ids: job.monitor.channelIds,
+    failure_threshold: job.monitor.failureThreshold,
+    is_active: job.monitor.isActive,
+    state: job.monitor.state,
+    deposit_path: paths.depositPath,
+    agent_root: paths.agentRoot,
+    expected_at: toIsoOrNull(job.expectedAt),
+    missing_at: toIsoOrNull(job.missingAt),
+    last_run_at: toIsoOrNull(job.lastRunAt),
+    created_at: toIso(job.monitor.createdAt),
+    updated_at: toIso(job.monitor.updatedAt),
+  };
+}
+
+export function toRunResponse(run: BackupRun) {
+  return {
+    id: run.id,
+    job_id: run.jobId,
+    run_id: run.runId,
+    state: run.state,
+    status: run.status,
+    result: run.resultStatus,
+    reason: run.reason,
+    agent_status: run.agentStatus,
+    agent_message: run.agentMessage,
+    log_tail: run.logTail,
+    started_at: toIsoOrNull(run.startedAt),
+    finished_at: toIsoOrNull(run.finishedAt),
+    file_count: run.fileCount,
+    files: run.files,
+    expected_size: run.expectedSize,
+    measured_size: run.measuredSize,
+    expected_sha256: run.expectedSha256,
+    measured_sha256: run.measuredSha256,
+    received_at: toIso(run.receivedAt),
+    judged_at: toIsoOrNull(run.judgedAt),
+    validated_at: toIsoOrNull(run.validatedAt),
+    promoted_at: toIsoOrNull(run.promotedAt),
+    validation_ms: run.validationMs,
+    promotion_ms: run.promotionMs,
+    duration_ms: run.startedAt !== null && run.finishedAt !== null ? run.finishedAt - run.startedAt : null,
+    pruned: run.prunedAt !== null,
+  };
+}
