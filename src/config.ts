@@ -25,7 +25,7 @@ export interface Config {
   readonly loginRateLimitPerMinute: number;
   /** Pings one check may receive per minute (per web process); 0: no limit. */
   readonly pingRateLimitPerMinute: number;
-  /** Pings naming no check (404) or malformed (400) one client address may send per minute before all its pings get 429; 0: no limit. */
+  /** Pings naming no check (404) or malformed (400) one client address may send per minute before its further misses get 429 (pings to existing checks always pass); 0: no limit. */
   readonly pingMissRateLimitPerMinute: number;
   readonly trustProxy: boolean;
   readonly checkConcurrency: number;

@@ -11,8 +11,11 @@
  * - PING_RATE_LIMIT_PER_MINUTE pings per check (a job stuck in a loop), by its UUID URL and its
  *   slug URL together (a UUID needs no lookup to be counted; a slug is counted once resolved);
  * - PING_MISS_RATE_LIMIT_PER_MINUTE malformed or unknown ping URLs per client address, past which
- *   every ping from that address is refused until the minute ends: each miss costs a lookup, so
- *   a flood of them would cost the other clients' pings.
+ *   that address's misses are answered 429 until the minute ends, so a scanner is told to back
+ *   off. A ping to an existing check is never refused by it: one address may be a NAT or a proxy
+ *   in front of many hosts (or every client, behind a proxy Vigie does not trust), and one
+ *   host's typo must not silence the others' jobs. A miss is known only once looked up, which is
+ *   what any ping costs anyway.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
@@ -90,13 +93,13 @@ export function registerPingRoutes(app: VigieApp, services: PingRouteServices, c
       return answer(reply.header('retry-after', String(retryAfterSeconds)), 429, 'rate limit exceeded');
     };
     const miss = (request: FastifyRequest, reply: FastifyReply, status: 400 | 404) => {
+      const blocked = clientMisses.exceeded(request.ip);
+      if (blocked) return refuse(reply, blocked, 'client_misses');
       clientMisses.hit(request.ip);
       return answer(reply, status, status === 400 ? 'invalid url format' : 'not found');
     };
 
     async function handle(request: FastifyRequest, reply: FastifyReply, locate: () => Promise<Located>, suffix: string | undefined) {
-      const blocked = clientMisses.exceeded(request.ip);
-      if (blocked) return refuse(reply, blocked, 'client_misses');
       const parsed = parseSuffix(suffix);
       const query = request.query as { rid?: string };
       const rid = query.rid ?? null;
