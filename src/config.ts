@@ -58,6 +58,13 @@ export interface Config {
   /** Worker threads that parse and check ingest bodies; 0: in the main thread. */
   readonly ingestParseThreads: number;
   readonly metricsIngestIdTtlHours: number;
+  /** The SMTP listener for e-mail pings: off when undefined; 0 picks a free port (tests). */
+  readonly smtpdPort: number | undefined;
+  readonly smtpdHost: string;
+  /** Checks are pinged by mail to {ping_uuid}@ or {ping_key}+{slug}@ this domain. */
+  readonly pingEmailDomain: string;
+  /** Larger messages are refused (552). */
+  readonly smtpdMaxMessageBytes: number;
 }
 
 export class ConfigError extends Error {
@@ -140,6 +147,12 @@ const httpUrl: Parser<string> = (raw) => {
   return raw.trim().replace(/\/+$/, '');
 };
 
+const emailDomain: Parser<string> = (raw) => {
+  const value = raw.trim().toLowerCase();
+  if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(value)) throw new Error(`expected a domain name such as hc.example.com, got "${raw}"`);
+  return value;
+};
+
 interface Variable<T> {
   readonly name: string;
   readonly defaultValue: string | undefined;
@@ -189,6 +202,10 @@ export const ENV_VARIABLES = {
   ingestBodyLimitBytes: variable('INGEST_BODY_LIMIT_BYTES', String(8 * 1024 * 1024), integer(1024, 512 * 1024 * 1024)),
   ingestParseThreads: variable('INGEST_PARSE_THREADS', '1', integer(0, 16)),
   metricsIngestIdTtlHours: variable('METRICS_INGEST_ID_TTL_HOURS', '24', integer(1, 24 * 90)),
+  smtpdPort: variable('SMTPD_PORT', undefined, integer(0, 65535)),
+  smtpdHost: variable('SMTPD_HOST', '127.0.0.1', nonEmpty),
+  pingEmailDomain: variable('PING_EMAIL_DOMAIN', 'localhost', emailDomain),
+  smtpdMaxMessageBytes: variable('SMTPD_MAX_MESSAGE_BYTES', String(1024 * 1024), integer(1024, 64 * 1024 * 1024)),
 } satisfies { [K in keyof Config]: Variable<Config[K]> };
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {

@@ -26,6 +26,7 @@ import type { VigieApp } from '../http/types.js';
 import type { PingKind } from '../heartbeats/pings.js';
 import type { HeartbeatsService } from '../heartbeats/heartbeats.service.js';
 import type { PingWriter } from '../heartbeats/pings.js';
+import { wholeCharacters } from '../heartbeats/ping-body.js';
 import type { Observability } from '../observability/observability.js';
 
 /** What the ping routes use. */
@@ -182,19 +183,6 @@ export function registerPingRoutes(app: VigieApp, services: PingRouteServices, c
       },
     });
   });
-}
-
-/**
- * Drops a UTF-8 character cut in two by the body limit, so what is kept is a true prefix of what
- * was sent and stays within the limit (decoding half a character would add a 3-byte U+FFFD).
- */
-function wholeCharacters(bytes: Buffer): Buffer {
-  let start = bytes.length - 1;
-  while (start >= 0 && bytes.length - start <= 4 && (bytes[start]! & 0xc0) === 0x80) start--; // continuation bytes
-  if (start < 0 || bytes[start]! < 0xc0) return bytes; // ends on ASCII or after a whole character
-  const lead = bytes[start]!;
-  const length = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : 2;
-  return bytes.length - start < length ? bytes.subarray(0, start) : bytes;
 }
 
 /** The check a ping URL names: its ping UUID, unknown (null), or a malformed URL. */

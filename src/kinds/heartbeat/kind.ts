@@ -17,6 +17,7 @@ import type { WatchedCheck } from '../../self-monitoring/watched-checks.js';
 import { defineKind } from '../contract.js';
 import { mergedHistory } from '../history.js';
 import { flushOnStop, intervalLoop } from '../loops.js';
+import { emailPingLoops } from './email-pings.js';
 import { pingHistory } from './history.js';
 
 /** How often deadlines are looked at: a late or down check shows within a second. */
@@ -71,7 +72,12 @@ export const heartbeatKind = defineKind({
       .execute();
     return new Map(rows.map((r) => [r.monitor_id, r.last_ping_at]));
   },
-  loops: (runtime, own) => [intervalLoop('heartbeat sweep', SWEEP_INTERVAL_MS, () => own.heartbeatSweep.run(), runtime.logger), flushOnStop('ping writer', () => own.pings.flush())],
+  // The e-mail listener comes after the writer it feeds, so it stops (loops stop in reverse) first.
+  loops: (runtime, own) => [
+    intervalLoop('heartbeat sweep', SWEEP_INTERVAL_MS, () => own.heartbeatSweep.run(), runtime.logger),
+    flushOnStop('ping writer', () => own.pings.flush()),
+    ...emailPingLoops(runtime, own),
+  ],
   routes(app, own, deps) {
     registerPingRoutes(app, { ...own, observability: deps.observability }, deps.config, deps.clock);
     registerHealthchecksV3Routes(app, { ...own, channels: deps.channels, monitors: deps.monitors }, deps.db);
