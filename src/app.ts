@@ -15,6 +15,7 @@ import type { DatabaseHandle } from './db/database.js';
 import { databaseProbe, redisProbe, type ReadinessProbe } from './health/probes.js';
 import { installAccessControl } from './http/access.js';
 import { installErrorHandling } from './http/error-handler.js';
+import { installJsonBodyParser } from './http/json-body.js';
 import { ErrorResponse } from './http/schemas.js';
 import type { VigieApp } from './http/types.js';
 import { kindList } from './kinds/registry.js';
@@ -79,6 +80,7 @@ export async function buildApp(deps: AppDependencies): Promise<VigieApp> {
   // back as a confusing 422 "should be object". The API takes JSON (and login's form): anything
   // else is a 415. A route that wants raw text (e.g. ping bodies) adds its own parser in its scope.
   app.removeContentTypeParser('text/plain');
+  installJsonBodyParser(app);
 
   const services =
     deps.services ??
