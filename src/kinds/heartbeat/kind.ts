@@ -3,6 +3,7 @@
  * own; the sweep turns a ping that did not come into a verdict. Its modules live in heartbeats/
  * (protocol, schedules, sweep, badges); this file plugs them into the core.
  */
+import { NotFoundError } from '../../errors.js';
 import { createBadgeLinks } from '../../heartbeats/badge-links.js';
 import { listHeartbeats, type HeartbeatCheck } from '../../heartbeats/heartbeats.repository.js';
 import { createHeartbeatsService, NEW_CHECK } from '../../heartbeats/heartbeats.service.js';
@@ -90,6 +91,14 @@ export const heartbeatKind = defineKind({
       return checks.map((check) => asWatched(check, byId.get(check.id)));
     },
     read: async (tenantId, monitor) => asWatched(await own.heartbeats.get(tenantId, monitor.id), monitor),
+    // Seed 002's pause/resume take a check's ping UUID too, and mean what Healthchecks' v3 means.
+    monitorIdOf: (tenantId, pingUuid) =>
+      own.heartbeats.getByPingUuid(tenantId, pingUuid).then(
+        (check) => check.id,
+        (error: unknown) => (error instanceof NotFoundError ? null : Promise.reject(error)),
+      ),
+    pause: (tenantId, id) => own.heartbeats.pause(tenantId, id),
+    resume: (tenantId, id) => own.heartbeats.resume(tenantId, id),
   }),
   isolationRoutes: [
     { method: 'GET', url: '/api/v3/checks/{pingUuid}' },
