@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { emailAction, htmlToText, matchKeywords, type KeywordFilter } from '../src/heartbeats/email-filter.js';
 import { parseRecipient } from '../src/heartbeats/email-recipients.js';
 
-const filter = (over: Partial<KeywordFilter>): KeywordFilter => ({ filterSubject: false, filterBody: false, startKw: '', successKw: '', failureKw: '', ...over });
+const filter = (over: Partial<KeywordFilter>): KeywordFilter => ({ filterSubject: false, filterBody: false, startKw: '', successKw: '', failureKw: '', defaultFail: false, ...over });
 const message = (subject: string, text = '', html = '') => ({ subject, text, html });
 
 describe('keyword matching', () => {
@@ -29,6 +29,10 @@ describe('keyword matching', () => {
     expect(emailAction(f, message('begin done'))).toBe('success');
     expect(emailAction(f, message('begin'))).toBe('start');
     expect(emailAction(f, message('nothing here'))).toBe('ign');
+    // Healthchecks' "If no keywords match: classify as failure" (filter_default_fail).
+    expect(emailAction({ ...f, defaultFail: true }, message('nothing here'))).toBe('fail');
+    expect(emailAction({ ...f, defaultFail: true }, message('done'))).toBe('success');
+    expect(emailAction({ ...f, filterSubject: false, defaultFail: true }, message('nothing here'))).toBe('success');
   });
 
   it('searches only the parts the filter names', () => {

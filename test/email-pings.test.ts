@@ -29,6 +29,7 @@ interface Filter {
   start_kw?: string;
   success_kw?: string;
   failure_kw?: string;
+  filter_default_fail?: number;
 }
 
 describe.each(TEST_DIALECTS)('e-mail pings on %s', (dialect) => {
@@ -127,6 +128,12 @@ describe.each(TEST_DIALECTS)('e-mail pings on %s', (dialect) => {
     expect((await pingRows(id)).map((r) => r.kind)).toEqual(['success', 'ign']);
     // Not a result: uptime and the monitor's history know only the success.
     expect(await ctx.services.monitors.results(tenant.tenantId, id, { limit: 10 })).toHaveLength(1);
+
+    // "If no keywords match: classify as failure" (filter_default_fail, migration 0020).
+    await ctx.database.db.updateTable('heartbeat_checks').set({ filter_default_fail: 1 }).where('monitor_id', '=', id).execute();
+    await send([address(pingUuid)], { subject: 'backup success' });
+    expect(await check(id)).toMatchObject({ status: 'down', nPings: 3 });
+    expect((await pingRows(id)).map((r) => r.kind)).toEqual(['success', 'ign', 'fail']);
   });
 
   it('the body filter reads the decoded plain part and the text of the HTML part, and an encoded subject', async () => {

@@ -3,7 +3,7 @@
  * filtering off every message is a success; with it on, the subject and/or the body is searched
  * for comma-separated keywords, case-sensitively, in a fixed order: a failure keyword wins, then
  * a success keyword, then a start keyword; a message matching none is ignored (stored as an
- * `ign` ping that changes nothing).
+ * `ign` ping that changes nothing), or a failure when the check says so (`filter_default_fail`).
  */
 
 /** A check's filter settings (heartbeat_checks, migration 0014). */
@@ -13,6 +13,8 @@ export interface KeywordFilter {
   startKw: string;
   successKw: string;
   failureKw: string;
+  /** Healthchecks' "If no keywords match": a failure instead of an ignored ping. */
+  defaultFail: boolean;
 }
 
 /** What an e-mail ping is, as Healthchecks names the actions. */
@@ -51,7 +53,7 @@ export function emailAction(filter: KeywordFilter, message: MessageText): EmailA
   if (matchKeywords(text, filter.failureKw)) return 'fail';
   if (matchKeywords(text, filter.successKw)) return 'success';
   if (matchKeywords(text, filter.startKw)) return 'start';
-  return 'ign';
+  return filter.defaultFail ? 'fail' : 'ign';
 }
 
 const SKIPPED_ELEMENTS = new Set(['script', 'style']);

@@ -34,7 +34,7 @@ export function createEmailRecipients({ db, heartbeats }: { db: Db; heartbeats: 
   async function byPingUuid(pingUuid: string): Promise<EmailTarget | null> {
     const row = await db
       .selectFrom('heartbeat_checks')
-      .select(['ping_uuid', 'filter_subject', 'filter_body', 'start_kw', 'success_kw', 'failure_kw'])
+      .select(['ping_uuid', 'filter_subject', 'filter_body', 'start_kw', 'success_kw', 'failure_kw', 'filter_default_fail'])
       .where('ping_uuid', '=', pingUuid)
       .executeTakeFirst();
     if (!row?.ping_uuid) return null;
@@ -45,6 +45,7 @@ export function createEmailRecipients({ db, heartbeats }: { db: Db; heartbeats: 
       startKw: row.start_kw,
       successKw: row.success_kw,
       failureKw: row.failure_kw,
+      defaultFail: row.filter_default_fail === 1,
     };
   }
 

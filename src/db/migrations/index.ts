@@ -18,6 +18,7 @@ import * as alertEventsIncident from './2026_11_25_0011_alert_events_incident.js
 import * as compactResults from './2026_12_03_0012_compact_results.js';
 import * as ingestBatchesMachine from './2026_12_03_0013_ingest_batches_machine.js';
 import * as heartbeatKeywords from './2026_12_05_0014_heartbeat_keywords.js';
+import * as heartbeatFilterDefaultFail from './2026_12_05_0020_heartbeat_filter_default_fail.js';
 
 export const migrations: Record<string, Migration> = {
   '2026_11_21_0001_foundation': foundation,
@@ -34,4 +35,5 @@ export const migrations: Record<string, Migration> = {
   '2026_12_03_0012_compact_results': compactResults,
   '2026_12_03_0013_ingest_batches_machine': ingestBatchesMachine,
   '2026_12_05_0014_heartbeat_keywords': heartbeatKeywords,
+  '2026_12_05_0020_heartbeat_filter_default_fail': heartbeatFilterDefaultFail,
 };
