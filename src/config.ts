@@ -25,7 +25,7 @@ export interface Config {
   readonly loginRateLimitPerMinute: number;
   /** Pings one check may receive per minute (per web process); 0: no limit. */
   readonly pingRateLimitPerMinute: number;
-  /** Pings naming no check (404) or malformed (400) one client address may send per minute before all its pings get 429; 0: no limit. */
+  /** Pings naming no check (404) or malformed (400) one client address may send per minute before its further misses get 429 (pings to existing checks always pass); 0: no limit. */
   readonly pingMissRateLimitPerMinute: number;
   readonly trustProxy: boolean;
   readonly checkConcurrency: number;
@@ -75,6 +75,13 @@ export interface Config {
   readonly backupSettleSeconds: number;
   /** Rejected deposits stay in the quarantine this many days. */
   readonly backupQuarantineRetentionDays: number;
+  /** The SMTP listener for e-mail pings: off when undefined; 0 picks a free port (tests). */
+  readonly smtpdPort: number | undefined;
+  readonly smtpdHost: string;
+  /** Checks are pinged by mail to {ping_uuid}@ or {ping_key}+{slug}@ this domain. */
+  readonly pingEmailDomain: string;
+  /** Larger messages are refused (552). */
+  readonly smtpdMaxMessageBytes: number;
 }
 
 export class ConfigError extends Error {
@@ -174,6 +181,12 @@ export function defaultPublicUrl(host: string, port: number): string {
   return `http://${shown.includes(':') && !shown.startsWith('[') ? `[${shown}]` : shown}:${port}`;
 }
 
+const emailDomain: Parser<string> = (raw) => {
+  const value = raw.trim().toLowerCase();
+  if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(value)) throw new Error(`expected a domain name such as hc.example.com, got "${raw}"`);
+  return value;
+};
+
 interface Variable<T> {
   readonly name: string;
   readonly defaultValue: string | undefined;
@@ -235,6 +248,10 @@ export const ENV_VARIABLES = {
   backupScanSeconds: variable('BACKUP_SCAN_SECONDS', '30', integer(1, 86_400)),
   backupSettleSeconds: variable('BACKUP_SETTLE_SECONDS', '10', integer(0, 3600)),
   backupQuarantineRetentionDays: variable('BACKUP_QUARANTINE_RETENTION_DAYS', '30', integer(1, 3650)),
+  smtpdPort: variable('SMTPD_PORT', undefined, integer(0, 65535)),
+  smtpdHost: variable('SMTPD_HOST', '127.0.0.1', nonEmpty),
+  pingEmailDomain: variable('PING_EMAIL_DOMAIN', 'localhost', emailDomain),
+  smtpdMaxMessageBytes: variable('SMTPD_MAX_MESSAGE_BYTES', String(1024 * 1024), integer(1024, 64 * 1024 * 1024)),
 } satisfies { [K in keyof Config]: Variable<Config[K]> };
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {

@@ -128,7 +128,7 @@ describe.each(TEST_DIALECTS)('/api/monitoring on %s', (dialect) => {
       }
       expect(paths['/api/monitoring/health']!.get!.security).toEqual([]);
       const dashboard = paths['/api/monitoring/dashboard']!.get! as unknown as { description: string };
-      expect(dashboard.description).toContain('healthy / (total_checks − paused) × 100');
+      expect(dashboard.description).toContain('healthy / (healthy + warning + down) × 100');
     });
   });
 
@@ -306,8 +306,9 @@ describe.each(TEST_DIALECTS)('/api/monitoring on %s', (dialect) => {
       expect((await ctx.services.monitors.get(ops.tenantId, hb.id)).state).toBe('paused');
       expect(await json('POST', `/api/monitoring/checks/${hb.id}/resume`)).toMatchObject({ id: hb.id, status: 'new' });
       expect((await ctx.services.monitors.get(ops.tenantId, hb.id)).state).toBe('pending');
-      // Resuming what is not paused changes nothing.
-      expect(await json('POST', `/api/monitoring/checks/${hb.id}/resume`)).toMatchObject({ id: hb.id, status: 'new' });
+      // Resuming a heartbeat that is not paused is a 409, as through Healthchecks' v3 (issue 14).
+      expect(await json('POST', `/api/monitoring/checks/${hb.id}/resume`, ops.apiKey, 409)).toEqual({ detail: 'The check is not paused' });
+      expect(await ctx.services.heartbeats.get(ops.tenantId, hb.id)).toMatchObject({ status: 'new' });
 
       // A self check: no longer scheduled while paused, due again at once when resumed.
       expect(await json('POST', `/api/monitoring/checks/${database}/pause`)).toEqual({
@@ -340,11 +341,11 @@ describe.each(TEST_DIALECTS)('/api/monitoring on %s', (dialect) => {
   });
 
   describe('dashboard', () => {
-    it('is 100 % of nothing for a tenant without checks', async () => {
+    it('has no health percentage (null) for a tenant without checks', async () => {
       await start();
       expect(await json('GET', '/api/monitoring/dashboard', opsReadOnly.apiKey)).toEqual({
-        health_percentage: 100,
-        summary: { total_checks: 0, healthy: 0, down: 0, paused: 0 },
+        health_percentage: null,
+        summary: { total_checks: 0, healthy: 0, warning: 0, down: 0, paused: 0, pending: 0 },
         recent_failures: [],
       });
     });
@@ -394,10 +395,11 @@ describe.each(TEST_DIALECTS)('/api/monitoring on %s', (dialect) => {
         'Vigie scheduler': 'up',
         'Vigie notification delivery': 'paused',
       });
-      // healthy 3 (backup up, database, scheduler) of 8 watched (10 − 2 paused) = 37.5 %.
+      // healthy 3 (backup up, database, scheduler) of the 7 that report (3 + 2 warning + 2 down) = 42.9 %;
+      // the never-pinged check is pending, the two paused ones paused: each of the 10 in one bucket.
       expect(await json('GET', '/api/monitoring/dashboard', opsReadOnly.apiKey)).toEqual({
-        health_percentage: 37.5,
-        summary: { total_checks: 10, healthy: 3, down: 2, paused: 2 },
+        health_percentage: 42.9,
+        summary: { total_checks: 10, healthy: 3, warning: 2, down: 2, paused: 2, pending: 1 },
         recent_failures: [
           { name: 'report late', last_ping: iso(t0), status: 'grace' },
           { name: 'Vigie job runner', last_ping: iso(t0 + 30 * SEC), status: 'warning' },
@@ -408,7 +410,7 @@ describe.each(TEST_DIALECTS)('/api/monitoring on %s', (dialect) => {
 
       // Another tenant's dashboard holds none of this.
       const other = await createTenantWithKey(ctx, 'read-only', 'someone else');
-      expect((await json('GET', '/api/monitoring/dashboard', other.apiKey)).summary).toEqual({ total_checks: 0, healthy: 0, down: 0, paused: 0 });
+      expect((await json('GET', '/api/monitoring/dashboard', other.apiKey)).summary).toEqual({ total_checks: 0, healthy: 0, warning: 0, down: 0, paused: 0, pending: 0 });
     });
 
     it('rounds to one decimal and lists at most ten failures', async () => {
@@ -423,7 +425,7 @@ describe.each(TEST_DIALECTS)('/api/monitoring on %s', (dialect) => {
       const dashboard = await json('GET', '/api/monitoring/dashboard');
       // 1 healthy of 12 watched: 8.333… % → 8.3.
       expect(dashboard.health_percentage).toBe(8.3);
-      expect(dashboard.summary).toEqual({ total_checks: 12, healthy: 1, down: 11, paused: 0 });
+      expect(dashboard.summary).toEqual({ total_checks: 12, healthy: 1, warning: 0, down: 11, paused: 0, pending: 0 });
       expect(dashboard.recent_failures.map((f: { name: string }) => f.name)).toEqual(['job 11', 'job 10', 'job 09', 'job 08', 'job 07', 'job 06', 'job 05', 'job 04', 'job 03', 'job 02']);
       for (const failure of dashboard.recent_failures) expect(failure.last_ping).toMatch(ISO);
     });

@@ -180,7 +180,7 @@ describe.each(TEST_DIALECTS)('self-monitoring on %s', (dialect) => {
 
   describe('probes with stalled inputs', () => {
     let ops: TenantFixture;
-    const check = (service: string) => ctx.services.selfMonitoring.checkNow(service, ops.tenantId);
+    const check = (service: string) => ctx.services.selfMonitoring.checkNow(service, { tenantId: ops.tenantId, superuser: false });
 
     async function startWithOps(env: Record<string, string> = {}) {
       await start({ SELF_MONITORING_TENANT: 'ops', ...env });

@@ -18,7 +18,8 @@ import type { ResultRecorder } from '../monitors/results.service.js';
 import { sweepStaysInTime } from './sweep.js';
 import { AFTER_FAILURE, afterStart, afterSuccess, type HeartbeatSchedule, type Timing } from './schedule.js';
 
-export const PING_KINDS = ['success', 'start', 'fail', 'log', 'exit'] as const;
+/** `ign`: an ignored ping (an e-mail matching none of its check's keywords): stored and counted, changes nothing. */
+export const PING_KINDS = ['success', 'start', 'fail', 'log', 'exit', 'ign'] as const;
 export type PingKind = (typeof PING_KINDS)[number];
 
 export interface PingInput {
@@ -38,6 +39,12 @@ export interface PingInput {
 
 /** `ignored`: a check limited to POST got another method; nothing is stored. */
 export type PingOutcome = 'recorded' | 'not_found' | 'ignored';
+
+/** Pings that neither start nor end a run, nor change the check: kept and counted only. */
+const SAYS_NOTHING: ReadonlySet<PingKind> = new Set(['log', 'ign']);
+
+/** The method recorded for a ping that came by e-mail (heartbeats/email-listener.ts). */
+export const EMAIL_METHOD = 'email';
 
 /** Pings kept per check, newest first: what `/api/v3/checks/{uuid}/pings/` can show. */
 export const PINGS_KEPT = 1000;
@@ -70,13 +77,14 @@ export function createPingWriter({ db, clock, recorder, logger }: { db: Db; cloc
     const check = (await statements.findCheck.run(trx, { pingUuid: input.pingUuid })).rows[0];
     if (!check) return { outcome: 'not_found', alerted: false };
     const monitorId = check.monitor_id;
-    if (check.methods === 'POST' && input.method !== 'POST') return { outcome: 'ignored', alerted: false };
+    // `methods: POST` is about HTTP methods; an e-mail ping (method `email`) is not an HTTP request.
+    if (check.methods === 'POST' && input.method !== 'POST' && input.method !== EMAIL_METHOD) return { outcome: 'ignored', alerted: false };
     const n = check.n_pings + 1;
     const schedule: HeartbeatSchedule = { timeoutSeconds: check.timeout_seconds, graceSeconds: check.grace_seconds, schedule: check.schedule, tz: check.tz };
 
     // Run time: from the start with the same rid, or (no rid) from the last start.
     let startedAt: number | null = null;
-    if (input.kind !== 'start' && input.kind !== 'log') {
+    if (!SAYS_NOTHING.has(input.kind) && input.kind !== 'start') {
       if (input.rid !== null) startedAt = (await statements.findStart.run(trx, { monitorId, rid: input.rid })).rows[0]?.at ?? null;
       else startedAt = check.last_start_at;
     }
@@ -85,7 +93,7 @@ export function createPingWriter({ db, clock, recorder, logger }: { db: Db; cloc
     const ignored = check.status === 'paused' && check.manual_resume === 1; // kept, but changes nothing
     let timing: Timing | null = null;
     let alerted = false;
-    if (!ignored && input.kind !== 'log') {
+    if (!ignored && !SAYS_NOTHING.has(input.kind)) {
       if (check.status === 'paused') {
         // A ping resumes a paused check, as in Healthchecks (unless manual_resume).
         await updateMonitor(trx, check.tenant_id, monitorId, { isActive: true }, at);

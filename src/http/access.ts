@@ -18,6 +18,8 @@ export interface RouteEntry {
   url: string;
   access: Access;
   hasResponseSchema: boolean;
+  /** Whether the route declares a body (routes without one take none). */
+  hasBodySchema: boolean;
 }
 
 declare module 'fastify' {
@@ -61,7 +63,7 @@ export function installAccessControl(app: VigieApp, authenticator: Authenticator
     if (access === 'public' && route.schema) route.schema.security = [];
     for (const method of [route.method].flat()) {
       if (method === 'HEAD') continue;
-      app.routeCatalog.push({ method, url: route.url, access, hasResponseSchema: route.schema?.response !== undefined });
+      app.routeCatalog.push({ method, url: route.url, access, hasResponseSchema: route.schema?.response !== undefined, hasBodySchema: route.schema?.body !== undefined });
     }
   });
 

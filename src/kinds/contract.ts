@@ -76,6 +76,11 @@ export type SettingsTable = {
 export interface WatchedKindHandlers {
   list(tenantId: string): Promise<WatchedCheck[]>;
   read(tenantId: string, monitor: Monitor): Promise<WatchedCheck>;
+  /** Optional: the monitor id of a check named by another id its own clients use (a heartbeat's ping UUID, as Healthchecks' API names checks); null when it names none of the tenant's. */
+  monitorIdOf?(tenantId: string, otherId: string): Promise<string | null>;
+  /** Optional: pause and resume as the kind's own API does (a heartbeat: as Healthchecks' v3), so both routes mean the same; else the monitor core's. */
+  pause?(tenantId: string, monitorId: string): Promise<unknown>;
+  resume?(tenantId: string, monitorId: string): Promise<unknown>;
 }
 
 /** A route of the kind that takes a monitor id, walked by the tenant-isolation test with another tenant's id. */

@@ -16,7 +16,8 @@ import { actorOf } from '../http/access.js';
 import { errorResponses, IdParams, Nullable, NullableTimestamp, Timestamp, toIso, toIsoOrNull, Uuid } from '../http/schemas.js';
 import type { VigieApp } from '../http/types.js';
 import { MONITOR_STATES, RESULT_STATUSES } from '../monitors/kinds.js';
-import type { ServiceReading } from '../self-monitoring/self-monitoring.service.js';
+import type { Actor } from '../auth/actor.js';
+import type { ServiceReading, Viewer } from '../self-monitoring/self-monitoring.service.js';
 import { SELF_SERVICES, SERVICE_ALIASES } from '../self-monitoring/self-services.js';
 import { kindList } from '../kinds/registry.js';
 import { RECENT_FAILURES_LIMIT, WATCHED_CHECK_STATUSES, type WatchedCheck } from '../self-monitoring/watched-checks.js';
@@ -61,7 +62,7 @@ const SelfCheckStatus = Type.Object({
 
 const Status = Type.Object({
   self_monitoring: Type.Object({
-    operator: Type.Boolean({ description: "Whether the caller's tenant is the operator's, which owns the self checks" }),
+    operator: Type.Boolean({ description: "Whether the caller is Vigie's operator: a superuser, or a user or key of the operator's tenant, which owns the self checks" }),
     status: Nullable(ResultStatus),
     message: Type.String(),
     services: Type.Array(SelfCheckStatus),
@@ -85,18 +86,21 @@ const Check = Type.Object({
 const Checks = Type.Object({ checks: Type.Array(Check) });
 
 const DASHBOARD_DESCRIPTION =
-  "Seed 002's dashboard figures over the same checks as GET /api/monitoring/checks: healthy = status up; paused = paused or in a maintenance window; " +
-  'health_percentage = healthy / (total_checks − paused) × 100 rounded to one decimal (100 when no check is watched); ' +
+  "Seed 002's dashboard figures over the same checks as GET /api/monitoring/checks. Every check is in exactly one bucket of summary (they add up to total_checks): " +
+  'healthy = up or running (started); warning = late (grace) or degraded (warning); down; paused = paused or in a maintenance window; pending = never reported (new, pending). ' +
+  'health_percentage = healthy / (healthy + warning + down) × 100, rounded to one decimal: the share of the checks that report that are up (pending and paused checks neither lower nor raise it); null when no check reports. ' +
   `recent_failures = checks down, late (grace) or degraded (warning), the most recent failure first, at most ${RECENT_FAILURES_LIMIT}; last_ping is ISO 8601 or null.`;
 
 const Dashboard = Type.Object(
   {
-    health_percentage: Type.Number({ description: 'healthy / (total_checks − paused) × 100, rounded to one decimal; 100 when no check is watched' }),
+    health_percentage: Nullable(Type.Number({ description: 'healthy / (healthy + warning + down) × 100, rounded to one decimal; null when no check reports' })),
     summary: Type.Object({
-      total_checks: Type.Integer({ description: 'Heartbeat checks, plus self checks for the operator’s tenant' }),
-      healthy: Type.Integer({ description: 'Checks whose status is up' }),
+      total_checks: Type.Integer({ description: 'Heartbeat checks, plus self checks for the operator’s tenant: the sum of the five buckets' }),
+      healthy: Type.Integer({ description: 'Checks up, or running a started job' }),
+      warning: Type.Integer({ description: 'Checks late (a heartbeat in its grace period) or degraded (a self check in warning)' }),
       down: Type.Integer({ description: 'Checks whose status is down' }),
       paused: Type.Integer({ description: 'Checks nobody watches now: paused, or in a maintenance window' }),
+      pending: Type.Integer({ description: 'Checks never heard from: a new heartbeat, a self check not run yet' }),
     }),
     recent_failures: Type.Array(Type.Object({ name: Type.String(), last_ping: NullableTimestamp, status: WatchedStatus }), {
       description: `Checks failing now (down, grace: late, warning: degraded), the most recent failure first, at most ${RECENT_FAILURES_LIMIT}`,
@@ -104,6 +108,9 @@ const Dashboard = Type.Object(
   },
   { description: DASHBOARD_DESCRIPTION },
 );
+
+/** Who reads self-monitoring: a superuser is Vigie's operator, whichever tenant holds the self checks. */
+const viewerOf = (actor: Actor): Viewer => ({ tenantId: actor.tenantId, superuser: actor.permissions.has('superuser') });
 
 const toReading = (r: ServiceReading) => ({ service: r.service, status: r.status, latency_ms: r.latencyMs, message: r.message, checked_at: toIso(r.checkedAt) });
 
@@ -132,8 +139,9 @@ export function registerMonitoringRoutes(app: VigieApp, services: Services, opti
       },
     },
     async (request) => {
-      const tenantId = actorOf(request).tenantId;
-      const [self, counts] = await Promise.all([services.selfMonitoring.status(tenantId), services.watchedChecks.countsByStatus(tenantId)]);
+      const actor = actorOf(request);
+      const tenantId = actor.tenantId;
+      const [self, counts] = await Promise.all([services.selfMonitoring.status(viewerOf(actor)), services.watchedChecks.countsByStatus(tenantId)]);
       return {
         self_monitoring: {
           operator: self.operator,
@@ -164,7 +172,7 @@ export function registerMonitoringRoutes(app: VigieApp, services: Services, opti
       schema: { tags, summary: 'Runs every self probe this process can run, now; 200 even when one is down', response: { 200: AllReadings, ...errorResponses(401, 403) } },
     },
     async (request) => {
-      const all = await services.selfMonitoring.checkAll(actorOf(request).tenantId);
+      const all = await services.selfMonitoring.checkAll(viewerOf(actorOf(request)));
       return { status: all.status, services: all.services.map(toReading) };
     },
   );
@@ -181,7 +189,7 @@ export function registerMonitoringRoutes(app: VigieApp, services: Services, opti
         response: { 200: Reading, ...errorResponses(401, 403, 404) },
       },
     },
-    async (request) => toReading(await services.selfMonitoring.checkNow(request.params.service, actorOf(request).tenantId)),
+    async (request) => toReading(await services.selfMonitoring.checkNow(request.params.service, viewerOf(actorOf(request)))),
   );
 
   app.get(
@@ -197,9 +205,11 @@ export function registerMonitoringRoutes(app: VigieApp, services: Services, opti
         config: { access: 'admin' },
         schema: {
           tags,
-          summary: action === 'pause' ? 'Pause a heartbeat or self check: no alerts until resumed' : 'Resume a paused check (a check that is not paused stays as it is)',
+          summary: action === 'pause' ? 'Pause a heartbeat or self check: no alerts until resumed' : 'Resume a paused check (a heartbeat that is not paused: 409, as Healthchecks answers)',
+          description:
+            "`id` is the check's id or, for a heartbeat, the UUID of its ping URL (Healthchecks' name for it); a heartbeat pauses and resumes exactly as through /api/v3/checks/{uuid}/pause|resume.",
           params: IdParams,
-          response: { 200: Check, ...errorResponses(401, 403, 404, 422) },
+          response: { 200: Check, ...errorResponses(401, 403, 404, 409, 422) },
         },
       },
       async (request) => toCheck(await services.watchedChecks[action](actorOf(request).tenantId, request.params.id)),

@@ -11,8 +11,11 @@
  * - PING_RATE_LIMIT_PER_MINUTE pings per check (a job stuck in a loop), by its UUID URL and its
  *   slug URL together (a UUID needs no lookup to be counted; a slug is counted once resolved);
  * - PING_MISS_RATE_LIMIT_PER_MINUTE malformed or unknown ping URLs per client address, past which
- *   every ping from that address is refused until the minute ends: each miss costs a lookup, so
- *   a flood of them would cost the other clients' pings.
+ *   that address's misses are answered 429 until the minute ends, so a scanner is told to back
+ *   off. A ping to an existing check is never refused by it: one address may be a NAT or a proxy
+ *   in front of many hosts (or every client, behind a proxy Vigie does not trust), and one
+ *   host's typo must not silence the others' jobs. A miss is known only once looked up, which is
+ *   what any ping costs anyway.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
@@ -23,6 +26,7 @@ import type { VigieApp } from '../http/types.js';
 import type { PingKind } from '../heartbeats/pings.js';
 import type { HeartbeatsService } from '../heartbeats/heartbeats.service.js';
 import type { PingWriter } from '../heartbeats/pings.js';
+import { wholeCharacters } from '../heartbeats/ping-body.js';
 import type { Observability } from '../observability/observability.js';
 
 /** What the ping routes use. */
@@ -90,13 +94,13 @@ export function registerPingRoutes(app: VigieApp, services: PingRouteServices, c
       return answer(reply.header('retry-after', String(retryAfterSeconds)), 429, 'rate limit exceeded');
     };
     const miss = (request: FastifyRequest, reply: FastifyReply, status: 400 | 404) => {
+      const blocked = clientMisses.exceeded(request.ip);
+      if (blocked) return refuse(reply, blocked, 'client_misses');
       clientMisses.hit(request.ip);
       return answer(reply, status, status === 400 ? 'invalid url format' : 'not found');
     };
 
     async function handle(request: FastifyRequest, reply: FastifyReply, locate: () => Promise<Located>, suffix: string | undefined) {
-      const blocked = clientMisses.exceeded(request.ip);
-      if (blocked) return refuse(reply, blocked, 'client_misses');
       const parsed = parseSuffix(suffix);
       const query = request.query as { rid?: string };
       const rid = query.rid ?? null;
@@ -179,19 +183,6 @@ export function registerPingRoutes(app: VigieApp, services: PingRouteServices, c
       },
     });
   });
-}
-
-/**
- * Drops a UTF-8 character cut in two by the body limit, so what is kept is a true prefix of what
- * was sent and stays within the limit (decoding half a character would add a 3-byte U+FFFD).
- */
-function wholeCharacters(bytes: Buffer): Buffer {
-  let start = bytes.length - 1;
-  while (start >= 0 && bytes.length - start <= 4 && (bytes[start]! & 0xc0) === 0x80) start--; // continuation bytes
-  if (start < 0 || bytes[start]! < 0xc0) return bytes; // ends on ASCII or after a whole character
-  const lead = bytes[start]!;
-  const length = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : 2;
-  return bytes.length - start < length ? bytes.subarray(0, start) : bytes;
 }
 
 /** The check a ping URL names: its ping UUID, unknown (null), or a malformed URL. */

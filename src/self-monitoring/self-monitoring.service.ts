@@ -57,6 +57,12 @@ export interface SelfMonitoringStatus {
   services: SelfCheckStatus[];
 }
 
+/** Who reads self-monitoring. A superuser is the operator whatever their tenant (the first start and `bootstrap --dev` each make one). */
+export interface Viewer {
+  tenantId: string;
+  superuser: boolean;
+}
+
 const NOT_YOURS = "Self-monitoring of this Vigie belongs to its operator's tenant; ask your Vigie operator.";
 const OFF = 'Self-monitoring is off: no operator tenant (see SELF_MONITORING_TENANT).';
 
@@ -75,6 +81,8 @@ function forOthers(reading: ServiceReading): ServiceReading {
 
 /** States of watched checks that say something about the part's health. */
 const STATUS_OF_STATE: Partial<Record<MonitorState, ResultStatus>> = { up: 'up', warning: 'warning', down: 'down' };
+
+const isOperator = (viewer: Viewer, owner: OperatorTenant) => owner.tenantId !== null && (viewer.superuser || owner.tenantId === viewer.tenantId);
 
 export function createSelfMonitoring({ db, clock }: { db: Db; clock: Clock }) {
   let readiness: readonly ReadinessProbe[] = [];
@@ -108,29 +116,29 @@ export function createSelfMonitoring({ db, clock }: { db: Db; clock: Clock }) {
     operator,
 
     /** Runs one service's probe now (nothing is recorded). `name` may be an alias (postgres, db…). */
-    async checkNow(name: string, viewerTenantId: string): Promise<ServiceReading> {
+    async checkNow(name: string, viewer: Viewer): Promise<ServiceReading> {
       const service = serviceNamed(name);
       if (!service) throw new UnknownServiceError(`Unknown service "${name}". Known services: ${KNOWN}`);
       const probe = probes[service];
       if (!probe.available()) throw new UnknownServiceError(probe.unavailableReason);
       const reading = await read(probe);
-      return (await operator()).tenantId === viewerTenantId ? reading : forOthers(reading);
+      return isOperator(viewer, await operator()) ? reading : forOthers(reading);
     },
 
     /** Runs every probe this process can run, at once; the overall status is the worst. */
-    async checkAll(viewerTenantId: string): Promise<{ status: ResultStatus; services: ServiceReading[] }> {
+    async checkAll(viewer: Viewer): Promise<{ status: ResultStatus; services: ServiceReading[] }> {
       const available = SELF_SERVICES.map((service) => probes[service]).filter((probe) => probe.available());
       const [readings, owner] = await Promise.all([Promise.all(available.map(read)), operator()]);
-      const shown = owner.tenantId === viewerTenantId ? readings : readings.map(forOthers);
+      const shown = isOperator(viewer, owner) ? readings : readings.map(forOthers);
       return { status: worstStatus(readings.map((r) => r.status)), services: shown };
     },
 
-    /** The self checks as the operator's tenant sees them; other tenants learn whose they are. */
-    async status(tenantId: string): Promise<SelfMonitoringStatus> {
+    /** The self checks as the operator (its tenant, or a superuser) sees them; other tenants learn whose they are. */
+    async status(viewer: Viewer): Promise<SelfMonitoringStatus> {
       const owner = await operator();
       if (owner.tenantId === null) return { operator: false, status: null, message: OFF, services: [] };
-      if (owner.tenantId !== tenantId) return { operator: false, status: null, message: NOT_YOURS, services: [] };
-      const checks = await listSelfChecks(db, tenantId);
+      if (!isOperator(viewer, owner)) return { operator: false, status: null, message: NOT_YOURS, services: [] };
+      const checks = await listSelfChecks(db, owner.tenantId);
       const messages = await latestMessages(
         db,
         checks.map((c) => c.monitorId),
@@ -140,9 +148,10 @@ export function createSelfMonitoring({ db, clock }: { db: Db; clock: Clock }) {
         operator: true,
         status: states.length ? worstStatus(states) : null,
         message:
-          checks.length > 0
-            ? `This tenant runs Vigie's self-monitoring (${owner.how}).`
-            : `This tenant runs Vigie's self-monitoring (${owner.how}); its checks are created when the background work starts.`,
+          (owner.tenantId === viewer.tenantId
+            ? `This tenant runs Vigie's self-monitoring (${owner.how})`
+            : `You are a superuser: these are the self checks of the operator's tenant ${owner.tenantId} (${owner.how})`) +
+          (checks.length > 0 ? '.' : '; its checks are created when the background work starts.'),
         services: checks.map((c) => ({
           service: c.service,
           checkId: c.monitorId,

@@ -26,31 +26,51 @@ export interface WatchedCheck {
 
 /** Failing statuses: down, late (a heartbeat in its grace period), degraded (a self check's warning). */
 export const FAILING_STATUSES: readonly WatchedCheckStatus[] = [...FAILING_STATES, 'grace'];
-/** Statuses nobody watches: they count neither for nor against health. */
-export const UNWATCHED_STATUSES: readonly WatchedCheckStatus[] = ['paused', 'maintenance'];
-
 export const RECENT_FAILURES_LIMIT = 10;
 
+/**
+ * The dashboard's buckets. Every status is in exactly one (a complete Record: a new status does
+ * not compile until it is placed): healthy = up, or running a started job; warning = late (a
+ * heartbeat in its grace period) or degraded (a self check's warning); down; paused = paused or
+ * in maintenance (nobody watches them); pending = never reported (a new heartbeat, a self check
+ * not run yet).
+ */
+export const DASHBOARD_BUCKETS = ['healthy', 'warning', 'down', 'paused', 'pending'] as const;
+export type DashboardBucket = (typeof DASHBOARD_BUCKETS)[number];
+export const BUCKET_OF: Readonly<Record<WatchedCheckStatus, DashboardBucket>> = {
+  up: 'healthy',
+  started: 'healthy',
+  grace: 'warning',
+  warning: 'warning',
+  down: 'down',
+  paused: 'paused',
+  maintenance: 'paused',
+  new: 'pending',
+  pending: 'pending',
+};
+
 export interface Dashboard {
-  health_percentage: number;
-  summary: { total_checks: number; healthy: number; down: number; paused: number };
+  /** healthy / (healthy + warning + down) × 100, one decimal: the share of the checks that report that are up; null when none reports. */
+  health_percentage: number | null;
+  summary: { total_checks: number } & Record<DashboardBucket, number>;
   recent_failures: { name: string; last_ping: string | null; status: WatchedCheckStatus }[];
 }
 
 /**
- * The seed's dashboard figures: healthy = up; paused = paused or in maintenance;
- * health_percentage = healthy / (total − paused) × 100, one decimal, 100 when nothing is watched;
- * recent_failures = failing checks, most recent failure first, at most 10.
+ * The seed's dashboard figures: each check counted in its bucket (the buckets add up to
+ * total_checks); health_percentage over the checks that report (healthy, warning, down), so that
+ * checks never heard from and paused ones neither lower nor raise it, and null rather than a
+ * reassuring 100 when no check reports; recent_failures = failing checks, most recent failure
+ * first, at most 10.
  */
 export function dashboardOf(checks: readonly WatchedCheck[]): Dashboard {
-  const count = (test: (c: WatchedCheck) => boolean) => checks.filter(test).length;
-  const healthy = count((c) => c.status === 'up');
-  const paused = count((c) => UNWATCHED_STATUSES.includes(c.status));
-  const watched = checks.length - paused;
+  const buckets = Object.fromEntries(DASHBOARD_BUCKETS.map((b) => [b, 0])) as Record<DashboardBucket, number>;
+  for (const check of checks) buckets[BUCKET_OF[check.status]]++;
+  const reporting = buckets.healthy + buckets.warning + buckets.down;
   const failing = checks.filter((c) => FAILING_STATUSES.includes(c.status)).sort((a, b) => (b.failingSince ?? 0) - (a.failingSince ?? 0) || a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
   return {
-    health_percentage: watched === 0 ? 100 : Math.round((healthy / watched) * 1000) / 10,
-    summary: { total_checks: checks.length, healthy, down: count((c) => c.status === 'down'), paused },
+    health_percentage: reporting === 0 ? null : Math.round((buckets.healthy / reporting) * 1000) / 10,
+    summary: { total_checks: checks.length, ...buckets },
     recent_failures: failing.slice(0, RECENT_FAILURES_LIMIT).map((c) => ({ name: c.name, last_ping: toIsoOrNull(c.lastPingAt), status: c.status })),
   };
 }

@@ -25,6 +25,8 @@ export interface HeartbeatChecksTable {
   start_kw: Generated<string>;
   success_kw: Generated<string>;
   failure_kw: Generated<string>;
+  /** With filtering on, a message matching no keyword is a failure (1) or an ignored ping (0) (migration 0020). */
+  filter_default_fail: Generated<number>;
   status: Generated<string>;
   last_ping_at: number | null;
   last_start_at: number | null;

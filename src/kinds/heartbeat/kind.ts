@@ -3,6 +3,7 @@
  * own; the sweep turns a ping that did not come into a verdict. Its modules live in heartbeats/
  * (protocol, schedules, sweep, badges); this file plugs them into the core.
  */
+import { NotFoundError } from '../../errors.js';
 import { createBadgeLinks } from '../../heartbeats/badge-links.js';
 import { listHeartbeats, type HeartbeatCheck } from '../../heartbeats/heartbeats.repository.js';
 import { createHeartbeatsService, NEW_CHECK } from '../../heartbeats/heartbeats.service.js';
@@ -17,6 +18,7 @@ import type { WatchedCheck } from '../../self-monitoring/watched-checks.js';
 import { defineKind } from '../contract.js';
 import { mergedHistory } from '../history.js';
 import { flushOnStop, intervalLoop } from '../loops.js';
+import { emailPingLoops } from './email-pings.js';
 import { pingHistory } from './history.js';
 
 /** How often deadlines are looked at: a late or down check shows within a second. */
@@ -71,7 +73,12 @@ export const heartbeatKind = defineKind({
       .execute();
     return new Map(rows.map((r) => [r.monitor_id, r.last_ping_at]));
   },
-  loops: (runtime, own) => [intervalLoop('heartbeat sweep', SWEEP_INTERVAL_MS, () => own.heartbeatSweep.run(), runtime.logger), flushOnStop('ping writer', () => own.pings.flush())],
+  // The e-mail listener comes after the writer it feeds, so it stops (loops stop in reverse) first.
+  loops: (runtime, own) => [
+    intervalLoop('heartbeat sweep', SWEEP_INTERVAL_MS, () => own.heartbeatSweep.run(), runtime.logger),
+    flushOnStop('ping writer', () => own.pings.flush()),
+    ...emailPingLoops(runtime, own),
+  ],
   routes(app, own, deps) {
     registerPingRoutes(app, { ...own, observability: deps.observability }, deps.config, deps.clock);
     registerHealthchecksV3Routes(app, { ...own, channels: deps.channels, monitors: deps.monitors }, deps.db);
@@ -84,6 +91,14 @@ export const heartbeatKind = defineKind({
       return checks.map((check) => asWatched(check, byId.get(check.id)));
     },
     read: async (tenantId, monitor) => asWatched(await own.heartbeats.get(tenantId, monitor.id), monitor),
+    // Seed 002's pause/resume take a check's ping UUID too, and mean what Healthchecks' v3 means.
+    monitorIdOf: (tenantId, pingUuid) =>
+      own.heartbeats.getByPingUuid(tenantId, pingUuid).then(
+        (check) => check.id,
+        (error: unknown) => (error instanceof NotFoundError ? null : Promise.reject(error)),
+      ),
+    pause: (tenantId, id) => own.heartbeats.pause(tenantId, id),
+    resume: (tenantId, id) => own.heartbeats.resume(tenantId, id),
   }),
   isolationRoutes: [
     { method: 'GET', url: '/api/v3/checks/{pingUuid}' },
