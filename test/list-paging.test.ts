@@ -9,7 +9,17 @@ import { MAX_OFFSET } from '../src/http/schemas.js';
 import { createTenantWithKey, createTestApp, type TestContext } from './helpers/app.js';
 import { TEST_DIALECTS } from './helpers/databases.js';
 
-const LIST_ROUTES = ['/api/v1/monitors', '/api/v1/incidents', '/api/v1/alerts/events', '/api/v1/alerts/notifications', '/api/v1/machines', '/api/v1/series', '/api/v1/metric-rules'];
+const LIST_ROUTES = [
+  '/api/v1/monitors',
+  '/api/v1/incidents',
+  '/api/v1/alerts/events',
+  '/api/v1/alerts/notifications',
+  '/api/v1/machines',
+  '/api/v1/series',
+  '/api/v1/metric-rules',
+  '/api/v1/backup-jobs/{id}/runs',
+  '/api/jobs/{job_id}/history',
+];
 
 const BAD_VALUES: [string, string][] = [
   ['offset', '9223372036854775808'],
@@ -27,11 +37,18 @@ const BAD_VALUES: [string, string][] = [
 describe.each(TEST_DIALECTS)('limit and offset of list routes on %s', (dialect) => {
   let ctx: TestContext;
   let headers: Record<string, string>;
+  let jobId: string;
 
   beforeAll(async () => {
     ctx = await createTestApp(dialect);
     headers = { 'x-api-key': (await createTenantWithKey(ctx)).apiKey };
+    // The per-job lists need a job of the tenant's.
+    const job = await ctx.app.inject({ method: 'POST', url: '/api/v1/backup-jobs', headers, payload: { name: 'nightly dump', agent: 'db-1', database: 'app' } });
+    expect(job.statusCode, job.body).toBe(201);
+    jobId = job.json().id;
   });
+  /** A list route's URL with its path parameters filled in. */
+  const urlOf = (route: string) => route.replace('{id}', jobId).replace('{job_id}', jobId);
   afterAll(() => ctx.close());
 
   it('the table names every route that takes an offset', async () => {
@@ -44,11 +61,11 @@ describe.each(TEST_DIALECTS)('limit and offset of list routes on %s', (dialect) 
 
   it.each(LIST_ROUTES)('%s answers 422 naming the parameter for values out of range, 200 at the bounds', async (route) => {
     for (const [name, value] of BAD_VALUES) {
-      const response = await ctx.app.inject({ method: 'GET', url: `${route}?${name}=${encodeURIComponent(value)}`, headers });
+      const response = await ctx.app.inject({ method: 'GET', url: `${urlOf(route)}?${name}=${encodeURIComponent(value)}`, headers });
       expect(response.statusCode, `${name}=${value}: ${response.body}`).toBe(422);
       expect(response.json().detail).toEqual([expect.objectContaining({ loc: ['query', name] })]);
     }
-    const edge = await ctx.app.inject({ method: 'GET', url: `${route}?limit=500&offset=${MAX_OFFSET}`, headers });
+    const edge = await ctx.app.inject({ method: 'GET', url: `${urlOf(route)}?limit=500&offset=${MAX_OFFSET}`, headers });
     expect(edge.statusCode, edge.body).toBe(200);
   });
 });

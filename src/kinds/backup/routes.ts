@@ -4,7 +4,7 @@
  */
 import { Type, type Static } from 'typebox';
 import { actorOf } from '../../http/access.js';
-import { errorResponses, IdParams, NoContent, Nullable, Timestamp, Uuid, fromIso } from '../../http/schemas.js';
+import { errorResponses, IdParams, NoContent, Nullable, Timestamp, Uuid, fromIso, pagingQuery } from '../../http/schemas.js';
 import type { VigieApp } from '../../http/types.js';
 import type { KindRouteDeps } from '../contract.js';
 import type { BackupJob, BackupJobInput, BackupJobsService } from './jobs.service.js';
@@ -65,8 +65,7 @@ const RunsQuery = Type.Object(
     status: Type.Optional(Type.Array(Type.Enum([...READABLE_STATUSES]), { description: 'One or more statuses (HASH_MISMATCH is read as UNCHANGED)' })),
     from: Type.Optional(Timestamp),
     to: Type.Optional(Timestamp),
-    limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
-    offset: Type.Integer({ minimum: 0, maximum: 1_000_000, default: 0 }),
+    ...pagingQuery(50),
   },
   { additionalProperties: false },
 );
