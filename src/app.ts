@@ -75,7 +75,8 @@ export async function buildApp(deps: AppDependencies): Promise<VigieApp> {
     // Unknown body fields are refused (422 naming them), not silently dropped: a typo in a PATCH
     // must not look like success.
     ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
-    return503OnClosing: true,
+    // Requests that arrive while closing get a 503 in the one error shape (error-handler.ts).
+    return503OnClosing: false,
     ...serverTimeoutOptions(config),
     // Errors before routing (parser, timeouts, bad URLs) answer in the one error shape.
     clientErrorHandler,

@@ -103,6 +103,7 @@ describe.each(TEST_DIALECTS)('channel routes on %s', (dialect) => {
       is_default_email: false,
       created_at: NOW_ISO,
       updated_at: NOW_ISO,
+      last_delivery: null,
     });
     const sorted = (body: Record<string, unknown>) => ({ ...body, secrets_set: [...(body.secrets_set as string[])].sort() });
 
@@ -222,6 +223,7 @@ describe.each(TEST_DIALECTS)('channel routes on %s', (dialect) => {
       is_default_email: false,
       created_at: NOW_ISO,
       updated_at: '2026-11-21T12:00:05.000Z',
+      last_delivery: null,
     };
     expect(patched.json()).toEqual(expected);
     expect((await api.get(id)).json()).toEqual(expected);

@@ -108,3 +108,24 @@ describe('HTTP server edges (listening server, raw sockets)', () => {
     expect(JSON.parse(answer.body)).toEqual({ detail: 'Malformed URL: a percent-encoded sequence does not decode' });
   });
 });
+
+describe('a request arriving while the server closes', () => {
+  it('gets 503 in the one error shape, with Retry-After', async () => {
+    const ctx = await createTestApp('sqlite');
+    await ctx.app.listen({ port: 0, host: '127.0.0.1' });
+    const conversation = await openRaw((ctx.app.server.address() as AddressInfo).port);
+    // Half a head: the connection is busy, so closing waits for it.
+    conversation.socket.write('GET /health HTTP/1.1\r\nHost: x\r\n');
+    await sleep(200);
+    const closed = ctx.app.close();
+    await sleep(200);
+    conversation.socket.write('Connection: close\r\n\r\n');
+    const answer = parseRawResponse((await conversation.closed).text);
+    await closed;
+    await ctx.database.close();
+    await ctx.testDatabase.drop();
+    expect(answer.status).toBe(503);
+    expect(answer.headers['retry-after']).toBe('5');
+    expect(JSON.parse(answer.body)).toEqual({ detail: 'Vigie is shutting down; retry in a few seconds' });
+  });
+});

@@ -106,6 +106,19 @@ export function frameworkErrorHandler(error: FastifyError, _request: FastifyRequ
 /** Must run before routes are registered: it learns each path's methods as they come (405s). */
 export function installErrorHandling(app: VigieApp): void {
   const routeMethods = trackRouteMethods(app);
+
+  // Fastify's own 503 while closing (return503OnClosing) has its shape: this one is ours. It runs
+  // before authentication, so a request arriving during shutdown costs no database query.
+  let closing = false;
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
+  app.addHook('onRequest', (_request, reply, done) => {
+    if (!closing) return done();
+    reply.header('retry-after', String(DATABASE_RETRY_AFTER_SECONDS)).header('connection', 'close');
+    void send(reply, 503, 'Vigie is shutting down; retry in a few seconds');
+  });
   app.setErrorHandler((error: FastifyError & { detail?: unknown }, request: FastifyRequest, reply: FastifyReply) => {
     if (error instanceof AppError) return send(reply, error.statusCode, error.detail);
     if (error.validation) {

@@ -151,7 +151,8 @@ export function registerChannelRoutes(app: VigieApp, services: Services): void {
     },
     async (request) => {
       const body = request.body;
-      const channel = await services.channels.update(actorOf(request).tenantId, request.params.id, {
+      const tenantId = actorOf(request).tenantId;
+      const channel = await services.channels.update(tenantId, request.params.id, {
         name: body.name,
         config: body.config,
         sendResolved: body.send_resolved,
@@ -159,7 +160,7 @@ export function registerChannelRoutes(app: VigieApp, services: Services): void {
         tags: body.tags,
         isActive: body.is_active,
       });
-      return toChannelResponse(channel);
+      return toChannelResponse(channel, (await services.channels.lastDeliveries(tenantId, channel.id)).get(channel.id) ?? null);
     },
   );
 
