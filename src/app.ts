@@ -14,6 +14,7 @@ import type { Config } from './config.js';
 import type { DatabaseHandle } from './db/database.js';
 import { databaseProbe, redisProbe, type ReadinessProbe } from './health/probes.js';
 import { installAccessControl } from './http/access.js';
+import { installDeclaredResponses } from './http/declared-responses.js';
 import { installErrorHandling } from './http/error-handler.js';
 import { ErrorResponse } from './http/schemas.js';
 import type { VigieApp } from './http/types.js';
@@ -95,6 +96,7 @@ export async function buildApp(deps: AppDependencies): Promise<VigieApp> {
   app.addSchema({ $id: 'WebhookBody', ...WebhookBody });
   installErrorHandling(app);
   installAccessControl(app, services.authenticator);
+  installDeclaredResponses(app);
   installHttpMetrics(app, services.observability);
   app.addHook('onSend', async (request, reply) => {
     reply.header('X-Request-Id', request.id);
