@@ -92,7 +92,7 @@ export async function createFuzzFixtures(ctx: TestContext): Promise<FuzzFixtures
     const prefix = Object.keys(byPrefix)
       .filter((p) => path.startsWith(p.replace(/\{.*$/, '')) && (!p.includes('{') || p === path))
       .sort((a, b) => b.length - a.length)[0];
-    return prefix ? (byPrefix[prefix]![parameter] ?? []) : [];
+    return prefix ? (byPrefix[prefix]![parameter] ?? []).map(String) : [];
   };
   return { credentials, known };
 }
