@@ -130,7 +130,7 @@ function nonNullArbitrary(schema: Schema, options: ArbitraryOptions, depth: numb
     case 'object':
       return objectArbitrary(schema, options, depth);
     default:
-      return fc.jsonValue({ maxDepth: 2 });
+      return options.fuzz ? fc.oneof({ arbitrary: fc.jsonValue({ maxDepth: 2 }), weight: 5 }, { arbitrary: fc.constant<unknown>(DEEP_JSON), weight: 1 }) : fc.jsonValue({ maxDepth: 2 });
   }
 }
 
@@ -187,15 +187,17 @@ function objectArbitrary(schema: Schema, options: ArbitraryOptions, depth: numbe
   const keys = depth >= MAX_DEPTH ? required : Object.keys(properties);
   const record = fc.record(Object.fromEntries(keys.map((key) => [key, schemaArbitrary(properties[key]!, options, depth + 1)])), { requiredKeys: required });
   const additional = schema.additionalProperties;
-  const extraValue = typeof additional === 'object' && additional !== null ? schemaArbitrary(additional as Schema, options, depth + 1) : fc.jsonValue({ maxDepth: 1 });
-  const extraCount = typeof additional === 'object' || (additional === true && !schema.properties) ? Math.min(num(schema.maxProperties) ?? 3, 3) : 0;
+  // Free-form fields (a machine's info, labels) are where deep JSON gets stored: fuzzing sends it there.
+  const freeForm = options.fuzz ? fc.oneof({ arbitrary: fc.jsonValue({ maxDepth: 1 }), weight: 3 }, { arbitrary: fc.constant<unknown>(DEEP_JSON), weight: 1 }) : fc.jsonValue({ maxDepth: 1 });
+  const extraValue = typeof additional === 'object' && additional !== null ? schemaArbitrary(additional as Schema, options, depth + 1) : freeForm;
+  const extraCount = typeof additional === 'object' || additional === true ? Math.min(num(schema.maxProperties) ?? 3, 3) : 0;
   const extras = fc.dictionary(fc.string({ minLength: 1, maxLength: 12 }), extraValue, { maxKeys: extraCount });
   const minProperties = num(schema.minProperties) ?? 0;
   let value = fc.tuple(record, extras).map(([known, extra]) => ({ ...extra, ...known }));
   if (minProperties > 0 && Object.keys(properties).length) value = value.filter((o) => Object.keys(o).length >= minProperties);
   if (!options.fuzz) return value;
   // Fuzzing: now and then a required field goes missing or a field nobody declared comes along.
-  return fc.tuple(value, fc.nat(9), fc.constantFrom<unknown>('extra', 1, null, { deep: nested(32, false) })).map(([object, roll, extra]) => {
+  return fc.tuple(value, fc.nat(9), fc.constantFrom<unknown>('extra', 1, null, { deep: nested(32, false) }, DEEP_JSON)).map(([object, roll, extra]) => {
     if (roll === 0 && required.length) {
       const { [required[0]!]: _dropped, ...rest } = object;
       return rest;
