@@ -7,11 +7,11 @@
  * must keep the contract (helpers/fuzz/oracle.ts): no 5xx, a declared status and content type,
  * a JSON body valid against its declared schema, no stack trace.
  *
- * Bounded in time: FUZZ_BUDGET_SECONDS (default 120) split evenly across the operations, each
- * running until its share is spent (or FUZZ_MAX_RUNS). Seeded: FUZZ_SEED replays a run; a
- * failure prints the seed, and each kind of broken answer with the first exchange that showed
- * it. Operations run in an order that keeps the fixtures alive: reads, then creates and
- * actions, then updates, then deletes.
+ * Bounded in time: FUZZ_BUDGET_SECONDS (default 100; about two minutes with the set-up) split
+ * evenly across the operations, each running until its share is spent (or FUZZ_MAX_RUNS).
+ * Seeded: FUZZ_SEED replays a run; a failure prints the seed, and each kind of broken answer
+ * with the first exchange that showed it. Operations run in an order that keeps the fixtures
+ * alive: reads, then creates and actions, then updates, then deletes.
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,7 +22,7 @@ import { requestArbitrary, type FuzzRequest, type Operation, type Parameter } fr
 import type { Schema } from './helpers/fuzz/schema-arbitrary.js';
 
 const SEED = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : Date.now() % 2 ** 31;
-const BUDGET_MS = Number(process.env.FUZZ_BUDGET_SECONDS ?? 120) * 1000;
+const BUDGET_MS = Number(process.env.FUZZ_BUDGET_SECONDS ?? 100) * 1000;
 const MAX_RUNS = Number(process.env.FUZZ_MAX_RUNS ?? 2_000);
 /** Requests every operation gets, however slow the machine. */
 const MIN_RUNS = 20;
