@@ -15,6 +15,7 @@ import type { DatabaseHandle } from './db/database.js';
 import { databaseProbe, redisProbe, type ReadinessProbe } from './health/probes.js';
 import { installAccessControl } from './http/access.js';
 import { clientErrorHandler } from './http/client-errors.js';
+import { installDeclaredResponses } from './http/declared-responses.js';
 import { frameworkErrorHandler, installErrorHandling } from './http/error-handler.js';
 import { installJsonBodyParser } from './http/json-body.js';
 import { installPublicUrl } from './http/public-url.js';
@@ -108,6 +109,7 @@ export async function buildApp(deps: AppDependencies): Promise<VigieApp> {
   app.addSchema({ $id: 'WebhookBody', ...WebhookBody });
   installErrorHandling(app);
   installAccessControl(app, services.authenticator);
+  installDeclaredResponses(app);
   installHttpMetrics(app, services.observability);
   installRequestLog(app);
   installPublicUrl(app, config);

@@ -136,6 +136,31 @@ describe.each(TEST_DIALECTS)('health and OpenAPI on %s', (dialect) => {
       expect(Object.keys(webhookBody.properties).sort()).toEqual(['items', 'kind', 'tenant', 'text', 'title', 'version']);
     });
 
+    it('declares the statuses every route can answer, the Healthchecks bodies and the real content types', async () => {
+      const ctx = await start();
+      const doc = await openapi(ctx);
+      const responses = (path: string, method: string) => doc.paths[path][method].responses as Record<string, { content?: Record<string, { schema: unknown }> }>;
+      const statuses = (path: string, method: string) => Object.keys(responses(path, method));
+      const mediaTypes = (path: string, method: string, status: string) => Object.keys(responses(path, method)[status]!.content!);
+      // The shared layers' statuses: credential (401, 503 as it reads the database), permission
+      // (403), path id (404 from the route, 414), JSON body (400, 413, 415), validation (422).
+      expect(statuses('/api/v1/channels/{id}', 'patch')).toEqual(['200', '400', '401', '403', '404', '409', '413', '414', '415', '422', '503']);
+      expect(statuses('/api/v1/auth/me', 'get')).toEqual(['200', '401', '503']);
+      expect(statuses('/api/v1/health', 'get')).toEqual(['200']);
+      // Pings answer plain text, badges SVG or JSON, /metrics Prometheus' text format, exports their file's type.
+      for (const status of ['200', '400', '404', '429']) expect(mediaTypes('/ping/{first}', 'post', status)).toEqual(['text/plain']);
+      expect(mediaTypes('/b/{states}/{file}', 'get', '200')).toEqual(['image/svg+xml', 'application/json']);
+      expect(mediaTypes('/b/{states}/{file}', 'get', '404')).toEqual(['text/plain']);
+      expect(mediaTypes('/metrics', 'get', '200')).toEqual(['text/plain; version=0.0.4']);
+      expect(mediaTypes('/api/v1/series/{id}/points', 'get', '200')).toEqual(['application/json', 'text/csv', 'application/x-ndjson']);
+      expect(mediaTypes('/api/v3/checks/{uuid}/pings/{n}/body', 'get', '200')).toEqual(['text/plain']);
+      // The Healthchecks API's answers have their bodies.
+      const list = responses('/api/v3/checks/', 'get')['200']!.content!['application/json']!.schema as { properties: { checks: { items: { properties: object } } } };
+      expect(Object.keys(list.properties.checks.items.properties)).toEqual(expect.arrayContaining(['name', 'slug', 'tags', 'status', 'last_ping', 'ping_url', 'unique_key']));
+      expect(statuses('/api/v3/checks/', 'post')).toEqual(expect.arrayContaining(['200', '201']));
+      expect(statuses('/api/v3/checks/{uuid}/flips/', 'get')).toContain('200');
+    });
+
     it('lists every route of the app, with its method', async () => {
       const ctx = await start();
       const doc = await openapi(ctx);

@@ -247,6 +247,14 @@ describe.each(TEST_DIALECTS)('ingestion on %s', (dialect) => {
         'ts 1970-01-21T18:36:40.000Z is before 2000 (epoch seconds sent instead of milliseconds?)',
       ],
       [
+        // A safe integer past the last date there is (8.64e15 ms): its message cannot be a date (was a 500).
+        'ts past the last date a Date can hold',
+        batch([{ ...good, ts: 9_000_000_000_000_000 }]),
+        ['body', 'metrics', 0, 'ts'],
+        'value_error',
+        "ts 9000000000000000 ms is more than 5 minutes ahead of the server's clock",
+      ],
+      [
         'ts with a fraction of a millisecond',
         batch([{ ...good, ts: 1_795_000_000_000.5 }]),
         ['body', 'metrics', 0, 'ts'],

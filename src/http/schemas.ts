@@ -60,9 +60,19 @@ export const ErrorResponse = Type.Object(
 const errorRef = Type.Unsafe({ $ref: 'ErrorResponse#' });
 
 /** The error responses a route can give, for its OpenAPI description. */
-export function errorResponses(...codes: (400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 503)[]) {
+export function errorResponses(...codes: (400 | 401 | 403 | 404 | 409 | 413 | 414 | 415 | 422 | 429 | 503)[]) {
   return Object.fromEntries(codes.map((code) => [code, errorRef]));
 }
+
+/**
+ * A response that is not JSON (pings' "OK", SVG badges, Prometheus' text format), under its real
+ * media type in the OpenAPI document. Fastify sends a string body as it is, whatever the schema.
+ */
+export function mediaResponse(mediaType: string, schema: TSchema, description: string) {
+  return { description, content: { [mediaType]: { schema } } };
+}
+
+export const textResponse = (text: string) => mediaResponse('text/plain', Type.String({ description: text }), text);
 
 export const NoContent = Type.Null({ description: 'No content' });
 

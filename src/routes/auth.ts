@@ -39,7 +39,7 @@ export function registerAuthRoutes(app: VigieApp, services: Services, loginRateL
         tags: ['auth'],
         summary: 'Log in with e-mail and password (form-encoded or JSON); returns a bearer token',
         body: LoginBody,
-        response: { 200: TokenResponse, ...errorResponses(401, 422, 429) },
+        response: { 200: TokenResponse, ...errorResponses(401, 422, 429, 503) },
       },
     },
     async (request) => {

@@ -9,6 +9,7 @@ import type { FastifyReply } from 'fastify';
 import { Type } from 'typebox';
 import { ALL_CHECKS, BADGE_FORMATS, type BadgeFormat, type BadgeTarget } from '../heartbeats/badge-links.js';
 import { badgeJson, badgeStatusOf, renderBadgeSvg, shieldsJson } from '../heartbeats/badges.js';
+import { errorResponses, textResponse } from '../http/schemas.js';
 import type { VigieApp } from '../http/types.js';
 import type { BadgeLinksService } from '../heartbeats/badge-links.js';
 
@@ -19,6 +20,12 @@ function splitFormat(file: string): [string, BadgeFormat] | null {
   const format = file.slice(dot + 1);
   return (BADGE_FORMATS as readonly string[]).includes(format) ? [file.slice(0, dot), format as BadgeFormat] : null;
 }
+
+const BadgeStatusSchema = Type.Enum(['up', 'late', 'down']);
+/** `.json`: Healthchecks' badge JSON. */
+const BadgeJsonSchema = Type.Object({ status: BadgeStatusSchema, total: Type.Integer(), grace: Type.Integer(), down: Type.Integer() });
+/** `.shields`: a shields.io endpoint document. */
+const ShieldsJsonSchema = Type.Object({ schemaVersion: Type.Literal(1), label: Type.String(), message: BadgeStatusSchema, color: Type.String() });
 
 function send(reply: FastifyReply, target: BadgeTarget | null, format: BadgeFormat) {
   reply.header('cache-control', 'no-cache, no-store, must-revalidate');
@@ -40,8 +47,12 @@ export function registerBadgeRoutes(app: VigieApp, services: { readonly badges: 
       description:
         'Formats: .svg (image/svg+xml), .json ({status, total, grace, down}), .shields (shields.io endpoint). A signature ending in -2 (or /b/2/) gives two states (up, down: a check in grace counts as up); otherwise three (up, late, down).',
       response: {
-        200: Type.Unknown({ description: 'The badge: an SVG document, or JSON by the format asked' }),
-        404: Type.String({ description: 'not found: unknown key, wrong signature or format' }),
+        200: {
+          description: 'The badge: an SVG document, or JSON by the format asked',
+          content: { 'image/svg+xml': { schema: Type.String() }, 'application/json': { schema: Type.Union([BadgeJsonSchema, ShieldsJsonSchema]) } },
+        },
+        404: textResponse('not found: unknown key, wrong signature or format'),
+        ...errorResponses(503),
       },
     },
   });

@@ -12,7 +12,8 @@ import type { HeartbeatCheck } from '../heartbeats/heartbeats.repository.js';
 import { HEARTBEAT_DEFAULTS, slugify, type HeartbeatInput } from '../heartbeats/heartbeats.service.js';
 import { listHeartbeats } from '../heartbeats/heartbeats.repository.js';
 import { actorOf } from '../http/access.js';
-import { errorResponses, toIso, toIsoOrNull } from '../http/schemas.js';
+import { errorResponses, textResponse, toIso, toIsoOrNull } from '../http/schemas.js';
+import { V3Badges, V3Channels, V3Check, V3CheckList, V3Flips, V3PingList } from './healthchecks-v3-schemas.js';
 import type { VigieApp } from '../http/types.js';
 import type { ChannelsService } from '../alerting/channels.service.js';
 import type { BadgeLinksService } from '../heartbeats/badge-links.js';
@@ -171,7 +172,7 @@ export function registerHealthchecksV3Routes(app: VigieApp, services: Healthchec
         tags,
         summary: 'List checks (filters: tag, repeatable; slug)',
         querystring: Type.Object({ tag: Type.Optional(Type.Union([Type.String(), Type.Array(Type.String())])), slug: Type.Optional(Type.String()) }),
-        response: errorResponses(401, 403, 422),
+        response: { 200: V3CheckList, ...errorResponses(401, 403, 422) },
       },
     },
     async (request) => {
@@ -184,7 +185,10 @@ export function registerHealthchecksV3Routes(app: VigieApp, services: Healthchec
 
   app.post(
     '/api/v3/checks/',
-    { config: { access: 'write' }, schema: { tags, summary: 'Create a check (or, with unique, update the matching one)', body: CheckBody, response: errorResponses(401, 403, 409, 422) } },
+    {
+      config: { access: 'write' },
+      schema: { tags, summary: 'Create a check (or, with unique, update the matching one)', body: CheckBody, response: { 200: V3Check, 201: V3Check, ...errorResponses(401, 403, 409, 422) } },
+    },
     async (request, reply) => {
       const body = request.body;
       const tenantId = actorOf(request).tenantId;
@@ -209,15 +213,17 @@ export function registerHealthchecksV3Routes(app: VigieApp, services: Healthchec
     },
   );
 
-  app.get('/api/v3/checks/:uuid', { config: { access: 'read' }, schema: { tags, summary: 'One check', params: KeyParams, response: errorResponses(401, 403, 404, 422) } }, async (request) =>
-    toV3(await findForRequest(db, services, request, request.params.uuid), request, isReadOnly(request)),
+  app.get(
+    '/api/v3/checks/:uuid',
+    { config: { access: 'read' }, schema: { tags, summary: 'One check', params: KeyParams, response: { 200: V3Check, ...errorResponses(401, 403, 404, 422) } } },
+    async (request) => toV3(await findForRequest(db, services, request, request.params.uuid), request, isReadOnly(request)),
   );
 
   app.post(
     '/api/v3/checks/:uuid',
     {
       config: { access: 'write' },
-      schema: { tags, summary: 'Update a check (fields left out keep their value)', params: UuidParams, body: CheckBody, response: errorResponses(401, 403, 404, 409, 422) },
+      schema: { tags, summary: 'Update a check (fields left out keep their value)', params: UuidParams, body: CheckBody, response: { 200: V3Check, ...errorResponses(401, 403, 404, 409, 422) } },
     },
     async (request) => {
       const tenantId = actorOf(request).tenantId;
@@ -228,7 +234,7 @@ export function registerHealthchecksV3Routes(app: VigieApp, services: Healthchec
 
   app.delete(
     '/api/v3/checks/:uuid',
-    { config: { access: 'write' }, schema: { tags, summary: 'Delete a check; answers with it as it was', params: UuidParams, response: errorResponses(401, 403, 404, 422) } },
+    { config: { access: 'write' }, schema: { tags, summary: 'Delete a check; answers with it as it was', params: UuidParams, response: { 200: V3Check, ...errorResponses(401, 403, 404, 422) } } },
     async (request) => {
       const tenantId = actorOf(request).tenantId;
       const check = await services.heartbeats.getByPingUuid(tenantId, request.params.uuid);
@@ -246,7 +252,7 @@ export function registerHealthchecksV3Routes(app: VigieApp, services: Healthchec
           tags,
           summary: action === 'pause' ? 'Pause: no alerts until resumed or pinged' : 'Resume a paused check (status new); 409 when it is not paused',
           params: UuidParams,
-          response: errorResponses(401, 403, 404, 409, 422),
+          response: { 200: V3Check, ...errorResponses(401, 403, 404, 409, 422) },
         },
       },
       async (request) => {
@@ -259,7 +265,7 @@ export function registerHealthchecksV3Routes(app: VigieApp, services: Healthchec
 
   app.get(
     '/api/v3/checks/:uuid/pings/',
-    { config: { access: 'write' }, schema: { tags, summary: "A check's pings, newest first (up to 1,000)", params: UuidParams, response: errorResponses(401, 403, 404, 422) } },
+    { config: { access: 'write' }, schema: { tags, summary: "A check's pings, newest first (up to 1,000)", params: UuidParams, response: { 200: V3PingList, ...errorResponses(401, 403, 404, 422) } } },
     async (request) => {
       const check = await services.heartbeats.getByPingUuid(actorOf(request).tenantId, request.params.uuid);
       const rows = await db.selectFrom('pings').selectAll().where('monitor_id', '=', check.id).orderBy('n', 'desc').limit(1000).execute();
@@ -286,7 +292,12 @@ export function registerHealthchecksV3Routes(app: VigieApp, services: Healthchec
     '/api/v3/checks/:uuid/pings/:n/body',
     {
       config: { access: 'write' },
-      schema: { tags, summary: "A ping's body as text", params: Type.Object({ uuid: Type.String({ format: 'uuid' }), n: Type.Integer({ minimum: 1 }) }), response: errorResponses(401, 403, 404, 422) },
+      schema: {
+        tags,
+        summary: "A ping's body as text",
+        params: Type.Object({ uuid: Type.String({ format: 'uuid' }), n: Type.Integer({ minimum: 1 }) }),
+        response: { 200: textResponse('The body as sent'), ...errorResponses(401, 403, 404, 422) },
+      },
     },
     async (request, reply) => {
       const check = await services.heartbeats.getByPingUuid(actorOf(request).tenantId, request.params.uuid);
@@ -298,11 +309,11 @@ export function registerHealthchecksV3Routes(app: VigieApp, services: Healthchec
 
   app.get(
     '/api/v3/checks/:uuid/flips/',
-    { config: { access: 'read' }, schema: { tags, summary: "A check's changes between up and down", params: KeyParams, response: errorResponses(401, 403, 404, 422) } },
+    { config: { access: 'read' }, schema: { tags, summary: "A check's changes between up and down", params: KeyParams, response: { 200: V3Flips, ...errorResponses(401, 403, 404, 422) } } },
     async (request) => {
       const check = await findForRequest(db, services, request, request.params.uuid);
       const rows = await db.selectFrom('monitor_flips').select(['at', 'to_state']).where('monitor_id', '=', check.id).where('to_state', 'in', ['up', 'down']).orderBy('at', 'desc').execute();
-      return rows.map((f) => ({ timestamp: iso(f.at), up: f.to_state === 'up' ? 1 : 0 }));
+      return rows.map((f) => ({ timestamp: iso(f.at)!, up: f.to_state === 'up' ? 1 : 0 }));
     },
   );
 
@@ -310,12 +321,20 @@ export function registerHealthchecksV3Routes(app: VigieApp, services: Healthchec
     '/api/v3/badges/',
     {
       config: { access: 'read' },
-      schema: { tags, summary: 'Badge URLs of every tag, and of "*" (all checks): svg, json, shields (two states) and svg3, json3, shields3 (up, late, down)', response: errorResponses(401, 403) },
+      schema: {
+        tags,
+        summary: 'Badge URLs of every tag, and of "*" (all checks): svg, json, shields (two states) and svg3, json3, shields3 (up, late, down)',
+        response: { 200: V3Badges, ...errorResponses(401, 403) },
+      },
     },
     async (request) => ({ badges: await services.badges.links(actorOf(request).tenantId, baseUrl(request)) }),
   );
 
-  app.get('/api/v3/channels/', { config: { access: 'write' }, schema: { tags, summary: 'Notification channels (id, name, kind)', response: errorResponses(401, 403) } }, async (request) => ({
-    channels: (await services.channels.list(actorOf(request).tenantId)).map((c) => ({ id: c.id, name: c.name, kind: c.kind })),
-  }));
+  app.get(
+    '/api/v3/channels/',
+    { config: { access: 'write' }, schema: { tags, summary: 'Notification channels (id, name, kind)', response: { 200: V3Channels, ...errorResponses(401, 403) } } },
+    async (request) => ({
+      channels: (await services.channels.list(actorOf(request).tenantId)).map((c) => ({ id: c.id, name: c.name, kind: c.kind })),
+    }),
+  );
 }

@@ -18,9 +18,9 @@
  *   what any ping costs anyway.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Type } from 'typebox';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
+import { errorResponses, textResponse } from '../http/schemas.js';
 import { createWindowCounter } from '../http/window-counter.js';
 import type { VigieApp } from '../http/types.js';
 import type { PingKind } from '../heartbeats/pings.js';
@@ -140,12 +140,12 @@ export function registerPingRoutes(app: VigieApp, services: PingRouteServices, c
     }
 
     const methods = ['GET', 'POST'] as ('GET' | 'POST')[];
-    const text = (description: string) => Type.String({ description });
     const schema = (summary: string) => ({
       tags: ['pings'],
       summary,
       description: 'HEAD, GET or POST; the body (any content type) is stored with the ping. Query: rid=<uuid> pairs a start with its end; create=1 (slug URLs) creates the check.',
-      response: { 200: text('OK'), 400: text('invalid url format'), 404: text('not found'), 429: text('rate limit exceeded') },
+      // Plain text as Healthchecks answers; only a database that cannot serve answers JSON (503).
+      response: { 200: textResponse('OK'), 400: textResponse('invalid url format'), 404: textResponse('not found'), 429: textResponse('rate limit exceeded'), ...errorResponses(503) },
     });
     // No access log line per ping (two JSON lines each, at thousands of pings a second, would
     // drown the log and cost as much as storing the ping); failures are still logged.

@@ -7,7 +7,7 @@
 import { Type } from 'typebox';
 import type { Config } from '../config.js';
 import { UnauthorizedError } from '../errors.js';
-import { errorResponses } from '../http/schemas.js';
+import { errorResponses, mediaResponse } from '../http/schemas.js';
 import type { VigieApp } from '../http/types.js';
 import { bearerTokenMatches } from '../observability/bearer-token.js';
 import type { Services } from '../services.js';
@@ -25,7 +25,7 @@ export function registerPrometheusMetricsRoutes(app: VigieApp, services: Service
         tags: ['monitoring'],
         summary: "Vigie's own metrics in the Prometheus text format",
         description: 'For a Prometheus scrape (content type text/plain; version=0.0.4). Needs no API key; when the server sets METRICS_TOKEN, send `Authorization: Bearer <METRICS_TOKEN>`.',
-        response: { 200: Type.String({ description: 'Prometheus text exposition format' }), ...errorResponses(401) },
+        response: { 200: mediaResponse('text/plain; version=0.0.4', Type.String(), 'Prometheus text exposition format'), ...errorResponses(401) },
       },
     },
     async (request, reply) => {

@@ -5,7 +5,7 @@
  * `GET /api/v1/series/export` (several series in one streamed file).
  */
 import { Readable } from 'node:stream';
-import { Type } from 'typebox';
+import { Type, type TSchema } from 'typebox';
 import { ValidationError } from '../errors.js';
 import { actorOf } from '../http/access.js';
 import { errorResponses, fromIso, Nullable, NullableTimestamp, pagingQuery, Timestamp, Uuid } from '../http/schemas.js';
@@ -109,6 +109,12 @@ function filterOf(query: { machine?: string; name?: string; type?: string; label
   return { machine: query.machine, name: query.name, type: query.type as SeriesType | undefined, labels };
 }
 
+/** A JSON answer that `format` may turn into a CSV or JSON Lines file: each under its media type. */
+function exportResponse(json: TSchema, description: string) {
+  const content = Object.fromEntries(EXPORT_FORMATS.map((format) => [EXPORT_CONTENT_TYPES[format].split(';')[0]!, { schema: format === 'json' ? json : Type.String() }]));
+  return { description, content };
+}
+
 function stream(format: ExportFormat, results: AsyncIterable<PointsResult>): Readable {
   return Readable.from(encodeExport(format, results), { objectMode: false });
 }
@@ -141,7 +147,10 @@ export function registerSeriesRoutes(app: VigieApp, services: { readonly series:
         tags,
         summary: 'Points of every matching series (at most 1,000) as one file: json, csv or jsonl, streamed',
         querystring: ExportQuery,
-        response: { 200: Type.Unknown({ description: 'json: an array of points answers; csv and jsonl: one row per point with the series on each row' }), ...errorResponses(401, 403, 422) },
+        response: {
+          200: exportResponse(Type.Array(PointsResponse), 'json: an array of points answers; csv and jsonl: one row per point with the series on each row'),
+          ...errorResponses(401, 403, 422),
+        },
       },
     },
     async (request, reply) => {
@@ -171,7 +180,7 @@ export function registerSeriesRoutes(app: VigieApp, services: { readonly series:
         summary: "A series' points over a time range: raw samples, minute or hour buckets, or a bool/string series' changes",
         params: SeriesParams,
         querystring: PointsQuery,
-        response: { 200: PointsResponse, ...errorResponses(401, 403, 404, 422) },
+        response: { 200: exportResponse(PointsResponse, 'The points; with `format`, as a file of that format'), ...errorResponses(401, 403, 404, 422) },
       },
     },
     async (request, reply) => {

@@ -93,6 +93,9 @@ export function canonicalLabels(labels: Record<string, string>): string {
   return `${out}}`;
 }
 
+/** A time for a message: ISO 8601, or the number itself past the dates that exist (±8.64e15 ms), where toISOString throws. */
+const shownTime = (at: number) => (Math.abs(at) <= 8.64e15 ? new Date(at).toISOString() : `${at} ms`);
+
 /** `ts` as epoch ms, or a message saying what is wrong with it. */
 function parseTs(ts: unknown, receivedAt: number): number | string {
   let at: number;
@@ -106,8 +109,8 @@ function parseTs(ts: unknown, receivedAt: number): number | string {
   } else {
     return `ts must be a string or an integer, not ${typeName(ts)}`;
   }
-  if (at < MIN_TS) return `ts ${new Date(at).toISOString()} is before 2000 (epoch seconds sent instead of milliseconds?)`;
-  if (at > receivedAt + MAX_FUTURE_SKEW_MS) return `ts ${new Date(at).toISOString()} is more than ${MAX_FUTURE_SKEW_MS / 60_000} minutes ahead of the server's clock`;
+  if (at < MIN_TS) return `ts ${shownTime(at)} is before 2000 (epoch seconds sent instead of milliseconds?)`;
+  if (at > receivedAt + MAX_FUTURE_SKEW_MS) return `ts ${shownTime(at)} is more than ${MAX_FUTURE_SKEW_MS / 60_000} minutes ahead of the server's clock`;
   return at;
 }
 
