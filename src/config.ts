@@ -58,6 +58,14 @@ export interface Config {
   /** Worker threads that parse and check ingest bodies; 0: in the main thread. */
   readonly ingestParseThreads: number;
   readonly metricsIngestIdTtlHours: number;
+  /** The WebSocket API (GET /api/v1/ws): ping interval, idle timeout, clients per process, send buffer per socket, coalescing. */
+  readonly wsPingIntervalSeconds: number;
+  readonly wsIdleTimeoutSeconds: number;
+  readonly wsMaxClients: number;
+  readonly wsSendBufferBytes: number;
+  readonly wsCoalesceMs: number;
+  /** Redis pub/sub channels of the realtime hub are named `<prefix>:<tenant>:<topic>`. */
+  readonly realtimeChannelPrefix: string;
 }
 
 export class ConfigError extends Error {
@@ -189,6 +197,12 @@ export const ENV_VARIABLES = {
   ingestBodyLimitBytes: variable('INGEST_BODY_LIMIT_BYTES', String(8 * 1024 * 1024), integer(1024, 512 * 1024 * 1024)),
   ingestParseThreads: variable('INGEST_PARSE_THREADS', '1', integer(0, 16)),
   metricsIngestIdTtlHours: variable('METRICS_INGEST_ID_TTL_HOURS', '24', integer(1, 24 * 90)),
+  wsPingIntervalSeconds: variable('WS_PING_INTERVAL_SECONDS', '30', integer(1, 3600)),
+  wsIdleTimeoutSeconds: variable('WS_IDLE_TIMEOUT_SECONDS', '60', integer(1, 86_400)),
+  wsMaxClients: variable('WS_MAX_CLIENTS', '100', integer(0, 1_000_000)),
+  wsSendBufferBytes: variable('WS_SEND_BUFFER_BYTES', String(1024 * 1024), integer(1024, 1024 * 1024 * 1024)),
+  wsCoalesceMs: variable('WS_COALESCE_MS', '1000', integer(0, 3_600_000)),
+  realtimeChannelPrefix: variable('REALTIME_CHANNEL_PREFIX', 'vigie:realtime', nonEmpty),
 } satisfies { [K in keyof Config]: Variable<Config[K]> };
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {

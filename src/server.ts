@@ -17,6 +17,7 @@ import { createBackgroundWork } from './runtime.js';
 import { resolveSecretKey } from './secret-key.js';
 import { providerSettingsFrom } from './notify/settings.js';
 import { createServices } from './services.js';
+import { createHubFor } from './realtime/create-hub.js';
 
 export interface RunningServer {
   readonly app: VigieApp;
@@ -41,6 +42,7 @@ export async function startServer({ config, logger, clock = systemClock, onFirst
     if (credentials) onFirstStart?.(credentials);
     const secretKey = resolveSecretKey(config.secretKey, config.dataDir, (message) => logger.warn(message));
     const lagStats = createLagStats();
+    const hub = createHubFor(config, logger);
     const services = createServices({
       db: database.db,
       clock,
@@ -48,6 +50,7 @@ export async function startServer({ config, logger, clock = systemClock, onFirst
       jwtExpiresMinutes: config.jwtExpiresMinutes,
       onCheckLag: lagStats.record,
       providerSettings: providerSettingsFrom(config),
+      hub,
     });
     const app = await buildApp({ config, database, clock, secretKey, logger, services });
     const background = createBackgroundWork({ db: database.db, clock, config, services, logger, lagStats });
@@ -59,6 +62,7 @@ export async function startServer({ config, logger, clock = systemClock, onFirst
       (stopping ??= (async () => {
         await background.stop(); // no new checks; running ones finish and are recorded
         await app.close(); // stops accepting, lets in-flight requests finish
+        await hub.close();
         await database.close();
         logger.info('Vigie stopped');
       })());
