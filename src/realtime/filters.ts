@@ -40,11 +40,11 @@ export function parseFilters(topic: Topic, raw: unknown): Pick<SubscriptionReque
   const allowed = TOPIC_SPECS[topic].filters;
   const lists: SubscriptionRequest['lists'] = {};
   let labels: Record<string, string> | undefined;
-  for (const [name, value] of Object.entries(raw)) {
+  for (const [name, value] of Object.entries(raw as Record<string, unknown>)) {
     if (!(FILTERS as readonly string[]).includes(name)) throw new FilterError(`filters.${name} is not a filter; filters are ${FILTERS.join(', ')}`);
     if (!(allowed as readonly string[]).includes(name)) throw new FilterError(`filters.${name} does not apply to ${topic}; its filters are ${allowed.join(', ')}`);
     if (name === 'labels') {
-      if (typeof value !== 'object' || value === null || Array.isArray(value) || !Object.values(value).every((v) => typeof v === 'string')) {
+      if (typeof value !== 'object' || value === null || Array.isArray(value) || !Object.values(value as Record<string, unknown>).every((v) => typeof v === 'string')) {
         throw new FilterError('filters.labels must be an object of label names to string values');
       }
       labels = { ...(value as Record<string, string>) };

@@ -40,9 +40,9 @@ export function createSubscriptionIndex(onListenerError: (error: unknown) => voi
     /** Returns true when this is the first listener of the tenant and topic. */
     add(tenantId: string, topic: Topic, listener: HubListener): boolean {
       let topics = byTenant.get(tenantId);
-      if (!topics) byTenant.set(tenantId, (topics = new Map()));
+      if (!topics) byTenant.set(tenantId, (topics = new Map<Topic, Set<HubListener>>()));
       let listeners = topics.get(topic);
-      if (!listeners) topics.set(topic, (listeners = new Set()));
+      if (!listeners) topics.set(topic, (listeners = new Set<HubListener>()));
       listeners.add(listener);
       return listeners.size === 1;
     },

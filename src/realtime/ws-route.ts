@@ -163,7 +163,7 @@ export async function registerRealtimeRoutes(app: VigieApp, deps: RealtimeRouteD
             socket.send(JSON.stringify({ type: 'error', detail: 'messages must be JSON text frames' }));
             return;
           }
-          session.receive(data.toString()).catch((error: unknown) => {
+          session.receive((data as Buffer).toString('utf8')).catch((error: unknown) => {
             request.log.error({ err: error }, 'realtime message failed');
             socket.send(JSON.stringify({ type: 'error', detail: 'internal error' }));
           });

@@ -126,7 +126,7 @@ export function openSocket(url: string, options: { headers?: Record<string, stri
   const queue: Message[] = [];
   const waiters: { predicate: (m: Message) => boolean; resolve: (m: Message) => void }[] = [];
   ws.on('message', (data) => {
-    const message = JSON.parse(String(data)) as Message;
+    const message = JSON.parse((data as Buffer).toString('utf8')) as Message;
     const i = waiters.findIndex((w) => w.predicate(message));
     if (i >= 0) waiters.splice(i, 1)[0]!.resolve(message);
     else queue.push(message);
