@@ -27,6 +27,8 @@ export const WS_SUBPROTOCOL = 'vigie';
 /** Close codes: 1013 try again later (client limit), 4008 slow consumer, 4401/4403 refused auth, 4408 idle. */
 export const CLOSE = { tryAgainLater: 1013, slowConsumer: 4008, unauthorized: 4401, forbidden: 4403, idle: 4408 } as const;
 const MAX_MESSAGE_BYTES = 64 * 1024;
+/** How long a cut client has to read what was queued (and why it was cut) before its socket is destroyed. */
+const SLOW_CONSUMER_GRACE_MS = 5000;
 
 export interface RealtimeLimits {
   pingIntervalMs: number;
@@ -45,6 +47,10 @@ export interface RealtimeRouteDeps {
 }
 
 declare module 'fastify' {
+  interface FastifyInstance {
+    /** Sockets open on this process's WebSocket API (seed 004's active connections). */
+    realtimeClients(): number;
+  }
   interface FastifyRequest {
     /** Set at the upgrade when credentials came with it. */
     wsActor?: Actor;
@@ -77,6 +83,7 @@ export async function registerRealtimeRoutes(app: VigieApp, deps: RealtimeRouteD
   const { limits } = deps;
   const scheduler = deps.scheduler ?? systemScheduler;
   let clients = 0;
+  app.decorate('realtimeClients', () => clients);
 
   async function authenticate(credentials: { apiKey?: string; bearerToken?: string }): Promise<Actor> {
     const actor = await deps.authenticator.authenticate(credentials);
@@ -109,6 +116,12 @@ export async function registerRealtimeRoutes(app: VigieApp, deps: RealtimeRouteD
           return;
         }
         clients++;
+        let counted = true;
+        // A cut socket no longer counts (it is sent nothing more), even before its close completes.
+        const release = () => {
+          if (counted) clients--;
+          counted = false;
+        };
         let cut = false;
         const session = createSession(
           {
@@ -139,15 +152,16 @@ export async function registerRealtimeRoutes(app: VigieApp, deps: RealtimeRouteD
           request.wsActor ?? null,
         );
 
-        // The client is told (last in its buffer), the socket closed, and destroyed a second
+        // The client is told (last in its buffer), the socket closed, and destroyed a few seconds
         // later if the close handshake cannot get through: memory is given back either way.
         function slowConsumer(): void {
           cut = true;
+          release();
           session.close();
           const detail = `send buffer over ${limits.sendBufferBytes} bytes: this client reads too slowly and is disconnected`;
           socket.send(JSON.stringify({ type: 'error', code: 'slow_consumer', detail }));
           socket.close(CLOSE.slowConsumer, 'slow consumer');
-          setTimeout(() => socket.terminate(), 1000).unref();
+          setTimeout(() => socket.terminate(), SLOW_CONSUMER_GRACE_MS).unref();
         }
 
         // Any frame from the client (a message, a pong) is activity; none for the idle timeout closes it.
@@ -169,7 +183,7 @@ export async function registerRealtimeRoutes(app: VigieApp, deps: RealtimeRouteD
           });
         });
         socket.on('close', () => {
-          clients--;
+          release();
           clearTimeout(idle);
           clearTimeout(unauthenticated);
           clearInterval(pinger);

@@ -141,7 +141,7 @@ export function openSocket(url: string, options: { headers?: Record<string, stri
         const waiter = { predicate, resolve: (m: Message) => (clearTimeout(timer), resolve(m)) };
         const timer = setTimeout(() => {
           waiters.splice(waiters.indexOf(waiter), 1);
-          reject(new Error(`no matching message within ${timeoutMs} ms; received: ${JSON.stringify(queue)}`));
+          reject(new Error(`no matching message within ${timeoutMs} ms; received: ${JSON.stringify(queue).slice(0, 500)}`));
         }, timeoutMs);
         waiters.push(waiter);
       });
