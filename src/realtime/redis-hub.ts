@@ -29,6 +29,7 @@ export function createRedisHub({ url, prefix, bufferSize = DEFAULT_HUB_BUFFER, o
   publisher.on('error', onError);
   subscriber.on('error', onError);
   let inFlight = 0;
+  const subscribing = new Map<string, Promise<void>>();
   let dropped = 0;
   const channelOf = (tenantId: string, topic: Topic) => `${prefix}:${tenantId}:${topic}`;
   const head = `${prefix}:`;
@@ -76,11 +77,26 @@ export function createRedisHub({ url, prefix, bufferSize = DEFAULT_HUB_BUFFER, o
         publisher.publish(channel, JSON.stringify(list)).then(settle, failed);
       }
     },
+    // The returned function carries `ready`: settled once Redis has acknowledged the channel's
+    // SUBSCRIBE, so the API acknowledges a subscription only when events can reach it.
     subscribe(tenantId, topic, listener) {
-      if (index.add(tenantId, topic, listener)) subscriber.subscribe(channelOf(tenantId, topic)).catch(onError);
-      return () => {
-        if (index.remove(tenantId, topic, listener)) subscriber.unsubscribe(channelOf(tenantId, topic)).catch(onError);
+      const channel = channelOf(tenantId, topic);
+      if (index.add(tenantId, topic, listener)) {
+        subscribing.set(
+          channel,
+          subscriber.subscribe(channel).then(
+            () => undefined,
+            (error: unknown) => onError(error),
+          ),
+        );
+      }
+      const unsubscribe = () => {
+        if (index.remove(tenantId, topic, listener)) {
+          subscribing.delete(channel);
+          subscriber.unsubscribe(channel).catch(onError);
+        }
       };
+      return Object.assign(unsubscribe, { ready: subscribing.get(channel) ?? Promise.resolve() });
     },
     async close() {
       await Promise.allSettled([publisher.quit(), subscriber.quit()]);
