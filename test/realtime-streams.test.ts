@@ -208,6 +208,29 @@ describe.each(TEST_DIALECTS)('realtime streams (%s)', (dialect) => {
     socket.close();
   });
 
+  it('publishes after the commit: a rolled-back result is never sent', async () => {
+    const tenant = tenants[0]!;
+    const monitor = (await api(tenant.key, 'POST', '/api/v1/http-targets', { name: 'rollback', url: 'https://c.example/' })).id as string;
+    const socket = await connect(tenant.key);
+    await subscribe(socket, 'r', 'results', { monitor_ids: [monitor] });
+    const rolledBack = server.database.db.transaction().execute(async (trx) => {
+      await server.services.recorder.recordWithin(trx, monitor, { status: 'down', message: 'never happened' }, server.clock.now());
+      throw new Error('abort');
+    });
+    await expect(rolledBack).rejects.toThrow('abort');
+    await server.services.recorder.record(monitor, { status: 'up', message: 'committed' });
+    expect((await socket.next()).data).toMatchObject({ monitor_id: monitor, message: 'committed' });
+    expect(await quietFor(socket, 200)).toEqual([]);
+    socket.close();
+  });
+
+  it('describes the WebSocket API in the OpenAPI document, from the topic list', async () => {
+    const description = (await server.app.inject({ method: 'GET', url: '/openapi.json' })).json().info.description as string;
+    expect(description).toContain('GET /api/v1/ws');
+    for (const topic of TOPICS) expect(description).toContain(`| \`${topic}\` |`);
+    expect(description).toContain('`container_ids`');
+  });
+
   it('answers malformed messages with an error naming the problem, and stays open', async () => {
     const socket = await connect(tenants[0]!.key);
     const cases: [unknown, RegExp][] = [
