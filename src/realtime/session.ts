@@ -41,6 +41,23 @@ interface Subscription {
 
 export class ProtocolError extends Error {}
 
+/** An event's type, timestamp and data as JSON, made once however many sockets it goes to (the hub hands every listener the same object). */
+const serialized = new WeakMap<object, string>();
+
+/** A message already serialized: `send` writes it as it is. */
+export class RawJson {
+  constructor(readonly json: string) {}
+}
+
+function envelope(event: RealtimeEvent, subscriptionId: string, seq: number): RawJson {
+  let head = serialized.get(event.data);
+  if (head === undefined) {
+    head = `"type":${JSON.stringify(TOPIC_SPECS[event.topic].messageType)},"timestamp":"${new Date(event.data.at).toISOString()}","data":${JSON.stringify(event.data)}`;
+    serialized.set(event.data, head);
+  }
+  return new RawJson(`{"subscription":${JSON.stringify(subscriptionId)},"seq":${seq},${head}}`);
+}
+
 function requireString(message: Record<string, unknown>, field: string): string {
   const value = message[field];
   if (typeof value !== 'string' || value.length === 0 || value.length > MAX_ID_LENGTH) throw new ProtocolError(`${field} must be a string of 1 to ${MAX_ID_LENGTH} characters`);
@@ -62,7 +79,7 @@ export function createSession(deps: SessionDeps, initialActor: Actor | null) {
   function emit(subscriptionId: string, event: RealtimeEvent): void {
     if (closed) return;
     seq++;
-    deps.send({ type: TOPIC_SPECS[event.topic].messageType, timestamp: new Date(event.data.at).toISOString(), subscription: subscriptionId, seq, data: event.data });
+    deps.send(envelope(event, subscriptionId, seq));
   }
 
   async function taggedMonitors(tenantId: string, tags: ReadonlySet<string>): Promise<Set<string>> {

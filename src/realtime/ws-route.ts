@@ -20,7 +20,7 @@ import { ForbiddenError, UnauthorizedError } from '../errors.js';
 import type { VigieApp } from '../http/types.js';
 import { systemScheduler, type Scheduler } from './coalescer.js';
 import type { Hub } from './hub.js';
-import { AuthRefused, canSubscribe, createSession } from './session.js';
+import { AuthRefused, canSubscribe, createSession, RawJson } from './session.js';
 
 export const WS_PATH = '/api/v1/ws';
 export const WS_SUBPROTOCOL = 'vigie';
@@ -144,7 +144,7 @@ export async function registerRealtimeRoutes(app: VigieApp, deps: RealtimeRouteD
                 slowConsumer();
                 return false;
               }
-              socket.send(JSON.stringify(message));
+              socket.send(message instanceof RawJson ? message.json : JSON.stringify(message));
               return true;
             },
             close: (code, reason) => socket.close(code, reason),
