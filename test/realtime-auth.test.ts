@@ -93,6 +93,14 @@ describe.each(TEST_DIALECTS)('WebSocket authentication (%s)', (dialect) => {
     expect((await ingest.closed).code).toBe(4403);
   });
 
+  it('answers a plain GET (no upgrade) with 426 in the error shape, and documents the route', async () => {
+    const response = await server.app.inject({ method: 'GET', url: '/api/v1/ws' });
+    expect(response.statusCode).toBe(426);
+    expect(response.json()).toEqual({ detail: '/api/v1/ws is a WebSocket endpoint: connect with Upgrade: websocket' });
+    const doc = (await server.app.inject({ method: 'GET', url: '/openapi.json' })).json();
+    expect(doc.paths['/api/v1/ws'].get.description).toContain('stream_type');
+  });
+
   it('refuses a subscription before authentication, and closes a socket that never authenticates', async () => {
     const socket = await openSocket(server.wsUrl);
     socket.send({ action: 'subscribe', id: 's1', stream_type: 'results' });

@@ -18,7 +18,10 @@ import type { Config } from '../config.js';
 import type { Db } from '../db/database.js';
 import { ForbiddenError, UnauthorizedError } from '../errors.js';
 import type { VigieApp } from '../http/types.js';
+import { errorResponses } from '../http/schemas.js';
+import { Type } from 'typebox';
 import { systemScheduler, type Scheduler } from './coalescer.js';
+import { websocketApiDescription } from './describe.js';
 import type { Hub } from './hub.js';
 import { AuthRefused, canSubscribe, createSession, RawJson } from './session.js';
 
@@ -99,18 +102,27 @@ export async function registerRealtimeRoutes(app: VigieApp, deps: RealtimeRouteD
       },
     });
 
-    scope.get(
-      WS_PATH,
-      {
-        websocket: true,
-        config: { access: 'public' }, // authenticated here, since a first `auth` message is allowed
-        logSerializers: { req: redactedRequest as never },
-        preValidation: async (request) => {
-          const credentials = credentialsOf(request);
-          if (credentials) request.wsActor = await authenticate(credentials);
-        },
+    // `wsHandler` (not `websocket: true`) keeps the route in the OpenAPI document; a plain GET gets 426.
+    scope.route({
+      method: 'GET',
+      url: WS_PATH,
+      schema: {
+        summary: 'The WebSocket API: live, filtered events of the tenant',
+        description: websocketApiDescription(),
+        response: { ...errorResponses(401, 403), 426: Type.Unsafe({ $ref: 'ErrorResponse#' }) },
       },
-      (socket: WebSocket, request) => {
+      config: { access: 'public' }, // authenticated here, since a first `auth` message is allowed
+      handler: async (_request, reply) =>
+        reply
+          .code(426)
+          .header('upgrade', 'websocket')
+          .send({ detail: `${WS_PATH} is a WebSocket endpoint: connect with Upgrade: websocket` }),
+      logSerializers: { req: redactedRequest as never },
+      preValidation: async (request) => {
+        const credentials = credentialsOf(request);
+        if (credentials) request.wsActor = await authenticate(credentials);
+      },
+      wsHandler: (socket: WebSocket, request) => {
         if (clients >= limits.maxClients) {
           socket.close(CLOSE.tryAgainLater, `at most ${limits.maxClients} clients: try again later`);
           return;
@@ -190,7 +202,7 @@ export async function registerRealtimeRoutes(app: VigieApp, deps: RealtimeRouteD
           session.close();
         });
       },
-    );
+    });
   });
 }
 
