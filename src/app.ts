@@ -44,6 +44,9 @@ import { WebhookBody } from './notify/providers/webhook.js';
 import { providerSettingsFrom } from './notify/settings.js';
 import { createServices, type Services } from './services.js';
 import { VERSION } from './version.js';
+import type { Scheduler } from './realtime/coalescer.js';
+import { websocketApiDescription } from './realtime/describe.js';
+import { realtimeLimitsFrom, registerRealtimeRoutes } from './realtime/ws-route.js';
 
 export interface AppDependencies {
   readonly config: Config;
@@ -57,6 +60,8 @@ export interface AppDependencies {
   readonly services?: Services;
   /** The process's logger; defaults to JSON logs at the configured level. */
   readonly logger?: Logger;
+  /** Time for the WebSocket API's coalescing (tests move it by hand). */
+  readonly realtimeScheduler?: Scheduler;
 }
 
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
@@ -129,7 +134,7 @@ export async function buildApp(deps: AppDependencies): Promise<VigieApp> {
     // Shared schemas keep their $id as their name under components/schemas.
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
     openapi: {
-      info: { title: 'Vigie', version: VERSION, description: 'Self-hosted, multi-tenant monitoring server.' },
+      info: { title: 'Vigie', version: VERSION, description: `Self-hosted, multi-tenant monitoring server.\n\n${websocketApiDescription()}` },
       components: {
         securitySchemes: {
           apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
@@ -161,6 +166,13 @@ export async function buildApp(deps: AppDependencies): Promise<VigieApp> {
   // Each kind's own API (kinds/registry.ts).
   const kindRouteDeps = { monitors: services.monitors, channels: services.channels, observability: services.observability, config, clock, db: database.db };
   for (const kind of kindList()) kind.routes?.(app, services.kindServices.get(kind.kind)!, kindRouteDeps);
+  await registerRealtimeRoutes(app, {
+    hub: services.hub,
+    db: database.db,
+    authenticator: services.authenticator,
+    limits: realtimeLimitsFrom(config),
+    ...(deps.realtimeScheduler && { scheduler: deps.realtimeScheduler }),
+  });
 
   await app.ready();
   return app;

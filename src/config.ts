@@ -82,6 +82,14 @@ export interface Config {
   readonly pingEmailDomain: string;
   /** Larger messages are refused (552). */
   readonly smtpdMaxMessageBytes: number;
+  /** The WebSocket API (GET /api/v1/ws): ping interval, idle timeout, clients per process, send buffer per socket, coalescing. */
+  readonly wsPingIntervalSeconds: number;
+  readonly wsIdleTimeoutSeconds: number;
+  readonly wsMaxClients: number;
+  readonly wsSendBufferBytes: number;
+  readonly wsCoalesceMs: number;
+  /** Redis pub/sub channels of the realtime hub are named `<prefix>:<tenant>:<topic>`. */
+  readonly realtimeChannelPrefix: string;
 }
 
 export class ConfigError extends Error {
@@ -252,6 +260,12 @@ export const ENV_VARIABLES = {
   smtpdHost: variable('SMTPD_HOST', '127.0.0.1', nonEmpty),
   pingEmailDomain: variable('PING_EMAIL_DOMAIN', 'localhost', emailDomain),
   smtpdMaxMessageBytes: variable('SMTPD_MAX_MESSAGE_BYTES', String(1024 * 1024), integer(1024, 64 * 1024 * 1024)),
+  wsPingIntervalSeconds: variable('WS_PING_INTERVAL_SECONDS', '30', integer(1, 3600)),
+  wsIdleTimeoutSeconds: variable('WS_IDLE_TIMEOUT_SECONDS', '60', integer(1, 86_400)),
+  wsMaxClients: variable('WS_MAX_CLIENTS', '100', integer(0, 1_000_000)),
+  wsSendBufferBytes: variable('WS_SEND_BUFFER_BYTES', String(1024 * 1024), integer(1024, 1024 * 1024 * 1024)),
+  wsCoalesceMs: variable('WS_COALESCE_MS', '1000', integer(0, 3_600_000)),
+  realtimeChannelPrefix: variable('REALTIME_CHANNEL_PREFIX', 'vigie:realtime', nonEmpty),
 } satisfies { [K in keyof Config]: Variable<Config[K]> };
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {

@@ -18,6 +18,7 @@ import { resolveSecretKey } from './secret-key.js';
 import { providerSettingsFrom } from './notify/settings.js';
 import { createServices } from './services.js';
 import { tenantsWithEmail } from './alerting/delivery-status.js';
+import { createHubFor } from './realtime/create-hub.js';
 
 export interface RunningServer {
   readonly app: VigieApp;
@@ -42,6 +43,7 @@ export async function startServer({ config, logger, clock = systemClock, onFirst
     if (credentials) onFirstStart?.(credentials);
     const secretKey = resolveSecretKey(config.secretKey, config.dataDir, (message) => logger.warn(message));
     const lagStats = createLagStats();
+    const hub = createHubFor(config, logger);
     const services = createServices({
       db: database.db,
       clock,
@@ -50,6 +52,7 @@ export async function startServer({ config, logger, clock = systemClock, onFirst
       onCheckLag: lagStats.record,
       providerSettings: providerSettingsFrom(config),
       logger,
+      hub,
     });
     await warnIfEmailWithoutSmtp(database.db, config, logger);
     const app = await buildApp({ config, database, clock, secretKey, logger, services });
@@ -62,6 +65,7 @@ export async function startServer({ config, logger, clock = systemClock, onFirst
       (stopping ??= (async () => {
         await background.stop(); // no new checks; running ones finish and are recorded
         await app.close(); // stops accepting, lets in-flight requests finish
+        await hub.close();
         await database.close();
         logger.info('Vigie stopped');
       })());

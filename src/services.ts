@@ -31,6 +31,8 @@ import { createResultRecorder } from './monitors/results.service.js';
 import { DEFAULT_PROVIDER_SETTINGS, type ProviderSettings } from './notify/provider.js';
 import { createWatchedChecks } from './self-monitoring/watched-checks.service.js';
 import type { Logger } from './logger.js';
+import { sampleEvents as samplesToEvents } from './realtime/events.js';
+import { createInProcessHub, type Hub } from './realtime/hub.js';
 
 export interface ServiceOptions extends ServiceContext {
   readonly secretKey: string;
@@ -41,6 +43,8 @@ export interface ServiceOptions extends ServiceContext {
   readonly providerSettings?: ProviderSettings;
   /** Where delivery logs each failed attempt (the server's logger); none in most tests. */
   readonly logger?: Logger;
+  /** The realtime hub (realtime/): in-process by default; the server gives the Redis one when REDIS_URL is set. */
+  readonly hub?: Hub;
 }
 
 /** Each kind's services, by kind, as the runtime and the app hand them back to the kind. */
@@ -53,9 +57,12 @@ export function createServices(options: ServiceOptions) {
   // Rung by result recording when it writes an alert event; the alerting loop answers it.
   const alertSignal = createWakeSignal();
   const sampleEvents = createSampleEvents();
+  const hub = options.hub ?? createInProcessHub();
+  // Samples are told after their commit already (ingest-writer): they go to the hub from there.
+  sampleEvents.listen((stored) => hub.publish(...samplesToEvents(stored)));
   /** Vigie's own metrics for GET /metrics; the services below report to it. */
   const observability = createObservability({ ...context, sampleEvents });
-  const recorder = createResultRecorder({ ...context, onFlipWritten: recordFlipEvent, onAlertEvent: alertSignal.wake, onFlip: observability.flipWritten });
+  const recorder = createResultRecorder({ ...context, onFlipWritten: recordFlipEvent, onAlertEvent: alertSignal.wake, onFlip: observability.flipWritten, hub });
   const monitors = createMonitorsService({ ...context, recorder, hooksOf: kindOf });
 
   // The check runner needs every kind's checker, and a kind's services may run checks: bound below.
@@ -68,6 +75,7 @@ export function createServices(options: ServiceOptions) {
     sampleEvents,
     observability,
     checks: { runNow: (monitorId) => late.checks!.runNow(monitorId) },
+    hub,
   };
   const byKind = new Map<MonitorKind, object>(kindList().map((kind) => [kind.kind, kind.services(host)]));
   const checkers: Checker[] = kindList().flatMap((kind) => (kind.checker ? [kind.checker(host, byKind.get(kind.kind)!)] : []));
@@ -90,6 +98,7 @@ export function createServices(options: ServiceOptions) {
     /** Each kind's own services, for the kinds' loops and routes. */
     kindServices: byKind as KindServicesByKind,
     kindHost: host,
+    hub,
     sampleEvents,
     observability,
     recorder,
@@ -102,8 +111,9 @@ export function createServices(options: ServiceOptions) {
     alertEvents: createAlertEventsService(context),
     alertRouter: createAlertRouter(context),
     delivery: createDelivery({ ...context, providerSettings, logger: options.logger, onOutcome: observability.notificationAttempted }),
+    delivery: createDelivery({ ...context, providerSettings, onOutcome: observability.notificationAttempted, hub }),
     reminders: createReminders(context),
-    incidents: createIncidentsService(context),
+    incidents: createIncidentsService({ ...context, hub }),
     tokens,
     authenticator: createAuthenticator(context, tokens),
     tenants: createTenantsService(context),

@@ -12,6 +12,7 @@
  * outcome was not yet committed when the process died is sent again after its lease, with the
  * same idempotency key.
  */
+import { stagedEvents } from '../realtime/staged.js';
 import type { Db } from '../db/database.js';
 import type { Logger } from '../logger.js';
 import type { ClaimedNotification, Delivery, DeliveryOutcome } from './delivery.js';
@@ -70,13 +71,15 @@ export function createAlertingWork(options: AlertingWorkOptions) {
     finished = [];
     let claimed: ClaimedNotification[];
     try {
-      claimed = await db.transaction().execute(async (trx) => {
+      const done = await db.transaction().execute(async (trx) => {
         for (const outcome of outcomes) await delivery.recordOutcome(trx, outcome);
         while ((await router.routeBatch(trx)).events === ROUTE_BATCH) {
           // a full batch: there may be more waiting
         }
-        return delivery.claim(concurrency - inFlight.size, trx);
+        return { claimed: await delivery.claim(concurrency - inFlight.size, trx), events: stagedEvents(trx) };
       });
+      delivery.committed(done.events);
+      claimed = done.claimed;
     } catch (error) {
       finished = outcomes.concat(finished); // record them next time
       throw error;
@@ -142,9 +145,11 @@ export function createAlertingWork(options: AlertingWorkOptions) {
       const outcomes = finished;
       finished = [];
       if (outcomes.length) {
-        await db.transaction().execute(async (trx) => {
+        const events = await db.transaction().execute(async (trx) => {
           for (const outcome of outcomes) await delivery.recordOutcome(trx, outcome);
+          return stagedEvents(trx);
         });
+        delivery.committed(events);
       }
     },
   };

@@ -7,6 +7,10 @@
  * Delivery is therefore at least once, and exactly once for every receiver that honours the key
  * (the e-mail Message-ID, the webhook header, PagerDuty's dedup_key).
  */
+import { notificationEvent } from '../realtime/events.js';
+import { silentHub, type Hub } from '../realtime/hub.js';
+import { stageEvent, stagedEvents } from '../realtime/staged.js';
+import type { RealtimeEvent } from '../realtime/topics.js';
 import type { Clock } from '../clock.js';
 import { dialectOf, inTransaction, type Db } from '../db/database.js';
 import type { Logger } from '../logger.js';
@@ -45,9 +49,11 @@ export interface DeliveryOptions {
   logger?: Logger;
   /** Told what became of each recorded attempt (sent, retry, failed), for /metrics. */
   onOutcome?: (outcome: 'sent' | 'retry' | 'failed') => void;
+  /** The realtime hub: each recorded outcome is published once its transaction commits. */
+  hub?: Hub;
 }
 
-export function createDelivery({ db, clock, providerSettings, logger, onOutcome }: DeliveryOptions) {
+export function createDelivery({ db, clock, providerSettings, logger, onOutcome, hub = silentHub }: DeliveryOptions) {
   /** Longer than any one send can take (the provider's timeout), with room to record the result. */
   const leaseMs = Math.max(60_000, providerSettings.timeoutMs * 3);
 
@@ -150,6 +156,7 @@ export function createDelivery({ db, clock, providerSettings, logger, onOutcome 
     const updated = await trx.updateTable('notifications').set(next).where('id', '=', row.id).where('status', '=', 'sending').where('attempts', '=', row.attempts).executeTakeFirst();
     if (updated.numUpdatedRows === 0n) return;
     onOutcome?.(result.ok ? 'sent' : retryAt !== null ? 'retry' : 'failed');
+    stageEvent(trx, notificationEvent(row.tenant_id, row.id, row.channel_id, result.ok ? 'sent' : retryAt !== null ? 'retry' : 'failed', finishedAt));
     await trx
       .insertInto('notification_attempts')
       .values({
@@ -182,13 +189,15 @@ export function createDelivery({ db, clock, providerSettings, logger, onOutcome 
   /** Sends one claimed row and records the outcome in its own transaction. */
   async function deliver(row: ClaimedNotification): Promise<void> {
     const outcome = await attempt(row);
-    await db.transaction().execute((trx) => recordOutcome(trx, outcome));
+    hub.publish(...(await db.transaction().execute(async (trx) => (await recordOutcome(trx, outcome), stagedEvents(trx)))));
   }
 
   return {
     claim,
     attempt,
     recordOutcome,
+    /** Publishes what recordOutcome staged on a transaction (`stagedEvents(trx)`), once it has committed. */
+    committed: (events: readonly RealtimeEvent[]) => hub.publish(...events),
     deliver,
     /** Claims what is due and sends it all, waiting for every send (tests; the server's loop, alerting-work.ts, uses claim / attempt / recordOutcome). */
     async deliverDue(limit = 100): Promise<number> {

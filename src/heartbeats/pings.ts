@@ -14,6 +14,8 @@ import type { Logger } from '../logger.js';
 import type { MonitorState } from '../monitors/kinds.js';
 import { updateMonitor } from '../monitors/monitors.repository.js';
 import { createPingStatements } from './ping-statements.js';
+import { pingEvent } from '../realtime/events.js';
+import { stageEvent } from '../realtime/staged.js';
 import type { ResultRecorder } from '../monitors/results.service.js';
 import { sweepStaysInTime } from './sweep.js';
 import { AFTER_FAILURE, afterStart, afterSuccess, type HeartbeatSchedule, type Timing } from './schedule.js';
@@ -132,6 +134,7 @@ export function createPingWriter({ db, clock, recorder, logger }: { db: Db; cloc
       bodySize: input.bodySize,
       durationMs,
     });
+    stageEvent(trx, pingEvent(check.tenant_id, monitorId, input.kind, at, durationMs));
     // Each check keeps its last PINGS_KEPT pings (Healthchecks keeps 100 or 1,000). Pruned every
     // PRUNE_EVERY pings, so the table stays bounded at one extra statement per hundred pings.
     if (n % PRUNE_EVERY === 0 && n > PINGS_KEPT) await statements.prunePings.run(trx, { monitorId, upTo: n - PINGS_KEPT });
@@ -162,8 +165,9 @@ export function createPingWriter({ db, clock, recorder, logger }: { db: Db; cloc
           out.push(written.outcome);
           alerted ||= written.alerted;
         }
-        return { out, alerted };
+        return { out, alerted, events: recorder.staged(trx) };
       });
+      recorder.committed(results.events);
       if (results.alerted) recorder.alertWritten();
       batch.forEach((pending, i) => pending.resolve(results.out[i]!));
     } catch (error) {

@@ -66,8 +66,9 @@ export function createHeartbeatSweep({ db, clock, recorder }: { db: Db; clock: C
               alerted ||= written?.alerted ?? false;
             }
           }
-          return { count, alerted };
+          return { count, alerted, events: recorder.staged(trx) };
         });
+        recorder.committed(result.events);
         if (result.alerted) recorder.alertWritten();
         moved += result.count;
         if (due.length < SWEEP_BATCH) return moved;

@@ -26,6 +26,7 @@ import type { SampleEvents } from '../metrics/sample-events.js';
 import type { Observability } from '../observability/observability.js';
 import type { WatchedJobRunner } from '../self-monitoring/queue-watch.js';
 import type { WatchedCheck } from '../self-monitoring/watched-checks.js';
+import type { Hub } from '../realtime/hub.js';
 import type { HistorySource } from './history.js';
 import type { BackgroundLoop } from './loops.js';
 
@@ -41,6 +42,8 @@ export interface KindHost {
   readonly observability: Observability;
   /** Bound once every checker exists; `runNow` runs a check of an active kind and records it. */
   readonly checks: { runNow(monitorId: string): Promise<RecordedResult | undefined> };
+  /** The realtime hub: a kind publishes its own live events through it, after its transaction commits. */
+  readonly hub: Hub;
 }
 
 /** What the runtime gives a kind's background loops. */

@@ -75,8 +75,9 @@ export function createMachineLiveness({ db, clock, recorder }: { db: Db; clock: 
             if (written?.recorded.flip) count++;
             alerted ||= written?.alerted ?? false;
           }
-          return { count, alerted };
+          return { count, alerted, events: recorder.staged(trx) };
         });
+        recorder.committed(result.events);
         if (result.alerted) recorder.alertWritten();
         moved += result.count;
         // A full batch where every machine went down: there may be more. Otherwise the next sweep goes on.

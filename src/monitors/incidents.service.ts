@@ -1,4 +1,6 @@
 import type { Clock } from '../clock.js';
+import { incidentAcknowledgedEvent } from '../realtime/events.js';
+import { silentHub, type Hub } from '../realtime/hub.js';
 import type { Db } from '../db/database.js';
 import type { IncidentsTable } from '../db/tables/incidents.table.js';
 import { NotFoundError } from '../errors.js';
@@ -45,7 +47,7 @@ const toIncident = (row: Row): Incident => ({
   acknowledgedBy: row.acknowledged_by,
 });
 
-export function createIncidentsService({ db, clock }: { db: Db; clock: Clock }) {
+export function createIncidentsService({ db, clock, hub = silentHub }: { db: Db; clock: Clock; hub?: Hub }) {
   const base = (tenantId: string) =>
     db
       .selectFrom('incidents')
@@ -76,14 +78,16 @@ export function createIncidentsService({ db, clock }: { db: Db; clock: Clock }) 
     /** Marks the incident acknowledged by the caller; acknowledging twice keeps the first. */
     async acknowledge(tenantId: string, incidentId: string, by: string): Promise<Incident> {
       await get(tenantId, incidentId);
-      await db
+      const acknowledged = await db
         .updateTable('incidents')
         .set({ acknowledged_at: clock.now(), acknowledged_by: by })
         .where('tenant_id', '=', tenantId)
         .where('id', '=', incidentId)
         .where('acknowledged_at', 'is', null)
-        .execute();
-      return get(tenantId, incidentId);
+        .executeTakeFirst();
+      const incident = await get(tenantId, incidentId);
+      if (acknowledged.numUpdatedRows > 0n) hub.publish(incidentAcknowledgedEvent(tenantId, incident));
+      return incident;
     },
   };
 }

@@ -68,8 +68,9 @@ export function createMonitorsService({ db, clock, recorder, hooksOf }: Monitors
       const written = await db.transaction().execute(async (trx) => {
         await updateMonitor(trx, tenantId, monitorId, { isActive: false, nextDueAt: null }, now);
         await hooks.onPause?.(trx, monitor, now);
-        return recorder.setStateWithin(trx, monitorId, 'paused', 'paused by a user', now);
+        return { ...(await recorder.setStateWithin(trx, monitorId, 'paused', 'paused by a user', now)), events: recorder.staged(trx) };
       });
+      recorder.committed(written.events);
       if (written?.alerted) recorder.alertWritten();
       return get(tenantId, monitorId);
     },
@@ -83,8 +84,9 @@ export function createMonitorsService({ db, clock, recorder, hooksOf }: Monitors
       const written = await db.transaction().execute(async (trx) => {
         await updateMonitor(trx, tenantId, monitorId, { isActive: true, nextDueAt: monitor.intervalSeconds ? now : null }, now);
         await hooks.onResume?.(trx, monitor, now);
-        return recorder.setStateWithin(trx, monitorId, 'pending', 'resumed by a user', now);
+        return { ...(await recorder.setStateWithin(trx, monitorId, 'pending', 'resumed by a user', now)), events: recorder.staged(trx) };
       });
+      recorder.committed(written.events);
       if (written?.alerted) recorder.alertWritten();
       return get(tenantId, monitorId);
     },

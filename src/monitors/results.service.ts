@@ -13,7 +13,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/database.js';
-import { createFlipWriter, FlipConflict, type Flip, type FlipListener } from './flips.js';
+import { flipEvents, resultEvent, type MonitorFacts } from '../realtime/events.js';
+import { silentHub, type Hub } from '../realtime/hub.js';
+import { stageEvent, stagedEvents } from '../realtime/staged.js';
+import type { RealtimeEvent } from '../realtime/topics.js';
+import { createFlipWriter, FlipConflict, type Flip, type FlipIncident, type FlipListener } from './flips.js';
+import type { MonitorKind } from './kinds.js';
 import { isUnwatched, type MonitorState, type ResultStatus } from './kinds.js';
 import { insertResult } from './results-history.js';
 import { applyResult } from './state-machine.js';
@@ -57,7 +62,7 @@ async function lockMonitor(trx: Db, monitorId: string) {
     .updateTable('monitors')
     .set((eb) => ({ version: eb('version', '+', 1) }))
     .where('id', '=', monitorId)
-    .returning(['tenant_id', 'state', 'consecutive_failures', 'consecutive_successes', 'failure_threshold', 'recovery_threshold', 'version'])
+    .returning(['tenant_id', 'kind', 'name', 'state', 'consecutive_failures', 'consecutive_successes', 'failure_threshold', 'recovery_threshold', 'version'])
     .executeTakeFirst();
 }
 
@@ -76,10 +81,28 @@ export interface ResultRecorderOptions {
    * whose transaction then rolls back is counted too; that is rare and only skews a counter).
    */
   onFlip?: (flip: Flip) => void;
+  /**
+   * The realtime hub: each result and flip (with its incident and alert event) is staged on the
+   * transaction and published once it commits (record/setState do it; callers of the *Within
+   * forms publish `recorder.staged(trx)` after their commit, with `recorder.committed`).
+   */
+  hub?: Hub;
 }
 
-export function createResultRecorder({ db, clock, onFlipWritten, onAlertEvent, onFlip }: ResultRecorderOptions) {
-  const flips = createFlipWriter({ onFlipWritten });
+export function createResultRecorder({ db, clock, onFlipWritten, onAlertEvent, onFlip, hub = silentHub }: ResultRecorderOptions) {
+  // The incident and whether an alert event was written, as the flip's listener saw them, for its realtime events.
+  const flipOutcomes = new WeakMap<Flip, { incident: FlipIncident; alerted: boolean }>();
+  const flips = createFlipWriter({
+    onFlipWritten: async (trx, flip, incident) => {
+      const alerted = await onFlipWritten(trx, flip, incident);
+      flipOutcomes.set(flip, { incident, alerted });
+      return alerted;
+    },
+  });
+  const stageFlip = (trx: Db, facts: MonitorFacts, flip: Flip) => {
+    const outcome = flipOutcomes.get(flip);
+    for (const event of flipEvents(facts, flip, outcome?.incident, outcome?.alerted ?? false)) stageEvent(trx, event);
+  };
 
   /**
    * Records a result inside the caller's transaction (e.g. a batch of pings); the caller calls
@@ -117,12 +140,15 @@ export function createResultRecorder({ db, clock, onFlipWritten, onAlertEvent, o
     };
     // Nobody watches a paused monitor or one in maintenance: a check that was running when it
     // was paused (or entered maintenance) is not kept, and never counts as downtime.
+    const facts: MonitorFacts = { tenantId: monitor.tenant_id, kind: monitor.kind as MonitorKind, name: monitor.name };
     if (!isUnwatched(fromState)) {
       await insertResult(trx, recorded);
+      stageEvent(trx, resultEvent(facts, recorded));
     }
     if (next.flipTo) {
       recorded.flip = { id: randomUUID(), tenantId: monitor.tenant_id, monitorId, fromState, toState: next.flipTo, at, reason: outcome.message };
       const alerted = await flips.write(trx, recorded.flip);
+      stageFlip(trx, facts, recorded.flip);
       onFlip?.(recorded.flip);
       return { recorded, alerted };
     }
@@ -172,6 +198,7 @@ export function createResultRecorder({ db, clock, onFlipWritten, onAlertEvent, o
       .execute();
     const flip: Flip = { id: randomUUID(), tenantId: monitor.tenant_id, monitorId, fromState: monitor.state as MonitorState, toState, at, reason };
     const alerted = await flips.write(trx, flip);
+    stageFlip(trx, { tenantId: monitor.tenant_id, kind: monitor.kind as MonitorKind, name: monitor.name }, flip);
     onFlip?.(flip);
     return { flip, alerted };
   }
@@ -181,13 +208,20 @@ export function createResultRecorder({ db, clock, onFlipWritten, onAlertEvent, o
     recordSeenWithin,
     /** To call after committing a transaction in which recordWithin wrote an alert event. */
     alertWritten: () => onAlertEvent?.(),
+    /** The realtime events staged on a transaction by the *Within forms: return them from the transaction's callback… */
+    staged: (trx: Db): RealtimeEvent[] => stagedEvents(trx),
+    /** …and publish them once it has committed. */
+    committed: (events: readonly RealtimeEvent[] | undefined): void => {
+      if (events?.length) hub.publish(...events);
+    },
     /** Returns undefined when the monitor no longer exists. */
     async record(monitorId: string, outcome: CheckOutcome, at: number = clock.now()): Promise<RecordedResult | undefined> {
       for (let i = 1; ; i++) {
         try {
-          const written = await db.transaction().execute((trx) => recordWithin(trx, monitorId, outcome, at));
-          if (written?.alerted) onAlertEvent?.();
-          return written?.recorded;
+          const written = await db.transaction().execute(async (trx) => ({ result: await recordWithin(trx, monitorId, outcome, at), events: stagedEvents(trx) }));
+          hub.publish(...written.events);
+          if (written.result?.alerted) onAlertEvent?.();
+          return written.result?.recorded;
         } catch (error) {
           if (!(error instanceof VersionConflict || error instanceof FlipConflict) || i >= MAX_ATTEMPTS) throw error;
         }
@@ -205,9 +239,10 @@ export function createResultRecorder({ db, clock, onFlipWritten, onAlertEvent, o
       reason: string,
       options: { nextDueAt?: number | null; onlyFrom?: (state: MonitorState) => boolean } = {},
     ): Promise<Flip | undefined> {
-      const written = await db.transaction().execute((trx) => setStateWithin(trx, monitorId, toState, reason, clock.now(), options));
-      if (written?.alerted) onAlertEvent?.();
-      return written?.flip;
+      const written = await db.transaction().execute(async (trx) => ({ result: await setStateWithin(trx, monitorId, toState, reason, clock.now(), options), events: stagedEvents(trx) }));
+      hub.publish(...written.events);
+      if (written.result?.alerted) onAlertEvent?.();
+      return written.result?.flip;
     },
     setStateWithin,
   };

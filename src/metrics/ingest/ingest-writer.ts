@@ -19,6 +19,7 @@ import type { Db } from '../../db/database.js';
 import { createGroupCommit } from '../../db/group-commit.js';
 import type { Logger } from '../../logger.js';
 import type { ResultRecorder } from '../../monitors/results.service.js';
+import type { RealtimeEvent } from '../../realtime/topics.js';
 import type { SampleEvents } from '../sample-events.js';
 import { createIngestStatements } from './ingest-statements.js';
 import { NumericBuffer } from './numeric-buffer.js';
@@ -49,14 +50,14 @@ export function createIngestWriter({ db, recorder, sampleEvents, logger, maxCach
 
   /** Writes the batches in one transaction and settles them; when it fails, rejects them if `last`, and throws. */
   async function writeAll(batch: Pending[], last: boolean): Promise<void> {
-    let outcomes: BatchOutcome[];
+    let outcomes: BatchOutcome[] & { events?: RealtimeEvent[] };
     try {
       outcomes = await db.transaction().execute(async (trx) => {
         const ctx: WriteContext = { statements, cache, recorder, numeric: new NumericBuffer() };
         const out: BatchOutcome[] = [];
         for (const pending of batch) out.push(await writeBatch(trx, ctx, pending.request));
         await statements.insertSamples(trx, ctx.numeric.samples);
-        return out;
+        return Object.assign(out, { events: recorder.staged(trx) });
       });
     } catch (error) {
       // What the transaction added to the cache may be rolled back, and a cached id may be gone.
@@ -67,6 +68,7 @@ export function createIngestWriter({ db, recorder, sampleEvents, logger, maxCach
       }
       throw error;
     }
+    recorder.committed(outcomes.events);
     if (outcomes.some((o) => o.kind === 'stored' && o.alerted)) recorder.alertWritten();
     batch.forEach((pending, i) => {
       const outcome = outcomes[i]!;

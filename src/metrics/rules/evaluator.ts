@@ -134,8 +134,9 @@ export function createRuleEvaluator({ db, clock, recorder, sampleEvents }: RuleE
         const result = await recorder.recordWithin(trx, row.monitor_id, { status: STATUS_OF[verdict.reported], message: verdict.message, value: verdict.value }, now);
         alerted ||= result?.alerted ?? false;
       }
-      return { alerted };
+      return { alerted, events: recorder.staged(trx) };
     });
+    recorder.committed(written.events);
     if (written.alerted) recorder.alertWritten();
     return rows.length;
   }

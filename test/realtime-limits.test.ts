@@ -1,0 +1,98 @@
+/**
+ * The WebSocket API's limits, on a listening server with small values from the environment:
+ * ping frames every WS_PING_INTERVAL_SECONDS and a socket that answers them stays; one silent
+ * for WS_IDLE_TIMEOUT_SECONDS is closed (4408); past WS_MAX_CLIENTS a socket is closed with 1013;
+ * a client that stops reading is told and cut (4008) once WS_SEND_BUFFER_BYTES is passed, while
+ * another client on the same stream receives every event.
+ */
+import type { Socket } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import type { RealtimeEvent } from '../src/realtime/topics.js';
+import { eventually } from './helpers/eventually.js';
+import { openSocket, startRealtimeServer, subscribe, type RealtimeServer } from './helpers/realtime.js';
+
+describe('WebSocket limits', () => {
+  let server: RealtimeServer | undefined;
+  afterEach(async () => {
+    await server?.close();
+    server = undefined;
+  });
+
+  async function start(env: Record<string, string>) {
+    server = await startRealtimeServer('sqlite', { env });
+    const tenant = await server.services.tenants.create({ name: 'acme' });
+    const key = (await server.services.apiKeys.create(tenant.id, { name: 'read', scope: 'read-only' })).secret;
+    return { s: server, tenantId: tenant.id, key };
+  }
+
+  it('pings every interval; a socket that answers stays, a silent one is closed at the idle timeout', async () => {
+    const { s, key } = await start({ WS_PING_INTERVAL_SECONDS: '1', WS_IDLE_TIMEOUT_SECONDS: '2' });
+    const lively = await openSocket(s.wsUrl, { headers: { 'x-api-key': key } });
+    let pings = 0;
+    lively.ws.on('ping', () => pings++);
+    // A client that does not answer pings (autoPong off) and sends nothing.
+    const silent = new WebSocket(s.wsUrl, { headers: { 'x-api-key': key }, autoPong: false });
+    const silentClosed = new Promise<{ code: number; at: number }>((resolve) => silent.on('close', (code) => resolve({ code, at: Date.now() })));
+    const openedAt = await new Promise<number>((resolve) => silent.on('open', () => resolve(Date.now())));
+    const closed = await silentClosed;
+    expect(closed.code).toBe(4408);
+    expect(closed.at - openedAt).toBeGreaterThanOrEqual(1900);
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    expect(pings).toBeGreaterThanOrEqual(2);
+    expect(lively.ws.readyState).toBe(WebSocket.OPEN);
+    lively.send({ action: 'ping' });
+    expect((await lively.next()).type).toBe('pong');
+    lively.close();
+  });
+
+  it('closes the socket past WS_MAX_CLIENTS with 1013, and takes one again once a client leaves', async () => {
+    const { s, key } = await start({ WS_MAX_CLIENTS: '2' });
+    const headers = { 'x-api-key': key };
+    const first = await openSocket(s.wsUrl, { headers });
+    const second = await openSocket(s.wsUrl, { headers });
+    const third = await openSocket(s.wsUrl, { headers });
+    const refused = await third.closed;
+    expect(refused.code).toBe(1013);
+    expect(refused.reason).toMatch(/at most 2 clients/);
+    first.close();
+    await first.closed;
+    const again = await openSocket(s.wsUrl, { headers });
+    await subscribe(again, 'ok', 'pings');
+    again.close();
+    second.close();
+  });
+
+  it('cuts a client that stops reading once its send buffer is full; the others get every event', async () => {
+    const { s, tenantId, key } = await start({ WS_SEND_BUFFER_BYTES: '262144', WS_COALESCE_MS: '0' });
+    const headers = { 'x-api-key': key };
+    const reader = await openSocket(s.wsUrl, { headers });
+    const stalled = await openSocket(s.wsUrl, { headers });
+    await subscribe(reader, 'p', 'pings');
+    await subscribe(stalled, 'p', 'pings');
+    // The stalled client stops reading from its TCP socket: the server's writes pile up.
+    (stalled.ws as unknown as { _socket: Socket })._socket.pause();
+    const filler = 'x'.repeat(4000);
+    const ping = (i: number): RealtimeEvent => ({ topic: 'pings', tenantId, data: { monitor_id: `m${i}`, kind: 'heartbeat', ping_kind: filler, at: i, duration_ms: null } });
+    let sent = 0;
+    let received = 0;
+    reader.ws.on('message', () => received++);
+    // Enough to fill the kernel's buffers and then the server's: rounds until the server lets go.
+    for (let round = 0; round < 40 && s.app.realtimeClients() === 2; round++) {
+      s.services.hub.publish(...Array.from({ length: 500 }, () => ping(sent++)));
+      await eventually(() => (received >= sent ? true : undefined), 'the reading client keeps up', 10_000, 5);
+    }
+    expect(s.app.realtimeClients()).toBe(1);
+    // Resumed at once, the stalled client reads what was in flight, then why it was cut.
+    (stalled.ws as unknown as { _socket: Socket })._socket.resume();
+    const told = await stalled.next((m) => m.type === 'error', 10_000);
+    expect(told).toMatchObject({ code: 'slow_consumer' });
+    expect(told.detail).toMatch(/send buffer over 262144 bytes/);
+    expect((await stalled.closed).code).toBe(4008);
+    expect(received).toBe(sent);
+    // The reading client got them all, in order, without a gap.
+    const seqs = reader.pending().map((m) => m.seq);
+    expect(seqs).toEqual(seqs.map((_, i) => i + 1));
+    reader.close();
+  });
+});
