@@ -68,6 +68,7 @@ export function createMissingSweep({ db, clock, recorder }: { db: Db; clock: Clo
             now,
           });
         });
+        recorder.committed(alerted?.events);
         if (alerted) missed++;
         if (alerted?.alerted) recorder.alertWritten();
       }

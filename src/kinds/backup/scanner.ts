@@ -122,6 +122,7 @@ export function createBackupScanner(options: ScannerOptions) {
     const written = await db
       .transaction()
       .execute((trx) => judgeRun(trx, recorder, { run, job, verdict, from, to: 'rejected', claimToken: token, now, extra: { validated_at: now, validation_ms: validationMs ?? 0 } }));
+    recorder.committed(written?.events);
     if (written?.alerted) recorder.alertWritten();
     if (written) await cleanRun(run.id);
   }
@@ -235,6 +236,7 @@ export function createBackupScanner(options: ScannerOptions) {
         extra: { promoted_at: now, ...(promotionMs !== null && { promotion_ms: promotionMs }) },
       }),
     );
+    recorder.committed(written?.events);
     if (written?.alerted) recorder.alertWritten();
     await step('promoted');
     await pruneJob(job);

@@ -6,6 +6,7 @@
  */
 import type { Db } from '../../db/database.js';
 import type { ResultRecorder } from '../../monitors/results.service.js';
+import type { RealtimeEvent } from '../../realtime/topics.js';
 import type { BackupJobSettings } from './jobs.repository.js';
 import { updateBackupJob } from './jobs.repository.js';
 import type { BackupRun } from './runs.repository.js';
@@ -54,7 +55,7 @@ export interface JudgeInput {
 }
 
 /** Returns whether an alert event was written (the caller wakes the router after commit), or null if the claim was lost. */
-export async function judgeRun(trx: Db, recorder: ResultRecorder, input: JudgeInput): Promise<{ alerted: boolean } | null> {
+export async function judgeRun(trx: Db, recorder: ResultRecorder, input: JudgeInput): Promise<{ alerted: boolean; events: RealtimeEvent[] } | null> {
   const { run, job, verdict, now } = input;
   const streak = verdict.status === 'UNCHANGED' ? job.unchangedStreak + 1 : 0;
   const resultStatus = resultStatusOf(verdict.status, streak, job.allowedUnchangedRuns);
@@ -78,10 +79,11 @@ export async function judgeRun(trx: Db, recorder: ResultRecorder, input: JudgeIn
   if (won.numUpdatedRows === 0n) return null;
 
   const monitor = await trx.selectFrom('monitors').select(['name', 'is_active']).where('id', '=', job.monitorId).executeTakeFirst();
-  if (!monitor) return { alerted: false };
+  if (!monitor) return { alerted: false, events: [] };
   // The next run is expected from now: a MISSING run moves the deadline on to the next slot, so it alerts once per slot.
   const deadlines = monitor.is_active === 1 ? deadlinesAfter(job, now) : { expectedAt: null, missingAt: null };
   await updateBackupJob(trx, job.tenantId, job.monitorId, { unchangedStreak: streak, ...deadlines, ...(verdict.status !== 'MISSING' && { lastRunAt: now }) });
   const written = await recorder.recordWithin(trx, job.monitorId, { status: resultStatus, message: verdictMessage(monitor.name, job, run, verdict), value: verdict.measuredSize }, now);
-  return { alerted: written?.alerted ?? false };
+  // The result's realtime events: the caller publishes them once the transaction has committed.
+  return { alerted: written?.alerted ?? false, events: recorder.staged(trx) };
 }
