@@ -18,6 +18,8 @@ import * as alertEventsIncident from './2026_11_25_0011_alert_events_incident.js
 import * as compactResults from './2026_12_03_0012_compact_results.js';
 import * as ingestBatchesMachine from './2026_12_03_0013_ingest_batches_machine.js';
 import * as heartbeatKeywords from './2026_12_05_0014_heartbeat_keywords.js';
+import * as healthchecksSemantics from './2026_12_05_0017_healthchecks_semantics.js';
+import * as tenantPingKeys from './2026_12_05_0018_tenant_ping_keys.js';
 
 export const migrations: Record<string, Migration> = {
   '2026_11_21_0001_foundation': foundation,
@@ -34,4 +36,6 @@ export const migrations: Record<string, Migration> = {
   '2026_12_03_0012_compact_results': compactResults,
   '2026_12_03_0013_ingest_batches_machine': ingestBatchesMachine,
   '2026_12_05_0014_heartbeat_keywords': heartbeatKeywords,
+  '2026_12_05_0017_healthchecks_semantics': healthchecksSemantics,
+  '2026_12_05_0018_tenant_ping_keys': tenantPingKeys,
 };

@@ -31,6 +31,7 @@ function asWatched(check: HeartbeatCheck, monitor: Pick<Monitor, 'stateChangedAt
 
 /** Deadlines off: a paused check neither goes late nor down; a ping resumes it unless manual_resume. */
 const CLEARED_DEADLINES = { alert_after: null, deadline_at: null, sweep_at: null } as const;
+const NO_RUN = { last_start_at: null, last_start_rid: null } as const;
 
 export const heartbeatKind = defineKind({
   kind: 'heartbeat',
@@ -44,16 +45,17 @@ export const heartbeatKind = defineKind({
   async onPause(trx, monitor) {
     await trx
       .updateTable('heartbeat_checks')
-      .set({ status: 'paused', ...CLEARED_DEADLINES })
+      // Healthchecks' pause also ends the run under way (views.pause).
+      .set({ status: 'paused', ...CLEARED_DEADLINES, ...NO_RUN })
       .where('monitor_id', '=', monitor.id)
       .where('tenant_id', '=', monitor.tenantId)
       .execute();
   },
   async onResume(trx, monitor) {
-    // Back to `new`, as Healthchecks does: the next ping starts the schedule again.
+    // Back to `new`, as Healthchecks does (views.resume): no run under way, no last ping; the next ping starts the schedule again.
     await trx
       .updateTable('heartbeat_checks')
-      .set({ status: 'new', ...CLEARED_DEADLINES })
+      .set({ status: 'new', ...CLEARED_DEADLINES, ...NO_RUN, last_ping_at: null })
       .where('monitor_id', '=', monitor.id)
       .where('tenant_id', '=', monitor.tenantId)
       .where('status', '=', 'paused')
