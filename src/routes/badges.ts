@@ -20,8 +20,17 @@ function splitFormat(file: string): [string, BadgeFormat] | null {
   return (BADGE_FORMATS as readonly string[]).includes(format) ? [file.slice(0, dot), format as BadgeFormat] : null;
 }
 
+/** Healthchecks' CORS on badges (its `cors("GET")`): any page may fetch a badge's JSON. */
+function allowAnyOrigin(reply: FastifyReply): FastifyReply {
+  return reply
+    .header('access-control-allow-origin', '*')
+    .header('access-control-allow-headers', 'X-Api-Key')
+    .header('access-control-allow-methods', 'GET, OPTIONS')
+    .header('access-control-max-age', '600');
+}
+
 function send(reply: FastifyReply, target: BadgeTarget | null, format: BadgeFormat) {
-  reply.header('cache-control', 'no-cache, no-store, must-revalidate');
+  allowAnyOrigin(reply).header('cache-control', 'no-cache, no-store, must-revalidate');
   if (!target) return reply.status(404).header('content-type', 'text/plain; charset=utf-8').send('not found');
   const summary = badgeStatusOf(target.states, { withLate: target.withLate });
   if (format === 'svg') return reply.header('content-type', 'image/svg+xml; charset=utf-8').send(renderBadgeSvg(target.label, summary.status));
@@ -66,4 +75,10 @@ export function registerBadgeRoutes(app: VigieApp, services: { readonly badges: 
     if (!parts || (states !== '2' && states !== '3') || !/^[0-9a-f-]{36}$/.test(parts[0])) return notFound(reply);
     return send(reply, await services.badges.byCheck(parts[0], states === '3'), parts[1]);
   });
+
+  for (const url of ['/badge/*', '/b/*']) {
+    app.options(url, { config: { access: 'public' }, schema: { tags: ['badges'], summary: 'CORS preflight of a badge', response: { 204: Type.Null() } } }, (_request, reply) => {
+      void allowAnyOrigin(reply).status(204).send();
+    });
+  }
 }

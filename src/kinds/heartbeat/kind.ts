@@ -76,7 +76,7 @@ export const heartbeatKind = defineKind({
   loops: (runtime, own) => [intervalLoop('heartbeat sweep', SWEEP_INTERVAL_MS, () => own.heartbeatSweep.run(), runtime.logger), flushOnStop('ping writer', () => own.pings.flush())],
   routes(app, own, deps) {
     registerPingRoutes(app, { ...own, observability: deps.observability }, deps.config, deps.clock);
-    registerHealthchecksV3Routes(app, { ...own, channels: deps.channels, monitors: deps.monitors }, deps.db);
+    registerHealthchecksV3Routes(app, { ...own, channels: deps.channels, monitors: deps.monitors }, deps.db, deps.clock);
     registerBadgeRoutes(app, own);
   },
   watched: (own, host) => ({
