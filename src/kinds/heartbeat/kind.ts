@@ -12,6 +12,7 @@ import type { Monitor } from '../../monitors/monitors.repository.js';
 import { checkResultsHistory } from '../../monitors/results-history.js';
 import { registerBadgeRoutes } from '../../routes/badges.js';
 import { registerHealthchecksV3Routes } from '../../routes/healthchecks-v3.js';
+import { registerPingKeyRoutes } from '../../routes/ping-key.js';
 import { registerPingRoutes } from '../../routes/pings.js';
 import type { WatchedCheck } from '../../self-monitoring/watched-checks.js';
 import { defineKind } from '../contract.js';
@@ -78,6 +79,7 @@ export const heartbeatKind = defineKind({
     registerPingRoutes(app, { ...own, observability: deps.observability }, deps.config, deps.clock);
     registerHealthchecksV3Routes(app, { ...own, channels: deps.channels, monitors: deps.monitors }, deps.db, deps.clock);
     registerBadgeRoutes(app, own);
+    registerPingKeyRoutes(app, deps.db);
   },
   watched: (own, host) => ({
     async list(tenantId) {
