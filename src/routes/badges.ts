@@ -76,7 +76,7 @@ export function registerBadgeRoutes(app: VigieApp, services: { readonly badges: 
     return send(reply, await services.badges.byCheck(parts[0], states === '3'), parts[1]);
   });
 
-  for (const url of ['/badge/*', '/b/*']) {
+  for (const url of ['/badge/:key/:file', '/badge/:key/:signature/:file', '/b/:states/:file']) {
     app.options(url, { config: { access: 'public' }, schema: { tags: ['badges'], summary: 'CORS preflight of a badge', response: { 204: Type.Null() } } }, (_request, reply) => {
       void allowAnyOrigin(reply).status(204).send();
     });

@@ -184,20 +184,17 @@ export function registerPingRoutes(app: VigieApp, services: PingRouteServices, c
       },
     });
     // A browser's preflight before a cross-origin ping (a POST with a JSON body, say): allowed, nothing recorded.
-    scope.route({
-      method: 'OPTIONS',
-      url: '/ping/*',
-      ...options,
-      schema: { tags: ['pings'], summary: 'CORS preflight of a ping', response: { 204: Type.Null() } },
-      handler: (_request, reply) =>
-        reply
-          .status(204)
-          .header('access-control-allow-origin', '*')
-          .header('access-control-allow-methods', 'GET, HEAD, POST, OPTIONS')
-          .header('access-control-allow-headers', 'Content-Type')
-          .header('access-control-max-age', '600')
-          .send(),
-    });
+    const preflight = (_request: FastifyRequest, reply: FastifyReply) =>
+      reply
+        .status(204)
+        .header('access-control-allow-origin', '*')
+        .header('access-control-allow-methods', 'GET, HEAD, POST, OPTIONS')
+        .header('access-control-allow-headers', 'Content-Type')
+        .header('access-control-max-age', '600')
+        .send();
+    for (const url of ['/ping/:first', '/ping/:first/:second', '/ping/:first/:second/:third']) {
+      scope.route({ method: 'OPTIONS', url, ...options, schema: { tags: ['pings'], summary: 'CORS preflight of a ping', response: { 204: Type.Null() } }, handler: preflight });
+    }
   });
 }
 
