@@ -21,7 +21,7 @@ const START = Date.UTC(2026, 10, 21, 12, 0, 0); // the test app's clock starts h
 /** Healthchecks' timestamps: ISO 8601, seconds, explicit +00:00. */
 const hcTime = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, '+00:00');
 /** Ping dates keep the fraction of a second, as Healthchecks' pings list does. */
-const pingTime = (ms: number) => new Date(ms).toISOString().replace(/Z$/, '+00:00');
+const pingTime = (ms: number) => new Date(ms).toISOString().replace(ms % 1000 === 0 ? /\.\d{3}Z$/ : /Z$/, ms % 1000 === 0 ? '+00:00' : '000+00:00'); // Python's isoformat
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 type Json = Record<string, any>;
@@ -205,16 +205,16 @@ describe.each(TEST_DIALECTS)('Healthchecks API v3 on %s', (dialect) => {
     expect(one.json()).toEqual(seen);
     const flips = await call('GET', `/api/v3/checks/${seen!.unique_key}/flips/`, undefined, readOnly);
     expect(flips.statusCode, flips.body).toBe(200);
-    expect(flips.json()).toEqual([{ timestamp: hcTime(START), up: 0 }]);
+    expect(flips.json()).toEqual({ flips: [{ timestamp: hcTime(START), up: 0 }] });
     expect(await status('GET', `/api/v3/checks/${'0'.repeat(40)}`, undefined, readOnly)).toBe(404);
 
-    expect(await status('POST', '/api/v3/checks/', { name: 'Sneaky' }, readOnly)).toBe(403);
-    expect(await status('POST', `/api/v3/checks/${check.uuid}`, { desc: 'x' }, readOnly)).toBe(403);
-    expect(await status('DELETE', `/api/v3/checks/${check.uuid}`, undefined, readOnly)).toBe(403);
-    expect(await status('POST', `/api/v3/checks/${check.uuid}/pause`, undefined, readOnly)).toBe(403);
-    expect(await status('GET', `/api/v3/checks/${check.uuid}/pings/`, undefined, readOnly)).toBe(403);
-    expect(await status('GET', `/api/v3/checks/${check.uuid}/pings/1/body`, undefined, readOnly)).toBe(403);
-    expect(await status('GET', '/api/v3/channels/', undefined, readOnly)).toBe(403);
+    expect(await status('POST', '/api/v3/checks/', { name: 'Sneaky' }, readOnly)).toBe(401);
+    expect(await status('POST', `/api/v3/checks/${check.uuid}`, { desc: 'x' }, readOnly)).toBe(401);
+    expect(await status('DELETE', `/api/v3/checks/${check.uuid}`, undefined, readOnly)).toBe(401);
+    expect(await status('POST', `/api/v3/checks/${check.uuid}/pause`, undefined, readOnly)).toBe(401);
+    expect(await status('GET', `/api/v3/checks/${check.uuid}/pings/`, undefined, readOnly)).toBe(401);
+    expect(await status('GET', `/api/v3/checks/${check.uuid}/pings/1/body`, undefined, readOnly)).toBe(401);
+    expect(await status('GET', '/api/v3/channels/', undefined, readOnly)).toBe(401);
     expect(await getCheck(check.uuid)).toEqual(full); // nothing changed
     expect(await status('GET', '/api/v3/checks/', undefined, 'not-a-key')).toBe(401);
   });
@@ -236,7 +236,7 @@ describe.each(TEST_DIALECTS)('Healthchecks API v3 on %s', (dialect) => {
     check = await getCheck(uuid);
     expect(check).toMatchObject({ status: 'up', started: false, n_pings: 3, last_ping: hcTime(START + 13_250), next_ping: hcTime(START + 13_250 + 3600_000) });
 
-    const common = { scheme: 'http', remote_addr: '127.0.0.1', ua: 'curl/8.5.0', body_url: null };
+    const common = { scheme: 'http', remote_addr: '127.0.0.1', ua: 'curl/8.5.0', body_url: null, exitstatus: null };
     const { pings } = await ok('GET', `/api/v3/checks/${uuid}/pings/`);
     expect(pings).toEqual([
       { ...common, type: 'success', date: pingTime(START + 13_250), n: 3, method: 'POST', rid, duration: 3.25, body_url: `${BASE}/api/v3/checks/${uuid}/pings/3/body` },
@@ -304,12 +304,13 @@ describe.each(TEST_DIALECTS)('Healthchecks API v3 on %s', (dialect) => {
     const channel = await ok('POST', '/api/v1/channels', { name: 'ops hook', kind: 'webhook', config: { url: 'http://127.0.0.1:9/x' } }, 201);
     expect(await ok('GET', '/api/v3/channels/')).toEqual({ channels: [{ id: channel.id, name: 'ops hook', kind: 'webhook' }] });
 
+    // Healthchecks answers channels as the sorted UUIDs of the channels assigned ("*" assigns them all).
     const none = await create({ name: 'None', channels: '' });
     const all = await create({ name: 'All', channels: '*' });
     const some = await create({ name: 'Some', channels: channel.id });
-    expect([none.channels, all.channels, some.channels]).toEqual(['', '*', channel.id]);
+    expect([none.channels, all.channels, some.channels]).toEqual(['', channel.id, channel.id]);
     expect((await getCheck(none.uuid)).channels).toBe('');
-    expect((await getCheck(all.uuid)).channels).toBe('*');
+    expect((await getCheck(all.uuid)).channels).toBe(channel.id);
     expect((await getCheck(some.uuid)).channels).toBe(channel.id);
 
     expect((await ok('POST', `/api/v3/checks/${all.uuid}`, { channels: '' })).channels).toBe('');
@@ -317,8 +318,8 @@ describe.each(TEST_DIALECTS)('Healthchecks API v3 on %s', (dialect) => {
 
     // An upsert that finds its check applies `channels` too.
     const upserted = await ok('POST', '/api/v3/checks/', { name: 'Some', channels: '*', unique: ['name'] }, 200);
-    expect(upserted).toMatchObject({ uuid: some.uuid, channels: '*' });
-    expect((await getCheck(some.uuid)).channels).toBe('*');
+    expect(upserted).toMatchObject({ uuid: some.uuid, channels: channel.id });
+    expect((await getCheck(some.uuid)).channels).toBe(channel.id);
   });
 
   it('assigns no channels to a check created without the field, as Healthchecks documents', async () => {

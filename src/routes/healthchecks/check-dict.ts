@@ -155,6 +155,8 @@ export function pingDict(row: PingRow, options: { links: Links; uuid: string; sc
     method: row.method,
     ua: row.user_agent ?? '',
     rid: row.rid,
+    // Not in Healthchecks' answer today; kept from Vigie's earlier answers (clients read the exit status from it).
+    exitstatus: row.exit_status,
     body_url: row.body_size > 0 ? `${options.links.apiRoot}/checks/${options.uuid}/pings/${row.n}/body` : null,
   };
   // Only an end of run has a duration, to the hundredth of a second.
