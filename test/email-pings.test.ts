@@ -129,7 +129,7 @@ describe.each(TEST_DIALECTS)('e-mail pings on %s', (dialect) => {
     // Not a result: uptime and the monitor's history know only the success.
     expect(await ctx.services.monitors.results(tenant.tenantId, id, { limit: 10 })).toHaveLength(1);
 
-    // "If no keywords match: classify as failure" (filter_default_fail, migration 0020).
+    // "If no keywords match: classify as failure" (filter_default_fail, migration 0017).
     await ctx.database.db.updateTable('heartbeat_checks').set({ filter_default_fail: 1 }).where('monitor_id', '=', id).execute();
     await send([address(pingUuid)], { subject: 'backup success' });
     expect(await check(id)).toMatchObject({ status: 'down', nPings: 3 });

@@ -113,7 +113,7 @@ describe.each(TEST_DIALECTS)('the heartbeat sweep and sweep_at on %s', (dialect)
     ctx.clock.advance(1000);
     await ping(other.pingUuid, '/start');
     const started = ctx.clock.now();
-    expect(await row(other.id)).toEqual({ status: 'started', deadline_at: started + 30_000, sweep_at: started + 30_000, alert_after: started + 30_000 });
+    expect(await row(other.id)).toEqual({ status: 'up', deadline_at: started + 30_000, sweep_at: started + 30_000, alert_after: started + 30_000 });
     ctx.clock.set(started + 30_000);
     expect(await ctx.services.heartbeatSweep.run()).toBe(1);
     expect(await row(other.id)).toMatchObject({ status: 'down' });
@@ -128,11 +128,11 @@ describe.each(TEST_DIALECTS)('the heartbeat sweep and sweep_at on %s', (dialect)
     await ping(pingUuid); // up, expected at t0 + 110 s: sooner than sweep_at, which moves
     expect(await row(id)).toMatchObject({ status: 'up', deadline_at: t0 + 110_000, sweep_at: t0 + 110_000 });
     ctx.clock.set(t0 + 60_000);
-    await ping(pingUuid, '/start'); // must end by min(t0 + 660 s, alert_after t0 + 710 s): later than sweep_at, which stays
-    expect(await row(id)).toEqual({ status: 'started', deadline_at: t0 + 660_000, sweep_at: t0 + 110_000, alert_after: t0 + 660_000 });
+    await ping(pingUuid, '/start'); // must end by min(t0 + 660 s, alert_after t0 + 710 s); still late at t0 + 110 s (a start changes no status)
+    expect(await row(id)).toEqual({ status: 'up', deadline_at: t0 + 110_000, sweep_at: t0 + 110_000, alert_after: t0 + 660_000 });
     ctx.clock.set(t0 + 110_000);
-    expect(await ctx.services.heartbeatSweep.run()).toBe(0);
-    expect(await row(id)).toEqual({ status: 'started', deadline_at: t0 + 660_000, sweep_at: t0 + 660_000, alert_after: t0 + 660_000 });
+    expect(await ctx.services.heartbeatSweep.run()).toBe(1);
+    expect(await row(id)).toEqual({ status: 'grace', deadline_at: t0 + 660_000, sweep_at: t0 + 660_000, alert_after: t0 + 660_000 });
     ctx.clock.set(t0 + 660_000);
     expect(await ctx.services.heartbeatSweep.run()).toBe(1);
     expect(await row(id)).toMatchObject({ status: 'down' });

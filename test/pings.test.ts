@@ -102,10 +102,10 @@ describe.each(TEST_DIALECTS)('heartbeat pings on %s', (dialect) => {
       expect(await pingRows(id)).toMatchObject([{ n: 1, at: t0, kind: 'success', method: 'GET', exit_status: null, rid: null, body: null, body_size: 0, duration_ms: null }]);
     });
 
-    it('a start ping: the check is started with the grace as its deadline; the monitor stays up', async () => {
+    it('a start ping: the check stays up (Healthchecks: started is a flag), runs with the grace as its deadline, and sets no last ping', async () => {
       const { id, pingUuid, t0 } = await pingedOnce();
       await pingsAfter(pingUuid, [[1000, 'start']]);
-      expect(await check(id)).toMatchObject({ status: 'started', lastStartAt: t0 + 1000, nPings: 2, deadlineAt: t0 + 31_000 });
+      expect(await check(id)).toMatchObject({ status: 'up', lastStartAt: t0 + 1000, lastPingAt: t0, nPings: 2, deadlineAt: t0 + 31_000 });
       expect(await monitorState(id)).toBe('up');
       expect(await lastPing(id)).toMatchObject({ n: 2, kind: 'start' });
     });
@@ -212,18 +212,23 @@ describe.each(TEST_DIALECTS)('heartbeat pings on %s', (dialect) => {
         [3, 'POST', 'success'],
         [4, 'HEAD', 'start'],
       ]);
-      expect(await check(id)).toMatchObject({ status: 'started', nPings: 4 });
+      expect(await check(id)).toMatchObject({ status: 'up', nPings: 4 });
 
       const postOnly = await createCheck({ name: 'post only', methods: 'POST' });
       expectOk(await ping(`/ping/${postOnly.pingUuid}`, { method: 'GET' }));
       expectOk(await ping(`/ping/${postOnly.pingUuid}/fail`, { method: 'GET' }));
       expect((await ping(`/ping/${postOnly.pingUuid}`, { method: 'HEAD' })).statusCode).toBe(200);
-      expect(await pingRows(postOnly.id)).toEqual([]);
-      expect(await check(postOnly.id)).toMatchObject({ status: 'new', nPings: 0, lastPingAt: null });
+      // Healthchecks keeps them as ignored pings (kind ign), counted, changing nothing.
+      expect((await pingRows(postOnly.id)).map((p) => [p.n, p.method, p.kind])).toEqual([
+        [1, 'GET', 'ign'],
+        [2, 'GET', 'ign'],
+        [3, 'HEAD', 'ign'],
+      ]);
+      expect(await check(postOnly.id)).toMatchObject({ status: 'new', nPings: 3, lastPingAt: null });
       expect(await monitorState(postOnly.id)).toBe('pending');
       expectOk(await ping(`/ping/${postOnly.pingUuid}`, { method: 'POST', body: 'done' }));
-      expect(await pingRows(postOnly.id)).toMatchObject([{ n: 1, method: 'POST', kind: 'success', body: 'done' }]);
-      expect(await check(postOnly.id)).toMatchObject({ status: 'up', nPings: 1 });
+      expect((await pingRows(postOnly.id)).at(-1)).toMatchObject({ n: 4, method: 'POST', kind: 'success', body: 'done' });
+      expect(await check(postOnly.id)).toMatchObject({ status: 'up', nPings: 4 });
     });
 
     it('pairs a start with its end by rid to measure the run time; without rid the last start is used', async () => {
@@ -241,7 +246,8 @@ describe.each(TEST_DIALECTS)('heartbeat pings on %s', (dialect) => {
         { n: 2, kind: 'start', rid: ridB, at: t + 5000, duration_ms: null },
         { n: 3, kind: 'exit', exit_status: 0, rid: ridA, at: t + 65_000, duration_ms: 65_000 },
       ]);
-      expect(await check(id)).toMatchObject({ status: 'up', lastDurationMs: 65_000 });
+      // The ping measures its own run (rid A); the check's run is B's, still under way (Healthchecks' last_start_rid).
+      expect(await check(id)).toMatchObject({ status: 'up', lastDurationMs: null, lastStartAt: t + 5000, lastStartRid: ridB });
 
       // A rid that started nothing measures nothing.
       ctx.clock.advance(1000);
@@ -362,7 +368,7 @@ describe.each(TEST_DIALECTS)('heartbeat pings on %s', (dialect) => {
       expectOk(await ping(`/ping/${key}/nightly-backup`));
       expect(await check(id)).toMatchObject({ status: 'up', nPings: 1 });
       expectOk(await ping(`/ping/${key}/nightly-backup/start`));
-      expect(await check(id)).toMatchObject({ status: 'started', nPings: 2 });
+      expect(await check(id)).toMatchObject({ status: 'up', nPings: 2 });
       expectOk(await ping(`/ping/${key}/nightly-backup/2`, { method: 'POST', body: 'oops' }));
       expect(await check(id)).toMatchObject({ status: 'down', nPings: 3 });
       expect(await lastPing(id)).toMatchObject({ kind: 'exit', exit_status: 2, body: 'oops' });
@@ -372,7 +378,7 @@ describe.each(TEST_DIALECTS)('heartbeat pings on %s', (dialect) => {
       expectAnswer(await ping(`/ping/${key}/weekly-report?create=0`), 404, 'not found');
       expect(await countChecks()).toBe(1);
 
-      expectOk(await ping(`/ping/${key}/weekly-report?create=1`));
+      expectAnswer(await ping(`/ping/${key}/weekly-report?create=1`), 201, 'Created'); // views.ping_by_slug
       expect(await countChecks()).toBe(2);
       const made = (await ctx.database.db.selectFrom('heartbeat_checks').select('monitor_id').where('slug', '=', 'weekly-report').executeTakeFirstOrThrow()).monitor_id;
       expect(await check(made)).toMatchObject({ name: 'weekly-report', slug: 'weekly-report', status: 'up', nPings: 1 });
@@ -447,7 +453,7 @@ describe.each(TEST_DIALECTS)('heartbeat pings on %s', (dialect) => {
       expectOk(await ping(`/ping/${pingUuid}/start`));
       ctx.clock.set(t + 29_999);
       expect(await sweep()).toBe(0);
-      expect(await check(id)).toMatchObject({ status: 'started' });
+      expect(await check(id)).toMatchObject({ status: 'up', lastStartAt: t });
       ctx.clock.set(t + 30_000);
       expect(await sweep()).toBe(1);
       expect(await check(id)).toMatchObject({ status: 'down' });
@@ -462,12 +468,13 @@ describe.each(TEST_DIALECTS)('heartbeat pings on %s', (dialect) => {
       expectOk(await ping(`/ping/${pingUuid}`)); // expected at t0 + 60 s, down at t0 + 90 s
       ctx.clock.set(t0 + 50_000);
       expectOk(await ping(`/ping/${pingUuid}/start`)); // must end by t0 + 80 s: sooner
-      expect(await check(id)).toMatchObject({ status: 'started', alertAfter: t0 + 80_000 });
+      expect(await check(id)).toMatchObject({ status: 'up', alertAfter: t0 + 80_000 });
       ctx.clock.set(t0 + 70_000);
       expectOk(await ping(`/ping/${pingUuid}/start`)); // a second start, late: t0 + 80 s still stands
-      expect(await check(id)).toMatchObject({ status: 'started', alertAfter: t0 + 80_000 });
+      expect(await check(id)).toMatchObject({ status: 'up', alertAfter: t0 + 80_000 });
       ctx.clock.set(t0 + 79_999);
-      expect(await sweep()).toBe(0);
+      expect(await sweep()).toBe(1); // late since t0 + 60 s (the start changes no status)
+      expect(await check(id)).toMatchObject({ status: 'grace' });
       ctx.clock.set(t0 + 80_000);
       expect(await sweep()).toBe(1);
       expect(await check(id)).toMatchObject({ status: 'down' });
@@ -480,11 +487,11 @@ describe.each(TEST_DIALECTS)('heartbeat pings on %s', (dialect) => {
       await sweep();
       expect(await check(late.id)).toMatchObject({ status: 'grace' });
       expectOk(await ping(`/ping/${late.pingUuid}/start`));
-      expect(await check(late.id)).toMatchObject({ status: 'started', alertAfter: t1 + 90_000 });
+      expect(await check(late.id)).toMatchObject({ status: 'grace', alertAfter: t1 + 90_000 });
       // A new check has no deadline yet: its first start gives it start + grace.
       const fresh = await createCheck({ name: 'fresh job', timeoutSeconds: 60, graceSeconds: 30 });
       expectOk(await ping(`/ping/${fresh.pingUuid}/start`));
-      expect(await check(fresh.id)).toMatchObject({ status: 'started', alertAfter: ctx.clock.now() + 30_000 });
+      expect(await check(fresh.id)).toMatchObject({ status: 'new', alertAfter: ctx.clock.now() + 30_000 });
     });
 
     it('cron in Europe/Paris follows the spring-forward and fall-back days', async () => {
@@ -553,7 +560,7 @@ describe.each(TEST_DIALECTS)('heartbeat pings on %s', (dialect) => {
       flips.slice(1).forEach((flip, i) => expect(flip.from_state, JSON.stringify(flips)).toBe(flips[i]!.to_state));
     });
 
-    it('with manual_resume a ping is stored but the check stays paused until resumed', async () => {
+    it('with manual_resume a ping is stored as ignored (ign) and the check stays paused until resumed', async () => {
       await start();
       const { id, pingUuid } = await createCheck({ manualResume: true });
       expectOk(await ping(`/ping/${pingUuid}`));
@@ -561,7 +568,7 @@ describe.each(TEST_DIALECTS)('heartbeat pings on %s', (dialect) => {
       ctx.clock.advance(10_000);
       expectOk(await ping(`/ping/${pingUuid}`));
       expectOk(await ping(`/ping/${pingUuid}/fail`));
-      expect(await pingRows(id)).toMatchObject([{ n: 1 }, { n: 2, kind: 'success' }, { n: 3, kind: 'fail' }]);
+      expect(await pingRows(id)).toMatchObject([{ n: 1 }, { n: 2, kind: 'ign' }, { n: 3, kind: 'ign' }]);
       expect(await check(id)).toMatchObject({ status: 'paused', nPings: 3, deadlineAt: null, alertAfter: null });
       expect(await monitorState(id)).toBe('paused');
       ctx.clock.advance(86_400_000);

@@ -6,12 +6,14 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createTenantWithKey, createTestApp, createUser, login, type TestContext } from './helpers/app.js';
+import { HEALTHCHECKS_MOUNTS } from '../src/routes/healthchecks-v3.js';
 import { TEST_DIALECTS } from './helpers/databases.js';
 import { insertMachine, insertSamples, insertSeries } from './helpers/metrics-fixtures.js';
 
 type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 /** `METHOD /url/:param` exactly as in `app.routeCatalog`. */
 type RoutePattern = `${Method} /${string}`;
+const pattern = (route: string) => route as RoutePattern;
 
 interface RouteCall {
   route: RoutePattern;
@@ -127,27 +129,28 @@ const TENANT_RESOURCES: readonly TenantResource[] = [
       return event.id;
     },
   },
-  {
-    name: 'heartbeat check (Healthchecks API v3)',
+  // Healthchecks' API at each of its mount points (src/routes/healthchecks-v3.ts).
+  ...HEALTHCHECKS_MOUNTS.map(({ prefix }): TenantResource => ({
+    name: `heartbeat check (Healthchecks API ${prefix})`,
     routes: [
-      { route: 'GET /api/v3/checks/:uuid' },
-      { route: 'GET /api/v3/checks/:uuid/pings/' },
-      { route: 'GET /api/v3/checks/:uuid/pings/:n/body' },
-      { route: 'GET /api/v3/checks/:uuid/flips/' },
-      { route: 'POST /api/v3/checks/:uuid', body: { desc: 'changed by its owner', tags: 'tenant-a nightly' } },
-      { route: 'POST /api/v3/checks/:uuid/pause' },
-      { route: 'POST /api/v3/checks/:uuid/resume' },
-      { route: 'DELETE /api/v3/checks/:uuid' },
+      { route: pattern(`GET ${prefix}/checks/:uuid`) },
+      { route: pattern(`GET ${prefix}/checks/:uuid/pings/`) },
+      { route: pattern(`GET ${prefix}/checks/:uuid/pings/:n/body`) },
+      { route: pattern(`GET ${prefix}/checks/:uuid/flips/`) },
+      { route: pattern(`POST ${prefix}/checks/:uuid`), body: { desc: 'changed by its owner', tags: 'tenant-a nightly' } },
+      { route: pattern(`POST ${prefix}/checks/:uuid/pause`) },
+      { route: pattern(`POST ${prefix}/checks/:uuid/resume`) },
+      { route: pattern(`DELETE ${prefix}/checks/:uuid`) },
     ],
     create: async (ctx, owner) => {
-      const response = await ctx.app.inject({ method: 'POST', url: '/api/v3/checks/', headers: owner.headers, payload: { name: 'tenant-a backup', tags: 'tenant-a' } });
-      if (response.statusCode !== 201) throw new Error(`POST /api/v3/checks/ answered ${response.statusCode}: ${response.body}`);
+      const response = await ctx.app.inject({ method: 'POST', url: `${prefix}/checks/`, headers: owner.headers, payload: { name: 'tenant-a backup', tags: 'tenant-a' } });
+      if (response.statusCode !== 201) throw new Error(`POST ${prefix}/checks/ answered ${response.statusCode}: ${response.body}`);
       const uuid = response.json().uuid as string;
       const ping = await ctx.app.inject({ method: 'POST', url: `/ping/${uuid}`, payload: 'tenant-a backup output', headers: { 'content-type': 'text/plain' } });
       if (ping.statusCode !== 200) throw new Error(`ping answered ${ping.statusCode}: ${ping.body}`);
       return { uuid, n: '1' };
     },
-  },
+  })),
   {
     name: 'watched check (seed 002 monitoring API)',
     routes: [{ route: 'GET /api/v1/monitors/:id' }, { route: 'POST /api/monitoring/checks/:id/pause' }, { route: 'POST /api/monitoring/checks/:id/resume' }],
@@ -246,9 +249,12 @@ const TENANT_LISTS: readonly RoutePattern[] = [
   'GET /api/v1/maintenance',
   'GET /api/v1/alerts/events',
   'GET /api/v1/alerts/notifications',
-  'GET /api/v3/checks/',
-  'GET /api/v3/channels/',
-  'GET /api/v3/badges/',
+  ...HEALTHCHECKS_MOUNTS.flatMap(({ prefix, withoutChannels }): RoutePattern[] => [
+    pattern(`GET ${prefix}/checks/`),
+    pattern(`GET ${prefix}/badges/`),
+    ...(withoutChannels ? [] : [pattern(`GET ${prefix}/channels/`)]),
+  ]),
+  'GET /api/v1/settings/ping-key',
   'GET /api/monitoring/checks',
   'GET /api/monitoring/dashboard',
   'GET /api/v1/series',
@@ -333,6 +339,9 @@ async function snapshot(ctx: TestContext, resource: TenantResource, params: Para
   );
 }
 
+/** Walking every resource at each of the Healthchecks API's six mount points takes longer than one test's default. */
+const WALK_TIMEOUT_MS = 180_000;
+
 const catalogRoute = (entry: { method: string; url: string }) => `${entry.method} ${entry.url}` as RoutePattern;
 
 /** Tenant B's credential, of each kind a caller can hold. */
@@ -400,65 +409,74 @@ describe.each(TEST_DIALECTS)('tenant isolation on %s', (dialect) => {
     for (const route of superuser) expect(byRoute.get(route), route).toBe('superuser');
   });
 
-  it.each(B_CREDENTIALS)("B's %s gets 404 on every route of A's resources, which stay unchanged", async (credential) => {
-    const { ctx, owner, bHeaders } = await setUp();
-    const intruder = bHeaders[credential];
+  it.each(B_CREDENTIALS)(
+    "B's %s gets 404 on every route of A's resources, which stay unchanged",
+    async (credential) => {
+      const { ctx, owner, bHeaders } = await setUp();
+      const intruder = bHeaders[credential];
 
-    for (const resource of TENANT_RESOURCES) {
-      const params = await resource.create(ctx, owner);
-      const before = await snapshot(ctx, resource, params, owner);
-      expect(before.length, `${resource.name} needs a GET route to check it`).toBeGreaterThan(0);
-      for (const read of before) expect(read.status, `${read.route} by its owner`).toBe(200);
+      for (const resource of TENANT_RESOURCES) {
+        const params = await resource.create(ctx, owner);
+        const before = await snapshot(ctx, resource, params, owner);
+        expect(before.length, `${resource.name} needs a GET route to check it`).toBeGreaterThan(0);
+        for (const read of before) expect(read.status, `${read.route} by its owner`).toBe(200);
 
-      for (const routeCall of resource.routes) {
-        const response = await call(ctx, routeCall, params, intruder);
-        expect(response.statusCode, `${routeCall.route} by B`).toBe(404);
-        // Indistinguishable from an id that does not exist: the answer leaks nothing of A's row.
-        const missing = await call(ctx, routeCall, unknownParams(params), intruder);
-        expect(missing.statusCode, `${routeCall.route} on an unknown id`).toBe(404);
-        expect(response.json(), `${routeCall.route} by B`).toEqual(missing.json());
-        expect(response.json().detail, `${routeCall.route} by B`).toMatch(/^[A-Z][A-Za-z ]* not found$/);
+        for (const routeCall of resource.routes) {
+          const response = await call(ctx, routeCall, params, intruder);
+          expect(response.statusCode, `${routeCall.route} by B`).toBe(404);
+          // Indistinguishable from an id that does not exist: the answer leaks nothing of A's row.
+          const missing = await call(ctx, routeCall, unknownParams(params), intruder);
+          expect(missing.statusCode, `${routeCall.route} on an unknown id`).toBe(404);
+          expect(response.json(), `${routeCall.route} by B`).toEqual(missing.json());
+          expect(response.json().detail, `${routeCall.route} by B`).toMatch(/^[A-Z][A-Za-z ]* not found$/);
+        }
+
+        expect(await snapshot(ctx, resource, params, owner), `${resource.name} after B's calls`).toEqual(before);
+
+        // The same calls succeed for the owner: the bodies are valid and the routes really act.
+        const writes = resource.routes.filter((r) => !r.route.startsWith('GET ')).sort((x, y) => Number(x.route.startsWith('DELETE ')) - Number(y.route.startsWith('DELETE ')));
+        for (const routeCall of writes) {
+          const response = await call(ctx, routeCall, params, owner.headers);
+          expect(response.statusCode, `${routeCall.route} by its owner: ${response.body}`).toBeGreaterThanOrEqual(200);
+          expect(response.statusCode, `${routeCall.route} by its owner: ${response.body}`).toBeLessThan(300);
+        }
+        if (writes.length > 0) expect(await snapshot(ctx, resource, params, owner)).not.toEqual(before);
       }
+    },
+    WALK_TIMEOUT_MS,
+  );
 
-      expect(await snapshot(ctx, resource, params, owner), `${resource.name} after B's calls`).toEqual(before);
-
-      // The same calls succeed for the owner: the bodies are valid and the routes really act.
-      const writes = resource.routes.filter((r) => !r.route.startsWith('GET ')).sort((x, y) => Number(x.route.startsWith('DELETE ')) - Number(y.route.startsWith('DELETE ')));
-      for (const routeCall of writes) {
-        const response = await call(ctx, routeCall, params, owner.headers);
-        expect(response.statusCode, `${routeCall.route} by its owner: ${response.body}`).toBeGreaterThanOrEqual(200);
-        expect(response.statusCode, `${routeCall.route} by its owner: ${response.body}`).toBeLessThan(300);
+  it.each(B_CREDENTIALS)(
+    "B's %s never sees A's rows or values in its lists",
+    async (credential) => {
+      const { ctx, a, owner, bHeaders } = await setUp();
+      // A's ping key is a secret of A's too (the slug ping URLs).
+      const aIds = [a.tenantId, a.apiKeyId, await ctx.services.heartbeats.pingKey(a.tenantId)];
+      for (const resource of TENANT_RESOURCES) {
+        const params = await resource.create(ctx, owner);
+        // Ids, not small values such as a ping number, which any list may hold by chance.
+        aIds.push(...(typeof params === 'string' ? [params] : Object.values(params)).filter((value) => value.length >= 16));
       }
-      if (writes.length > 0) expect(await snapshot(ctx, resource, params, owner)).not.toEqual(before);
-    }
-  });
+      await ctx.services.alertRouter.routeBatch(); // A's alert event becomes notifications in A's outbox
+      const aSettings = { notification_email: 'alerts@tenant-a.example', timezone: 'Pacific/Chatham', heartbeat_threshold_minutes: 77, consecutive_failures_threshold: 9 };
+      const patched = await ctx.app.inject({ method: 'PATCH', url: '/api/v1/settings', headers: owner.headers, payload: aSettings });
+      expect(patched.statusCode).toBe(200);
 
-  it.each(B_CREDENTIALS)("B's %s never sees A's rows or values in its lists", async (credential) => {
-    const { ctx, a, owner, bHeaders } = await setUp();
-    const aIds = [a.tenantId, a.apiKeyId];
-    for (const resource of TENANT_RESOURCES) {
-      const params = await resource.create(ctx, owner);
-      // Ids, not small values such as a ping number, which any list may hold by chance.
-      aIds.push(...(typeof params === 'string' ? [params] : Object.values(params)).filter((value) => value.length >= 16));
-    }
-    await ctx.services.alertRouter.routeBatch(); // A's alert event becomes notifications in A's outbox
-    const aSettings = { notification_email: 'alerts@tenant-a.example', timezone: 'Pacific/Chatham', heartbeat_threshold_minutes: 77, consecutive_failures_threshold: 9 };
-    const patched = await ctx.app.inject({ method: 'PATCH', url: '/api/v1/settings', headers: owner.headers, payload: aSettings });
-    expect(patched.statusCode).toBe(200);
-
-    for (const route of TENANT_LISTS) {
-      const [method, url] = splitRoute(route);
-      const response = await ctx.app.inject({ method, url, headers: bHeaders[credential] });
-      expect(response.statusCode, route).toBe(200);
-      for (const id of aIds) expect(response.body, `${route} shows an id of A`).not.toContain(id);
-      expect(response.body, `${route} shows a value of A`).not.toContain('tenant-a');
-      expect(response.body, `${route} shows A's time zone`).not.toContain('Pacific/Chatham');
-      // The same list read by A does show A's data, so the absence above means something.
-      const own = await ctx.app.inject({ method, url, headers: owner.headers });
-      expect(own.statusCode, route).toBe(200);
-      expect(aIds.some((id) => own.body.includes(id)) || own.body.includes('tenant-a'), `${route} read by A`).toBe(true);
-    }
-  });
+      for (const route of TENANT_LISTS) {
+        const [method, url] = splitRoute(route);
+        const response = await ctx.app.inject({ method, url, headers: bHeaders[credential] });
+        expect(response.statusCode, route).toBe(200);
+        for (const id of aIds) expect(response.body, `${route} shows an id of A`).not.toContain(id);
+        expect(response.body, `${route} shows a value of A`).not.toContain('tenant-a');
+        expect(response.body, `${route} shows A's time zone`).not.toContain('Pacific/Chatham');
+        // The same list read by A does show A's data, so the absence above means something.
+        const own = await ctx.app.inject({ method, url, headers: owner.headers });
+        expect(own.statusCode, route).toBe(200);
+        expect(aIds.some((id) => own.body.includes(id)) || own.body.includes('tenant-a'), `${route} read by A`).toBe(true);
+      }
+    },
+    WALK_TIMEOUT_MS,
+  );
 
   it.each(B_CREDENTIALS)("B's %s gets summaries of B's data only, and nothing of A's from the routes about Vigie itself", async (credential) => {
     const { ctx, a, owner, bHeaders } = await setUp();

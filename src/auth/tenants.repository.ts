@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { newPingKey } from '../heartbeats/ping-key.js';
 import { syncDefaultEmailChannel } from '../alerting/channels.repository.js';
 import type { Db } from '../db/database.js';
 
@@ -52,7 +53,7 @@ export async function insertTenant(db: Db, tenant: Tenant, settings: Partial<Ten
   await db.insertInto('tenants').values({ id: tenant.id, name: tenant.name, created_at: tenant.createdAt }).execute();
   await db
     .insertInto('tenant_settings')
-    .values({ tenant_id: tenant.id, notification_email: null, updated_at: tenant.createdAt, ...settingsColumns(settings) })
+    .values({ tenant_id: tenant.id, notification_email: null, updated_at: tenant.createdAt, ping_key: newPingKey(), ...settingsColumns(settings) })
     .execute();
   if (settings.notificationEmail) await syncDefaultEmailChannel(db, tenant.id, settings.notificationEmail, tenant.createdAt, randomUUID);
 }

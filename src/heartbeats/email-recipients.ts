@@ -56,8 +56,9 @@ export function createEmailRecipients({ db, heartbeats }: { db: Db; heartbeats: 
       if (mailbox === null) return null;
       if ('uuid' in mailbox) return byPingUuid(mailbox.uuid);
       // Never `create`: an e-mail to a new slug is refused, not a new check.
-      const pingUuid = await heartbeats.pingTargetBySlug(mailbox.pingKey, mailbox.slug, false);
-      return pingUuid === null ? null : byPingUuid(pingUuid);
+      // A slug that names no check, or several (Healthchecks' "ambiguous slug"), is refused.
+      const target = await heartbeats.pingTargetBySlug(mailbox.pingKey, mailbox.slug, false);
+      return typeof target === 'string' ? null : byPingUuid(target.pingUuid);
     },
   };
 }

@@ -3,6 +3,18 @@ import type { Db } from '../db/database.js';
 import { channelsOf, tagsOf } from '../monitors/monitors.repository.js';
 import type { HeartbeatSchedule, HeartbeatState } from './schedule.js';
 
+/** Healthchecks' keyword filters: which texts are searched, and the comma-separated keywords that make a start, a success, a failure. */
+export interface KeywordFilters {
+  startKw: string;
+  successKw: string;
+  failureKw: string;
+  filterSubject: boolean;
+  filterBody: boolean;
+  filterHttpBody: boolean;
+  /** A filtered text matching no keyword is a failure (true) or an ignored ping (false). */
+  filterDefaultFail: boolean;
+}
+
 export interface HeartbeatCheck extends HeartbeatSchedule {
   id: string;
   tenantId: string;
@@ -17,6 +29,12 @@ export interface HeartbeatCheck extends HeartbeatSchedule {
   manualResume: boolean;
   /** '' (any) or 'POST'. */
   methods: string;
+  /** Healthchecks' keyword filters (e-mail subject and body, HTTP ping body). */
+  keywords: KeywordFilters;
+  /** The tags as the Healthchecks API was given them; null: set by Vigie's own API (use `tags`). */
+  tagsText: string | null;
+  /** The rid of the run under way (with lastStartAt). */
+  lastStartRid: string | null;
   status: HeartbeatState;
   lastPingAt: number | null;
   lastStartAt: number | null;
@@ -41,6 +59,15 @@ const COLUMNS = [
   'heartbeat_checks.tz',
   'heartbeat_checks.manual_resume',
   'heartbeat_checks.methods',
+  'heartbeat_checks.start_kw',
+  'heartbeat_checks.success_kw',
+  'heartbeat_checks.failure_kw',
+  'heartbeat_checks.filter_subject',
+  'heartbeat_checks.filter_body',
+  'heartbeat_checks.filter_http_body',
+  'heartbeat_checks.filter_default_fail',
+  'heartbeat_checks.tags_text',
+  'heartbeat_checks.last_start_rid',
   'heartbeat_checks.status',
   'heartbeat_checks.last_ping_at',
   'heartbeat_checks.last_start_at',
@@ -78,6 +105,17 @@ async function hydrate(db: Db, tenantId: string, rows: Row[]): Promise<Heartbeat
     tz: row.tz,
     manualResume: row.manual_resume === 1,
     methods: row.methods,
+    keywords: {
+      startKw: row.start_kw,
+      successKw: row.success_kw,
+      failureKw: row.failure_kw,
+      filterSubject: row.filter_subject === 1,
+      filterBody: row.filter_body === 1,
+      filterHttpBody: row.filter_http_body === 1,
+      filterDefaultFail: row.filter_default_fail === 1,
+    },
+    tagsText: row.tags_text,
+    lastStartRid: row.last_start_rid,
     status: row.status as HeartbeatState,
     lastPingAt: row.last_ping_at,
     lastStartAt: row.last_start_at,

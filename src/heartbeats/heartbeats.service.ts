@@ -3,16 +3,16 @@
  * `heartbeat` (failure and recovery thresholds of 1: a missed deadline or a fail ping is down at
  * once, the next success is up) with its schedule and Healthchecks status beside it.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { isValidTimeZone } from '../auth/tenants.service.js';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/database.js';
-import { isUniqueViolation } from '../db/errors.js';
 import { ConflictError, NotFoundError, ValidationError, type FieldProblem } from '../errors.js';
 import { createMonitorWithSettings } from '../monitors/create-monitor.js';
 import { replaceTags, updateMonitor } from '../monitors/monitors.repository.js';
 import type { MonitorsService } from '../monitors/monitors.service.js';
-import { findHeartbeat, findHeartbeatByPingUuid, type HeartbeatCheck } from './heartbeats.repository.js';
+import { findHeartbeat, findHeartbeatByPingUuid, type HeartbeatCheck, type KeywordFilters } from './heartbeats.repository.js';
+import { readPingKey } from './ping-key.js';
 import { scheduleProblem } from './schedule.js';
 
 /** Healthchecks' defaults: a ping a day, an hour of grace. */
@@ -41,6 +41,32 @@ export interface HeartbeatInput {
   tz: string;
   manualResume: boolean;
   methods: string;
+  /** Keyword filters to change (left out: kept as they are; a new check has none). */
+  keywords?: Partial<KeywordFilters>;
+  /** The tags as the Healthchecks API was given them; left out: cleared (the `tags` list is the truth). */
+  tagsText?: string | null;
+}
+
+/** Where a ping to a slug leads: a check's ping UUID, nothing, or more than one check (Healthchecks' 409 "ambiguous slug"). */
+export type SlugTarget = { pingUuid: string; created: boolean } | 'not_found' | 'ambiguous';
+
+const KEYWORD_COLUMNS = {
+  startKw: 'start_kw',
+  successKw: 'success_kw',
+  failureKw: 'failure_kw',
+  filterSubject: 'filter_subject',
+  filterBody: 'filter_body',
+  filterHttpBody: 'filter_http_body',
+  filterDefaultFail: 'filter_default_fail',
+} as const;
+
+function keywordColumns(keywords: Partial<KeywordFilters> = {}): Record<string, string | number> {
+  const columns: Record<string, string | number> = {};
+  for (const [field, column] of Object.entries(KEYWORD_COLUMNS)) {
+    const value = keywords[field as keyof KeywordFilters];
+    if (value !== undefined) columns[column] = typeof value === 'boolean' ? Number(value) : value;
+  }
+  return columns;
 }
 
 /** Healthchecks derives a slug from the name: lower case, runs of other characters become "-". */
@@ -64,6 +90,8 @@ function settingsColumns(input: HeartbeatInput) {
     tz: input.tz,
     manual_resume: input.manualResume ? 1 : 0,
     methods: input.methods,
+    tags_text: input.tagsText ?? null,
+    ...keywordColumns(input.keywords),
   };
 }
 
@@ -91,8 +119,6 @@ export function createHeartbeatsService({ db, clock, monitors }: { db: Db; clock
     return found;
   };
 
-  const slugTaken = (slug: string) => new ConflictError(`A check with the slug "${slug}" already exists`);
-
   /** The tenant a ping key names; null for an unknown key. */
   async function tenantOfPingKey(pingKey: string): Promise<string | null> {
     const row = await db.selectFrom('tenant_settings').select('tenant_id').where('ping_key', '=', pingKey).executeTakeFirst();
@@ -103,63 +129,47 @@ export function createHeartbeatsService({ db, clock, monitors }: { db: Db; clock
     get,
     getByPingUuid,
 
-    /** The ping UUID a ping key and slug name; with `create`, a missing check is made with the defaults (Healthchecks' auto-provisioning). */
-    async pingTargetBySlug(pingKey: string, slug: string, create: boolean): Promise<string | null> {
+    /**
+     * Where a slug ping goes. With `create`, a missing check is made with the defaults, its name
+     * the slug and every channel of the tenant, as Healthchecks' auto-provisioning does.
+     */
+    async pingTargetBySlug(pingKey: string, slug: string, create: boolean): Promise<SlugTarget> {
       const tenantId = await tenantOfPingKey(pingKey);
-      if (tenantId === null) return null;
-      const row = await db.selectFrom('heartbeat_checks').select('ping_uuid').where('tenant_id', '=', tenantId).where('slug', '=', slug).executeTakeFirst();
-      if (row) return row.ping_uuid;
-      if (!create) return null;
-      try {
-        return (await service.create(tenantId, { ...NEW_CHECK, name: slug, slug })).pingUuid;
-      } catch (error) {
-        if (error instanceof ConflictError) return service.pingTargetBySlug(pingKey, slug, false); // made by a ping racing this one
-        throw error;
-      }
+      if (tenantId === null) return 'not_found';
+      const rows = await db.selectFrom('heartbeat_checks').select('ping_uuid').where('tenant_id', '=', tenantId).where('slug', '=', slug).limit(2).execute();
+      if (rows.length > 1) return 'ambiguous';
+      if (rows[0]) return { pingUuid: rows[0].ping_uuid!, created: false };
+      if (!create) return 'not_found';
+      return { pingUuid: (await service.create(tenantId, { ...NEW_CHECK, name: slug, slug })).pingUuid, created: true };
     },
 
-    /** The tenant's ping key, made on first use (22 URL-safe characters, 128 random bits). */
-    async pingKey(tenantId: string): Promise<string> {
-      const current = await db.selectFrom('tenant_settings').select('ping_key').where('tenant_id', '=', tenantId).executeTakeFirstOrThrow();
-      if (current.ping_key) return current.ping_key;
-      await db
-        .updateTable('tenant_settings')
-        .set({ ping_key: randomBytes(16).toString('base64url') })
-        .where('tenant_id', '=', tenantId)
-        .where('ping_key', 'is', null)
-        .execute();
-      return service.pingKey(tenantId);
-    },
+    /** The tenant's ping key (every tenant has one). */
+    pingKey: (tenantId: string): Promise<string> => readPingKey(db, tenantId),
 
     async create(tenantId: string, input: HeartbeatInput): Promise<HeartbeatCheck> {
       check(input);
       const id = randomUUID();
       const now = clock.now();
-      try {
-        await db.transaction().execute(async (trx) => {
-          await createMonitorWithSettings(
-            trx,
-            // A missed deadline or a fail ping is down at once; the next success is up.
-            { id, tenantId, kind: 'heartbeat', name: input.name, tags: input.tags, failureThreshold: 1, recoveryThreshold: 1, now },
-            'heartbeat_checks',
-            {
-              ping_uuid: randomUUID(),
-              badge_key: randomUUID(),
-              ...settingsColumns(input),
-              status: 'new',
-              last_ping_at: null,
-              last_start_at: null,
-              last_duration_ms: null,
-              alert_after: null,
-              deadline_at: null,
-              sweep_at: null,
-            },
-          );
-        });
-      } catch (error) {
-        if (isUniqueViolation(error) && input.slug !== null) throw slugTaken(input.slug);
-        throw error;
-      }
+      await db.transaction().execute(async (trx) => {
+        await createMonitorWithSettings(
+          trx,
+          // A missed deadline or a fail ping is down at once; the next success is up.
+          { id, tenantId, kind: 'heartbeat', name: input.name, tags: input.tags, failureThreshold: 1, recoveryThreshold: 1, now },
+          'heartbeat_checks',
+          {
+            ping_uuid: randomUUID(),
+            badge_key: randomUUID(),
+            ...settingsColumns(input),
+            status: 'new',
+            last_ping_at: null,
+            last_start_at: null,
+            last_duration_ms: null,
+            alert_after: null,
+            deadline_at: null,
+            sweep_at: null,
+          },
+        );
+      });
       return get(tenantId, id);
     },
 
@@ -168,16 +178,11 @@ export function createHeartbeatsService({ db, clock, monitors }: { db: Db; clock
       await get(tenantId, id);
       check(input);
       const now = clock.now();
-      try {
-        await db.transaction().execute(async (trx) => {
-          await updateMonitor(trx, tenantId, id, { name: input.name }, now);
-          await replaceTags(trx, tenantId, id, input.tags);
-          await trx.updateTable('heartbeat_checks').set(settingsColumns(input)).where('monitor_id', '=', id).where('tenant_id', '=', tenantId).execute();
-        });
-      } catch (error) {
-        if (isUniqueViolation(error) && input.slug !== null) throw slugTaken(input.slug);
-        throw error;
-      }
+      await db.transaction().execute(async (trx) => {
+        await updateMonitor(trx, tenantId, id, { name: input.name }, now);
+        await replaceTags(trx, tenantId, id, input.tags);
+        await trx.updateTable('heartbeat_checks').set(settingsColumns(input)).where('monitor_id', '=', id).where('tenant_id', '=', tenantId).execute();
+      });
       return get(tenantId, id);
     },
 

@@ -24,6 +24,7 @@ export function createPingStatements(db: Db) {
       'heartbeat_checks.n_pings',
       'heartbeat_checks.last_start_at',
       'heartbeat_checks.alert_after',
+      'heartbeat_checks.deadline_at',
       'heartbeat_checks.sweep_at',
       'heartbeat_checks.timeout_seconds',
       'heartbeat_checks.grace_seconds',
@@ -31,6 +32,12 @@ export function createPingStatements(db: Db) {
       'heartbeat_checks.tz',
       'heartbeat_checks.manual_resume',
       'heartbeat_checks.methods',
+      'heartbeat_checks.last_start_rid',
+      'heartbeat_checks.filter_http_body',
+      'heartbeat_checks.filter_default_fail',
+      'heartbeat_checks.start_kw',
+      'heartbeat_checks.success_kw',
+      'heartbeat_checks.failure_kw',
       'monitors.state as monitor_state',
     ])
     .where('heartbeat_checks.ping_uuid', '=', slot<string>('pingUuid'));
@@ -45,7 +52,7 @@ export function createPingStatements(db: Db) {
       .set({ n_pings: slot<number>('n') })
       .where('monitor_id', '=', where.monitorId),
   );
-  const timing = { n_pings: slot<number>('n'), status: slot<string>('status'), alert_after: slot<number>('alertAfter'), deadline_at: slot<number>('deadlineAt'), last_ping_at: slot<number>('at') };
+  const timing = { n_pings: slot<number>('n'), status: slot<string>('status'), alert_after: slot<number>('alertAfter'), deadline_at: slot<number>('deadlineAt') };
   // Each write of a new deadline comes in two forms: one moves sweep_at (indexed) to it, the other
   // leaves sweep_at alone when the sweep looks soon enough anyway (sweep.ts, sweepStaysInTime).
   const timingWrite = (set: Updateable<HeartbeatChecksTable>) => ({
@@ -62,8 +69,15 @@ export function createPingStatements(db: Db) {
         .where('monitor_id', '=', where.monitorId),
     ),
   });
-  const startRun = timingWrite({ last_start_at: slot<number>('at') });
-  const endRun = timingWrite({ last_start_at: null, last_duration_ms: slot<number | null>('durationMs') });
+  // A start does not set last_ping (Healthchecks' Check.ping); a success or failure ends the run
+  // under way, or leaves it running (another rid): the writer says which in runStartAt/runRid.
+  const startRun = timingWrite({ last_start_at: slot<number>('at'), last_start_rid: slot<string | null>('rid') });
+  const endRun = timingWrite({
+    last_ping_at: slot<number>('at'),
+    last_start_at: slot<number | null>('runStartAt'),
+    last_start_rid: slot<string | null>('runRid'),
+    last_duration_ms: slot<number | null>('lastDurationMs'),
+  });
   const insertPing = precompile(
     db.insertInto('pings').values({
       monitor_id: slot<string>('monitorId'),

@@ -13,14 +13,15 @@ import { createGroupCommit, upTo } from '../db/group-commit.js';
 import type { Logger } from '../logger.js';
 import type { MonitorState } from '../monitors/kinds.js';
 import { updateMonitor } from '../monitors/monitors.repository.js';
-import { createPingStatements } from './ping-statements.js';
+import { kindFromBody } from './http-body-filter.js';
+import { createPingStatements, type PingStatements } from './ping-statements.js';
 import { pingEvent } from '../realtime/events.js';
 import { stageEvent } from '../realtime/staged.js';
 import type { ResultRecorder } from '../monitors/results.service.js';
 import { sweepStaysInTime } from './sweep.js';
-import { AFTER_FAILURE, afterStart, afterSuccess, type HeartbeatSchedule, type Timing } from './schedule.js';
+import { AFTER_FAILURE, afterStart, afterSuccess, stillRunning, type HeartbeatSchedule, type HeartbeatState, type Timing } from './schedule.js';
 
-/** `ign`: an ignored ping (an e-mail matching none of its check's keywords): stored and counted, changes nothing. */
+/** `ign`: stored and counted, changes nothing (a method the check does not take, a paused check with manual_resume, a filtered body with no keyword). */
 export const PING_KINDS = ['success', 'start', 'fail', 'log', 'exit', 'ign'] as const;
 export type PingKind = (typeof PING_KINDS)[number];
 
@@ -39,13 +40,10 @@ export interface PingInput {
   bodySize: number;
 }
 
-/** `ignored`: a check limited to POST got another method; nothing is stored. */
-export type PingOutcome = 'recorded' | 'not_found' | 'ignored';
+/** Ignored pings are recorded too (kind `ign`), as Healthchecks keeps them. */
+export type PingOutcome = 'recorded' | 'not_found';
 
-/** Pings that neither start nor end a run, nor change the check: kept and counted only. */
-const SAYS_NOTHING: ReadonlySet<PingKind> = new Set(['log', 'ign']);
-
-/** The method recorded for a ping that came by e-mail (heartbeats/email-listener.ts). */
+/** The method recorded for a ping that came by e-mail (heartbeats/email-listener.ts, which applies the e-mail keyword filters itself). */
 export const EMAIL_METHOD = 'email';
 
 /** Pings kept per check, newest first: what `/api/v3/checks/{uuid}/pings/` can show. */
@@ -57,14 +55,41 @@ const MAX_BATCH = 1000;
 /** How much of a failure ping's body goes into the reason of the down state. */
 const REASON_BODY_CHARS = 200;
 
-function isFailure(input: PingInput): boolean {
-  return input.kind === 'fail' || (input.kind === 'exit' && input.exitStatus !== 0);
+function isFailure(kind: PingKind, exitStatus: number | null): boolean {
+  return kind === 'fail' || (kind === 'exit' && exitStatus !== 0);
 }
 
-function failureReason(input: PingInput): string {
-  const what = input.kind === 'exit' ? `exited with status ${input.exitStatus}` : 'reported a failure';
+function failureReason(kind: PingKind, input: PingInput): string {
+  const what = kind === 'exit' ? `exited with status ${input.exitStatus}` : 'reported a failure';
   const body = input.body?.trim();
   return body ? `${what}: ${body.slice(-REASON_BODY_CHARS)}` : what;
+}
+
+type CheckRow = PingStatements['findCheck'] extends { run: (...args: never[]) => Promise<{ rows: (infer R)[] }> } ? R : never;
+
+/**
+ * What the ping counts as, in Healthchecks' order (views.ping, Check.ping): a method the check
+ * does not take is ignored; else its body keywords decide when it filters HTTP bodies; a paused
+ * check with manual_resume ignores everything.
+ */
+function effectiveKind(input: PingInput, check: CheckRow): PingKind {
+  let kind: PingKind = input.kind;
+  // `methods` and the HTTP body filter are about HTTP requests: an e-mail ping was already
+  // classified by the e-mail filters (subject and body), as Healthchecks' smtpd does.
+  if (input.method === EMAIL_METHOD) kind = input.kind;
+  else if (check.methods === 'POST' && input.method !== 'POST') kind = 'ign';
+  else if (check.filter_http_body === 1) {
+    kind = kindFromBody(input.body ?? '', { startKw: check.start_kw, successKw: check.success_kw, failureKw: check.failure_kw, filterDefaultFail: check.filter_default_fail === 1 });
+  }
+  if (check.status === 'paused' && check.manual_resume === 1) kind = 'ign';
+  return kind;
+}
+
+const timingValues = (timing: Timing) => ({ status: timing.status, alertAfter: timing.alertAfter, deadlineAt: timing.deadlineAt });
+
+/** The common ping postpones the deadline: the sweep's index then stays as it is. */
+async function writeTiming(trx: Db, write: PingStatements['startRun'], sweepAt: number | null, values: Record<string, unknown> & { deadlineAt: number | null }) {
+  await (sweepStaysInTime(sweepAt, values.deadlineAt) ? write.keepingSweep : write.movingSweep).run(trx, values);
 }
 
 export function createPingWriter({ db, clock, recorder, logger }: { db: Db; clock: Clock; recorder: ResultRecorder; logger?: Logger }) {
@@ -79,51 +104,59 @@ export function createPingWriter({ db, clock, recorder, logger }: { db: Db; cloc
     const check = (await statements.findCheck.run(trx, { pingUuid: input.pingUuid })).rows[0];
     if (!check) return { outcome: 'not_found', alerted: false };
     const monitorId = check.monitor_id;
-    // `methods: POST` is about HTTP methods; an e-mail ping (method `email`) is not an HTTP request.
-    if (check.methods === 'POST' && input.method !== 'POST' && input.method !== EMAIL_METHOD) return { outcome: 'ignored', alerted: false };
+    const kind = effectiveKind(input, check);
     const n = check.n_pings + 1;
     const schedule: HeartbeatSchedule = { timeoutSeconds: check.timeout_seconds, graceSeconds: check.grace_seconds, schedule: check.schedule, tz: check.tz };
+    const status = check.status as HeartbeatState;
 
-    // Run time: from the start with the same rid, or (no rid) from the last start.
+    // The ping's own run time (the pings list): from the start with the same rid, or (no rid) from the last start.
     let startedAt: number | null = null;
-    if (!SAYS_NOTHING.has(input.kind) && input.kind !== 'start') {
+    if (kind !== 'start' && kind !== 'log' && kind !== 'ign') {
       if (input.rid !== null) startedAt = (await statements.findStart.run(trx, { monitorId, rid: input.rid })).rows[0]?.at ?? null;
       else startedAt = check.last_start_at;
     }
     const durationMs = startedAt === null ? null : Math.max(0, at - startedAt);
 
-    const ignored = check.status === 'paused' && check.manual_resume === 1; // kept, but changes nothing
-    let timing: Timing | null = null;
     let alerted = false;
-    if (!ignored && !SAYS_NOTHING.has(input.kind)) {
-      if (check.status === 'paused') {
-        // A ping resumes a paused check, as in Healthchecks (unless manual_resume).
+    if (kind === 'log' || kind === 'ign') await statements.countPing.run(trx, { monitorId, n });
+    else if (kind === 'start') {
+      // A start changes no status (a down check stays down, a paused one paused): it only opens a run that must end within grace.
+      const timing = afterStart(schedule, at, status, check.alert_after, check.deadline_at);
+      await writeTiming(trx, statements.startRun, check.sweep_at, { monitorId, n, at, rid: input.rid, ...timingValues(timing) });
+    } else {
+      const failed = isFailure(kind, input.exitStatus);
+      // Healthchecks' rule for the run under way: the end with its rid (or both without) measures it and closes it;
+      // a failure, or a success without rid, closes it; a success with another rid leaves it running.
+      const run = { startAt: check.last_start_at, rid: check.last_start_rid };
+      const sameRun = run.startAt !== null && run.rid === input.rid;
+      const keepsRunning = run.startAt !== null && !sameRun && !failed && input.rid !== null;
+      let timing = failed ? { ...AFTER_FAILURE } : afterSuccess(schedule, at);
+      if (keepsRunning) timing = stillRunning(timing, run.startAt! + schedule.graceSeconds * 1000);
+      if (status === 'paused') {
+        // A success or a failure resumes a paused check, as in Healthchecks (manual_resume made it an ignored ping above).
         await updateMonitor(trx, check.tenant_id, monitorId, { isActive: true }, at);
         await recorder.setStateWithin(trx, monitorId, 'pending', 'resumed by a ping', at);
       }
-      if (input.kind === 'start') timing = afterStart(schedule, at, check.status === 'paused' ? null : check.alert_after);
-      else {
-        const failed = isFailure(input);
-        timing = failed ? { ...AFTER_FAILURE } : afterSuccess(schedule, at);
-        const seen = { id: monitorId, state: check.monitor_state as MonitorState };
-        const outcome = { status: failed ? ('down' as const) : ('up' as const), message: failed ? failureReason(input) : 'ping received', latencyMs: durationMs };
-        // A resume above changed the monitor's row: what we read of it is stale.
-        const written = check.status === 'paused' ? await recorder.recordWithin(trx, monitorId, outcome, at) : await recorder.recordSeenWithin(trx, seen, outcome, at);
-        alerted = written?.alerted ?? false;
-      }
-    }
-    if (timing === null) await statements.countPing.run(trx, { monitorId, n });
-    else {
-      const values = { monitorId, n, status: timing.status, alertAfter: timing.alertAfter, deadlineAt: timing.deadlineAt, at, durationMs };
-      const write = input.kind === 'start' ? statements.startRun : statements.endRun;
-      // The common ping postpones the deadline: the sweep's index then stays as it is.
-      await (sweepStaysInTime(check.sweep_at, timing.deadlineAt) ? write.keepingSweep : write.movingSweep).run(trx, values);
+      const seen = { id: monitorId, state: check.monitor_state as MonitorState };
+      const outcome = { status: failed ? ('down' as const) : ('up' as const), message: failed ? failureReason(kind, input) : 'ping received', latencyMs: durationMs };
+      // A resume above changed the monitor's row: what we read of it is stale.
+      const written = status === 'paused' ? await recorder.recordWithin(trx, monitorId, outcome, at) : await recorder.recordSeenWithin(trx, seen, outcome, at);
+      alerted = written?.alerted ?? false;
+      await writeTiming(trx, statements.endRun, check.sweep_at, {
+        monitorId,
+        n,
+        at,
+        ...timingValues(timing),
+        runStartAt: keepsRunning ? run.startAt : null,
+        runRid: keepsRunning ? run.rid : null,
+        lastDurationMs: sameRun ? Math.max(0, at - run.startAt!) : null,
+      });
     }
     await statements.insertPing.run(trx, {
       monitorId,
       n,
       at,
-      kind: input.kind,
+      kind,
       exitStatus: input.exitStatus,
       rid: input.rid,
       method: input.method,
@@ -134,7 +167,7 @@ export function createPingWriter({ db, clock, recorder, logger }: { db: Db; cloc
       bodySize: input.bodySize,
       durationMs,
     });
-    stageEvent(trx, pingEvent(check.tenant_id, monitorId, input.kind, at, durationMs));
+    stageEvent(trx, pingEvent(check.tenant_id, monitorId, kind, at, durationMs));
     // Each check keeps its last PINGS_KEPT pings (Healthchecks keeps 100 or 1,000). Pruned every
     // PRUNE_EVERY pings, so the table stays bounded at one extra statement per hundred pings.
     if (n % PRUNE_EVERY === 0 && n > PINGS_KEPT) await statements.prunePings.run(trx, { monitorId, upTo: n - PINGS_KEPT });

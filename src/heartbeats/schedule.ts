@@ -7,6 +7,7 @@
  */
 import { Cron } from 'croner';
 
+/** `started` is no longer written (migration 0017); kept so that a row read mid-upgrade still has a known state. */
 export const HEARTBEAT_STATES = ['new', 'up', 'started', 'grace', 'down', 'paused'] as const;
 export type HeartbeatState = (typeof HEARTBEAT_STATES)[number];
 
@@ -51,14 +52,21 @@ export function afterSuccess(schedule: HeartbeatSchedule, at: number): Timing {
 }
 
 /**
- * A run has started: it must end within grace. As in Healthchecks, a start never postpones an
- * alert already due — a job that starts late still alerts at expected + grace (`alertAfter`, the
- * deadline the check had), whichever comes first.
+ * A run has started: it must end within grace. As in Healthchecks, a start changes no status (a
+ * started check stays new, up, late or down; `started` is only a flag, and a status in API v1)
+ * and never postpones an alert already due — a job that starts late still alerts at expected +
+ * grace. A down check has nothing left to alert; a paused one stays quiet until resumed.
  */
-export function afterStart(schedule: HeartbeatSchedule, at: number, alertAfter: number | null): Timing {
-  const end = at + schedule.graceSeconds * 1000;
-  const due = alertAfter === null ? end : Math.min(alertAfter, end);
-  return { status: 'started', alertAfter: due, deadlineAt: due };
+export function afterStart(schedule: HeartbeatSchedule, at: number, status: HeartbeatState, alertAfter: number | null, deadlineAt: number | null): Timing {
+  if (status === 'down' || status === 'paused') return { status, alertAfter: null, deadlineAt: null };
+  const due = alertAfter === null ? at + schedule.graceSeconds * 1000 : Math.min(alertAfter, at + schedule.graceSeconds * 1000);
+  return { status, alertAfter: due, deadlineAt: deadlineAt === null ? due : Math.min(deadlineAt, due) };
+}
+
+/** A success that left a run under way (another rid): the run must still end by `runDue`. */
+export function stillRunning(timing: Timing, runDue: number): Timing {
+  const alertAfter = timing.alertAfter === null ? runDue : Math.min(timing.alertAfter, runDue);
+  return { status: timing.status, alertAfter, deadlineAt: timing.deadlineAt === null ? alertAfter : Math.min(timing.deadlineAt, alertAfter) };
 }
 
 export const AFTER_FAILURE: Timing = Object.freeze({ status: 'down', alertAfter: null, deadlineAt: null });

@@ -24,8 +24,8 @@ export function sweepStaysInTime(sweepAt: number | null, deadlineAt: number | nu
   return sweepAt !== null && deadlineAt !== null && sweepAt <= deadlineAt;
 }
 
-function lateReason(lastPingAt: number | null, status: string): string {
-  if (status === 'started') return 'started but did not finish within its grace time';
+function lateReason(lastPingAt: number | null, lastStartAt: number | null): string {
+  if (lastStartAt !== null) return 'started but did not finish within its grace time';
   return lastPingAt === null ? 'no ping received' : `no ping since ${new Date(lastPingAt).toISOString()}`;
 }
 
@@ -38,7 +38,7 @@ export function createHeartbeatSweep({ db, clock, recorder }: { db: Db; clock: C
         const now = clock.now();
         const due = await db
           .selectFrom('heartbeat_checks')
-          .select(['monitor_id', 'status', 'alert_after', 'deadline_at', 'sweep_at', 'n_pings', 'last_ping_at'])
+          .select(['monitor_id', 'status', 'alert_after', 'deadline_at', 'sweep_at', 'n_pings', 'last_ping_at', 'last_start_at'])
           .where('sweep_at', '<=', now)
           .orderBy('sweep_at')
           .limit(SWEEP_BATCH)
@@ -62,7 +62,7 @@ export function createHeartbeatSweep({ db, clock, recorder }: { db: Db; clock: C
             if (won.numUpdatedRows === 0n) continue; // pinged or swept meanwhile
             count++;
             if (next.status === 'down') {
-              const written = await recorder.recordWithin(trx, check.monitor_id, { status: 'down', message: lateReason(check.last_ping_at, check.status) }, now);
+              const written = await recorder.recordWithin(trx, check.monitor_id, { status: 'down', message: lateReason(check.last_ping_at, check.last_start_at) }, now);
               alerted ||= written?.alerted ?? false;
             }
           }

@@ -6,7 +6,7 @@
  */
 import type { FastifyRequest } from 'fastify';
 import type { Actor } from '../auth/actor.js';
-import type { Authenticator } from '../auth/authenticator.js';
+import type { Authenticator, Credentials } from '../auth/authenticator.js';
 import type { Permission } from '../auth/roles.js';
 import { ForbiddenError, UnauthorizedError } from '../errors.js';
 import type { VigieApp } from './types.js';
@@ -25,6 +25,11 @@ export interface RouteEntry {
 declare module 'fastify' {
   interface FastifyContextConfig {
     access?: Access;
+    /**
+     * The route's scope authenticates itself, once the body is read (Healthchecks' API takes its
+     * key from the body too), by calling `app.authorizeRequest`; the access level still applies.
+     */
+    credentialsInBody?: boolean;
   }
   interface FastifyRequest {
     actor: Actor | null;
@@ -32,6 +37,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** Every route with its access level: read by tests that walk all routes. */
     routeCatalog: RouteEntry[];
+    /** Authenticates the caller and checks the route's access, as every route gets it before its handler. */
+    authorizeRequest(request: FastifyRequest, credentials: Credentials): Promise<void>;
   }
 }
 
@@ -45,6 +52,11 @@ function bearerTokenOf(header: string | undefined): string | undefined {
 
 function headerValue(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
+}
+
+/** The credentials a request carries in its headers: X-Api-Key, or a Bearer token. */
+export function credentialsOf(request: FastifyRequest): Credentials {
+  return { apiKey: headerValue(request.headers['x-api-key']), bearerToken: bearerTokenOf(request.headers.authorization) };
 }
 
 export function installAccessControl(app: VigieApp, authenticator: Authenticator): void {
@@ -67,17 +79,20 @@ export function installAccessControl(app: VigieApp, authenticator: Authenticator
     }
   });
 
-  app.addHook('onRequest', async (request) => {
+  async function authorizeRequest(request: FastifyRequest, credentials: Credentials): Promise<void> {
     const access = request.routeOptions.config.access;
     if (access === undefined || access === 'public') return; // unknown URL (404) or open route
-    const actor = await authenticator.authenticate({
-      apiKey: headerValue(request.headers['x-api-key']),
-      bearerToken: bearerTokenOf(request.headers.authorization),
-    });
+    const actor = await authenticator.authenticate(credentials);
     if (access !== 'authenticated' && !actor.permissions.has(access)) {
       throw new ForbiddenError(actor.kind === 'api_key' ? `This API key's scope does not allow this operation (needs "${access}")` : `Your role does not allow this operation (needs "${access}")`);
     }
     request.actor = actor;
+  }
+  app.decorate('authorizeRequest', authorizeRequest);
+
+  app.addHook('onRequest', async (request) => {
+    if (request.routeOptions.config.credentialsInBody) return;
+    await authorizeRequest(request, credentialsOf(request));
   });
 }
 

@@ -73,7 +73,10 @@ export function validationProblems(issues: AjvIssue[], context: string | undefin
   return [...byField.values()];
 }
 
-/** Healthchecks' own clients print `error`: its API (`/api/v3/`) answers with both fields. */
+/** URL trees that are Healthchecks' API alone (src/routes/healthchecks-v3.ts): an unknown URL there answers with both fields. */
+const HEALTHCHECKS_ONLY_PREFIXES = ['/api/v3/', '/api/v2/', '/hc/'];
+
+/** Healthchecks' own clients print `error`: its API answers with both fields. */
 function healthchecksError(detail: unknown): string {
   if (typeof detail === 'string') return detail;
   if (Array.isArray(detail)) return (detail as FieldProblem[]).map((p) => `${p.loc.slice(1).join('.') || p.loc.join('.')}: ${p.msg}`).join('; ');
@@ -82,7 +85,7 @@ function healthchecksError(detail: unknown): string {
 
 function send(reply: FastifyReply, status: number, detail: unknown) {
   if (status === 401) reply.header('WWW-Authenticate', 'Bearer');
-  const healthchecks = reply.request.url.startsWith('/api/v3/');
+  const healthchecks = HEALTHCHECKS_ONLY_PREFIXES.some((prefix) => reply.request.url.startsWith(prefix));
   return reply.status(status).send(healthchecks ? { detail, error: healthchecksError(detail) } : { detail });
 }
 

@@ -26,9 +26,17 @@ const BadgeStatusSchema = Type.Enum(['up', 'late', 'down']);
 const BadgeJsonSchema = Type.Object({ status: BadgeStatusSchema, total: Type.Integer(), grace: Type.Integer(), down: Type.Integer() });
 /** `.shields`: a shields.io endpoint document. */
 const ShieldsJsonSchema = Type.Object({ schemaVersion: Type.Literal(1), label: Type.String(), message: BadgeStatusSchema, color: Type.String() });
+/** Healthchecks' CORS on badges (its `cors("GET")`): any page may fetch a badge's JSON. */
+function allowAnyOrigin(reply: FastifyReply): FastifyReply {
+  return reply
+    .header('access-control-allow-origin', '*')
+    .header('access-control-allow-headers', 'X-Api-Key')
+    .header('access-control-allow-methods', 'GET, OPTIONS')
+    .header('access-control-max-age', '600');
+}
 
 function send(reply: FastifyReply, target: BadgeTarget | null, format: BadgeFormat) {
-  reply.header('cache-control', 'no-cache, no-store, must-revalidate');
+  allowAnyOrigin(reply).header('cache-control', 'no-cache, no-store, must-revalidate');
   if (!target) return reply.status(404).header('content-type', 'text/plain; charset=utf-8').send('not found');
   const summary = badgeStatusOf(target.states, { withLate: target.withLate });
   if (format === 'svg') return reply.header('content-type', 'image/svg+xml; charset=utf-8').send(renderBadgeSvg(target.label, summary.status));
@@ -77,4 +85,10 @@ export function registerBadgeRoutes(app: VigieApp, services: { readonly badges: 
     if (!parts || (states !== '2' && states !== '3') || !/^[0-9a-f-]{36}$/.test(parts[0])) return notFound(reply);
     return send(reply, await services.badges.byCheck(parts[0], states === '3'), parts[1]);
   });
+
+  for (const url of ['/badge/:key/:file', '/badge/:key/:signature/:file', '/b/:states/:file']) {
+    app.options(url, { config: { access: 'public' }, schema: { tags: ['badges'], summary: 'CORS preflight of a badge', response: { 204: Type.Null() } } }, (_request, reply) => {
+      void allowAnyOrigin(reply).status(204).send();
+    });
+  }
 }

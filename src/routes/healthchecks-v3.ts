@@ -1,26 +1,32 @@
 /**
- * The Healthchecks Management API v3 over Vigie's heartbeat checks, so that existing scripts and
- * tools work by changing only the base URL: `/api/v3/checks/` and friends, the project key in
- * `X-Api-Key` (a Vigie API key; `read-only` keys get the read-only subset and see `unique_key`
- * instead of the check's UUID, as in Healthchecks). Field names and shapes as Healthchecks
- * documents them; `tags` is a space-separated string, times are ISO 8601 with an offset.
+ * Healthchecks' Management API (v1, v2, v3) over Vigie's heartbeat checks, so that existing
+ * scripts, clients and dashboards work by changing only the base URL. Behaviour follows
+ * Healthchecks' own hc/api/views.py call by call; the JSON is built in healthchecks/check-dict.ts,
+ * the body checked in healthchecks/spec.ts, and keys, errors, bodies and CORS handled as
+ * Healthchecks does in healthchecks/scope.ts. A Healthchecks "project" is a Vigie tenant, its API
+ * key a Vigie API key (`read-only` keys are Healthchecks' read-only keys).
+ *
+ * Mount points (HEALTHCHECKS_MOUNTS): `/hc/api/v1|v2|v3/` is all Healthchecks', the base URL to
+ * give a client; `/api/v3/` and `/api/v2/` too; `/api/v1/` serves Healthchecks' calls except
+ * `channels/`, which is Vigie's own `/api/v1/channels`.
  */
-import { createHash } from 'node:crypto';
+import { sql } from 'kysely';
 import type { FastifyRequest } from 'fastify';
-import { Type, type Static } from 'typebox';
-import type { HeartbeatCheck } from '../heartbeats/heartbeats.repository.js';
-import { HEARTBEAT_DEFAULTS, slugify, type HeartbeatInput } from '../heartbeats/heartbeats.service.js';
-import { listHeartbeats } from '../heartbeats/heartbeats.repository.js';
-import { actorOf } from '../http/access.js';
-import { errorResponses, textResponse, toIso, toIsoOrNull } from '../http/schemas.js';
-import { V3Badges, V3Channels, V3Check, V3CheckList, V3Flips, V3PingList } from './healthchecks-v3-schemas.js';
-import type { VigieApp } from '../http/types.js';
 import type { ChannelsService } from '../alerting/channels.service.js';
-import type { BadgeLinksService } from '../heartbeats/badge-links.js';
-import type { HeartbeatsService } from '../heartbeats/heartbeats.service.js';
-import type { MonitorsService } from '../monitors/monitors.service.js';
+import type { Clock } from '../clock.js';
 import type { Db } from '../db/database.js';
+import type { BadgeLinksService } from '../heartbeats/badge-links.js';
+import { listHeartbeats, type HeartbeatCheck } from '../heartbeats/heartbeats.repository.js';
+import { NEW_CHECK, type HeartbeatInput, type HeartbeatsService } from '../heartbeats/heartbeats.service.js';
+import { actorOf } from '../http/access.js';
+import type { VigieApp } from '../http/types.js';
+import type { MonitorsService } from '../monitors/monitors.service.js';
 import { NotFoundError } from '../errors.js';
+import { channelsText, checkDict, djangoSlugify, flipDict, pingDict, tagsText, uniqueKey, type ApiVersion, type Links } from './healthchecks/check-dict.js';
+import { HC_RESPONSES, HealthchecksError, installHealthchecksScope, optionsRoute } from './healthchecks/scope.js';
+import { parseSpec, type Spec } from './healthchecks/spec.js';
+
+export { uniqueKey } from './healthchecks/check-dict.js';
 
 /** What the Healthchecks API uses. */
 export interface HealthchecksRouteServices {
@@ -30,311 +36,280 @@ export interface HealthchecksRouteServices {
   readonly monitors: MonitorsService;
 }
 
-const UuidParams = Type.Object({ uuid: Type.String({ format: 'uuid' }) });
-
-const CheckFields = {
-  name: Type.String({ maxLength: 100 }),
-  slug: Type.String({ maxLength: 100, pattern: '^[a-z0-9_-]*$' }),
-  tags: Type.String({ maxLength: 500, description: 'Space-separated' }),
-  desc: Type.String({ maxLength: 10_000 }),
-  timeout: Type.Integer({ minimum: 60, maximum: 31_536_000 }),
-  grace: Type.Integer({ minimum: 60, maximum: 31_536_000 }),
-  schedule: Type.String({ maxLength: 100 }),
-  tz: Type.String({ maxLength: 64 }),
-  manual_resume: Type.Boolean(),
-  methods: Type.Enum(['', 'POST']),
-  channels: Type.String({ maxLength: 10_000, description: '"*" for every channel, "" for none, or comma-separated channel ids' }),
-};
-const UNIQUE_FIELDS = ['name', 'slug', 'tags', 'timeout', 'grace'] as const;
-const CheckBody = Type.Object(
-  {
-    ...Type.Partial(Type.Object(CheckFields)).properties,
-    unique: Type.Optional(Type.Array(Type.Enum([...UNIQUE_FIELDS]), { description: 'Update the check that matches on these fields instead of creating one' })),
-  },
-  { additionalProperties: false },
-);
-type CheckBody = Static<typeof CheckBody>;
-
-const tagsOf = (text: string | undefined) => (text ?? '').split(/\s+/).filter(Boolean);
-const iso = (ms: number | null) => toIsoOrNull(ms)?.replace(/\.\d{3}Z$/, '+00:00') ?? null;
-/** Ping dates keep their fraction of a second, as in Healthchecks' pings list (run times are read from them). */
-const isoWithFraction = (ms: number) => toIso(ms).replace(/Z$/, '+00:00');
-
-/** Healthchecks' `unique_key`: a stable id for read-only keys that does not reveal the ping UUID. */
-export function uniqueKey(uuid: string): string {
-  return createHash('sha1').update(uuid).digest('hex');
+export interface HealthchecksMount {
+  readonly prefix: string;
+  readonly v: ApiVersion;
+  /** Leaves out `channels/`, where Vigie's own route of that name lives. */
+  readonly withoutChannels?: boolean;
 }
 
-/** Links start with the configured PUBLIC_URL, never the request's Host (http/public-url.ts). */
+export const HEALTHCHECKS_MOUNTS: readonly HealthchecksMount[] = [
+  { prefix: '/api/v3', v: 3 },
+  { prefix: '/api/v2', v: 2 },
+  { prefix: '/api/v1', v: 1, withoutChannels: true },
+  { prefix: '/hc/api/v1', v: 1 },
+  { prefix: '/hc/api/v2', v: 2 },
+  { prefix: '/hc/api/v3', v: 3 },
+];
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const SHA1 = /^[0-9a-f]{40}$/;
+/** Healthchecks' pings list shows 1,000 pings at most. */
+const PINGS_SHOWN = 1000;
+
+/** Every link of an answer starts with the configured PUBLIC_URL, never the request's Host (http/public-url.ts). */
 function baseUrl(request: FastifyRequest): string {
   return request.server.publicUrl;
 }
 
-function toV3(check: HeartbeatCheck, request: FastifyRequest, readOnly: boolean) {
-  const base = baseUrl(request);
-  const shared = {
-    name: check.name,
-    slug: check.slug ?? '',
-    tags: check.tags.join(' '),
-    desc: check.description,
-    grace: check.graceSeconds,
-    n_pings: check.nPings,
-    status: check.status,
-    started: check.lastStartAt !== null,
-    last_ping: iso(check.lastPingAt),
-    // The expected time: alert_after less the grace, while a ping is awaited.
-    next_ping: (check.status === 'up' || check.status === 'grace') && check.alertAfter !== null ? iso(check.alertAfter - check.graceSeconds * 1000) : null,
-    manual_resume: check.manualResume,
-    methods: check.methods,
-    badge_url: `${base}/b/2/${check.badgeKey}.svg`,
-    ...(check.schedule === null ? { timeout: check.timeoutSeconds } : { schedule: check.schedule, tz: check.tz }),
-  };
-  if (readOnly) return { ...shared, unique_key: uniqueKey(check.pingUuid) };
-  // As in Healthchecks, one UUID names the check in its ping URL and in this API.
-  const uuid = check.pingUuid;
-  return {
-    ...shared,
-    uuid,
-    ping_url: `${base}/ping/${uuid}`,
-    update_url: `${base}/api/v3/checks/${uuid}`,
-    pause_url: `${base}/api/v3/checks/${uuid}/pause`,
-    resume_url: `${base}/api/v3/checks/${uuid}/resume`,
-    channels: check.channelIds === null ? '*' : check.channelIds.join(','),
-  };
-}
-
 const isReadOnly = (request: FastifyRequest) => !actorOf(request).permissions.has('write');
+const tenantOf = (request: FastifyRequest) => actorOf(request).tenantId;
+const tagList = (text: string) => [...new Set(text.split(' ').filter(Boolean))];
 
-function inputFrom(body: CheckBody, current?: HeartbeatCheck): HeartbeatInput {
-  const name = body.name ?? current?.name ?? '';
-  const cron = body.schedule !== undefined ? body.schedule : body.timeout !== undefined ? null : (current?.schedule ?? null);
+/** Healthchecks' `_update`: the fields given change, the others keep their value (or Healthchecks' defaults for a new check). */
+function applySpec(spec: Spec, v: ApiVersion, current?: HeartbeatCheck): HeartbeatInput {
+  let name = current?.name ?? '';
+  let slug = current?.slug ?? null;
+  if (spec.name !== undefined) {
+    name = spec.name;
+    if (v < 3) slug = djangoSlugify(spec.name) || null; // v1 and v2 derive the slug from the name; v3 never does
+  }
+  let schedule = current?.schedule ?? null;
+  let timeoutSeconds = current?.timeoutSeconds ?? NEW_CHECK.timeoutSeconds;
+  if (spec.schedule) schedule = spec.schedule;
+  else if (spec.timeout) [schedule, timeoutSeconds] = [null, spec.timeout];
+  const keywords = { ...(current?.keywords ?? { startKw: '', successKw: '', failureKw: '', filterSubject: false, filterBody: false, filterHttpBody: false, filterDefaultFail: false }) };
+  // `subject` and `subject_fail` are the older names: the subject's success and failure keywords.
+  if (spec.subject !== undefined) keywords.successKw = spec.subject;
+  if (spec.subject_fail !== undefined) keywords.failureKw = spec.subject_fail;
+  if (spec.subject !== undefined || spec.subject_fail !== undefined) keywords.filterSubject = Boolean(keywords.successKw || keywords.failureKw);
+  Object.assign(
+    keywords,
+    Object.fromEntries(
+      (
+        [
+          ['startKw', spec.start_kw],
+          ['successKw', spec.success_kw],
+          ['failureKw', spec.failure_kw],
+          ['filterSubject', spec.filter_subject],
+          ['filterBody', spec.filter_body],
+          ['filterHttpBody', spec.filter_http_body],
+          ['filterDefaultFail', spec.filter_default_fail],
+        ] as const
+      ).filter(([, value]) => value !== undefined),
+    ),
+  );
+  if (spec.slug !== undefined) slug = spec.slug || null;
   return {
     name,
-    slug: body.slug !== undefined ? body.slug || null : (current?.slug ?? (slugify(name) || null)),
-    tags: body.tags !== undefined ? tagsOf(body.tags) : (current?.tags ?? []),
-    description: body.desc ?? current?.description ?? '',
-    timeoutSeconds: body.timeout ?? current?.timeoutSeconds ?? HEARTBEAT_DEFAULTS.timeoutSeconds,
-    graceSeconds: body.grace ?? current?.graceSeconds ?? HEARTBEAT_DEFAULTS.graceSeconds,
-    schedule: cron,
-    tz: body.tz ?? current?.tz ?? HEARTBEAT_DEFAULTS.tz,
-    manualResume: body.manual_resume ?? current?.manualResume ?? false,
-    methods: body.methods ?? current?.methods ?? '',
+    slug,
+    tags: spec.tags !== undefined ? tagList(spec.tags) : (current?.tags ?? []),
+    tagsText: spec.tags !== undefined ? spec.tags : (current?.tagsText ?? null),
+    description: spec.desc ?? current?.description ?? '',
+    timeoutSeconds,
+    graceSeconds: spec.grace ?? current?.graceSeconds ?? NEW_CHECK.graceSeconds,
+    schedule,
+    tz: spec.tz ?? current?.tz ?? NEW_CHECK.tz,
+    manualResume: spec.manual_resume ?? current?.manualResume ?? false,
+    methods: spec.methods ?? current?.methods ?? '',
+    keywords,
   };
 }
 
-function channelIdsFrom(text: string | undefined): string[] | null | undefined {
-  if (text === undefined) return undefined;
-  if (text === '*') return null;
-  return text
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
+/** Healthchecks' `_lookup`: the check `unique` points to; none when a field it names is not in the request. */
+function findUnique(checks: HeartbeatCheck[], spec: Spec): HeartbeatCheck | undefined {
+  const unique = spec.unique ?? [];
+  if (unique.length === 0 || unique.some((field) => spec[field] === undefined)) return undefined;
+  const same: Record<(typeof unique)[number], (c: HeartbeatCheck) => boolean> = {
+    name: (c) => c.name === spec.name,
+    slug: (c) => (c.slug ?? '') === spec.slug,
+    tags: (c) => tagsText(c) === spec.tags,
+    timeout: (c) => c.timeoutSeconds === spec.timeout,
+    grace: (c) => c.graceSeconds === spec.grace,
+  };
+  return checks.find((c) => unique.every((field) => same[field](c)));
 }
 
-/** A check by UUID, or by unique_key for read-only keys (they never see UUIDs). */
-async function findForRequest(db: Db, services: HealthchecksRouteServices, request: FastifyRequest, key: string): Promise<HeartbeatCheck> {
-  const tenantId = actorOf(request).tenantId;
-  if (/^[0-9a-f]{40}$/.test(key)) {
-    // Only the ping UUIDs are read to find the one whose hash this is; then that check alone.
-    const rows = await db.selectFrom('heartbeat_checks').select('ping_uuid').where('tenant_id', '=', tenantId).execute();
-    const match = rows.find((row) => uniqueKey(row.ping_uuid!) === key);
-    if (!match) throw new NotFoundError('Check');
-    key = match.ping_uuid!;
+/** Healthchecks' flips filters (FlipsFiltersForm): integers, bounded; null for an invalid value. */
+function flipsWindow(query: Record<string, string | undefined>, now: number): { from: number | null; to: number | null } | null {
+  const integer = (text: string) => (/^\s*[+-]?\d+\s*$/.test(text) ? Number(text) : NaN);
+  const timestamp = (text: string | undefined) => (text === undefined ? null : integer(text));
+  const start = timestamp(query.start);
+  const end = timestamp(query.end);
+  const seconds = query.seconds === undefined || query.seconds.trim() === '' ? null : integer(query.seconds);
+  const bad = (value: number | null, max: number) => value !== null && !(value >= 0 && value <= max);
+  if (bad(start, 1e10) || bad(end, 1e10) || bad(seconds, 31_536_000)) return null;
+  let from = start === null ? null : start * 1000;
+  if (seconds) from = Math.max(from ?? 0, now - seconds * 1000);
+  return { from, to: end === null ? null : end * 1000 };
+}
+
+export function registerHealthchecksV3Routes(app: VigieApp, services: HealthchecksRouteServices, db: Db, clock: Clock): void {
+  for (const mount of HEALTHCHECKS_MOUNTS) {
+    void app.register(
+      async (scope) => {
+        installHealthchecksScope(scope);
+        registerVersion(scope, mount, services, db, clock);
+      },
+      { prefix: mount.prefix },
+    );
   }
-  return services.heartbeats.getByPingUuid(tenantId, key);
 }
 
-async function slugTaken(db: Db, tenantId: string, slug: string): Promise<boolean> {
-  const row = await db.selectFrom('heartbeat_checks').select('monitor_id').where('tenant_id', '=', tenantId).where('slug', '=', slug).executeTakeFirst();
-  return row !== undefined;
-}
+function registerVersion(scope: VigieApp, mount: HealthchecksMount, services: HealthchecksRouteServices, db: Db, clock: Clock): void {
+  const { v } = mount;
+  const tags = [`healthchecks v${v}`];
+  const links = (request: FastifyRequest): Links => ({ base: baseUrl(request), apiRoot: `${baseUrl(request)}${mount.prefix}` });
+  const channelIdsOf = async (tenantId: string) => (await services.channels.list(tenantId)).map((c) => c.id);
 
-export function registerHealthchecksV3Routes(app: VigieApp, services: HealthchecksRouteServices, db: Db): void {
-  const tags = ['healthchecks v3'];
+  async function dictOf(request: FastifyRequest, check: HeartbeatCheck, tenantChannelIds?: readonly string[]) {
+    const readOnly = isReadOnly(request);
+    const channels = readOnly ? '' : channelsText(check, tenantChannelIds ?? (check.channelIds === null ? await channelIdsOf(check.tenantId) : []));
+    return checkDict(check, { v, readOnly, links: links(request), now: clock.now(), channels });
+  }
 
-  /**
-   * Creates a check or updates `existing` with the fields given, channels included. A new check
-   * has no channels unless it names some, as in Healthchecks.
-   */
-  async function saveCheck(tenantId: string, body: CheckBody, existing?: HeartbeatCheck, input = inputFrom(body, existing)): Promise<HeartbeatCheck> {
+  /** A check by UUID (a read-only key may also name it by unique_key); 404 for anything else. */
+  async function findCheck(request: FastifyRequest, key: string, byUniqueKey: boolean): Promise<HeartbeatCheck> {
+    const tenantId = tenantOf(request);
+    if (UUID.test(key)) return services.heartbeats.getByPingUuid(tenantId, key);
+    if (byUniqueKey && SHA1.test(key)) {
+      const found = (await listHeartbeats(db, tenantId)).find((c) => uniqueKey(c.pingUuid) === key);
+      if (found) return found;
+    }
+    throw new NotFoundError('Check');
+  }
+
+  /** Healthchecks' channel list: "*" every channel, "" none, else names or UUIDs, each naming exactly one. */
+  async function resolveChannels(tenantId: string, text: string | undefined): Promise<string[] | undefined> {
+    if (text === undefined) return undefined;
+    const all = await services.channels.list(tenantId);
+    if (text === '*') return all.map((c) => c.id);
+    if (text === '') return [];
+    const chosen = new Set<string>();
+    for (const identifier of text.split(',')) {
+      if (identifier === '') throw new HealthchecksError(400, 'empty channel identifier');
+      const matches = all.filter((c) => c.id === identifier || c.name === identifier);
+      if (matches.length === 0) throw new HealthchecksError(400, `invalid channel identifier: ${identifier}`);
+      if (matches.length > 1) throw new HealthchecksError(400, `non-unique channel identifier: ${identifier}`);
+      chosen.add(matches[0]!.id);
+    }
+    return [...chosen];
+  }
+
+  function specOf(request: FastifyRequest): Spec {
+    const parsed = parseSpec(request.hcJson);
+    if ('error' in parsed) throw new HealthchecksError(400, parsed.error);
+    return parsed.spec;
+  }
+
+  /** Creates a check or changes `existing`, channels included (a new check has none unless it names some). */
+  async function save(tenantId: string, spec: Spec, existing: HeartbeatCheck | undefined): Promise<HeartbeatCheck> {
+    const channelIds = await resolveChannels(tenantId, spec.channels ?? (existing ? undefined : ''));
+    const input = applySpec(spec, v, existing);
     const saved = existing ? await services.heartbeats.update(tenantId, existing.id, input) : await services.heartbeats.create(tenantId, input);
-    const channelIds = channelIdsFrom(body.channels ?? (existing ? undefined : ''));
     if (channelIds !== undefined) await services.monitors.updateAlerting(tenantId, saved.id, { channelIds });
     return services.heartbeats.get(tenantId, saved.id);
   }
-  const KeyParams = Type.Object({ uuid: Type.String({ pattern: '^([0-9a-fA-F-]{36}|[0-9a-f]{40})$', description: 'Check UUID, or unique_key for read-only keys' }) });
 
-  app.get(
-    '/api/v3/checks/',
-    {
-      config: { access: 'read' },
-      schema: {
-        tags,
-        summary: 'List checks (filters: tag, repeatable; slug)',
-        querystring: Type.Object({ tag: Type.Optional(Type.Union([Type.String(), Type.Array(Type.String())])), slug: Type.Optional(Type.String()) }),
-        response: { 200: V3CheckList, ...errorResponses(401, 403, 422) },
-      },
-    },
-    async (request) => {
-      const q = request.query as { tag?: string | string[]; slug?: string };
-      const tagFilter = q.tag === undefined ? [] : Array.isArray(q.tag) ? q.tag : [q.tag];
-      const checks = await listHeartbeats(db, actorOf(request).tenantId, { tags: tagFilter, slug: q.slug });
-      return { checks: checks.map((c) => toV3(c, request, isReadOnly(request))) };
-    },
+  const config = (access: 'read' | 'write', corsMethods: string) => ({ access, corsMethods, credentialsInBody: true });
+  const schema = (summary: string) => ({ tags, summary, response: HC_RESPONSES });
+  type Params = { uuid: string; n: string };
+
+  optionsRoute(scope, '/checks/', 'GET, POST');
+  scope.get('/checks/', { config: config('read', 'GET, POST'), schema: schema('List checks (filters: tag, repeatable; slug)') }, async (request) => {
+    const query = request.query as { tag?: string | string[]; slug?: string };
+    const tagFilter = query.tag === undefined ? [] : [query.tag].flat();
+    const tenantId = tenantOf(request);
+    const checks = await listHeartbeats(db, tenantId, { tags: tagFilter, slug: query.slug || undefined });
+    const tenantChannelIds = await channelIdsOf(tenantId);
+    return { checks: await Promise.all(checks.map((c) => dictOf(request, c, tenantChannelIds))) };
+  });
+  scope.post('/checks/', { config: config('write', 'GET, POST'), schema: schema('Create a check (or, with unique, change the matching one)') }, async (request, reply) => {
+    const spec = specOf(request);
+    const tenantId = tenantOf(request);
+    const existing = findUnique(spec.unique?.length ? await listHeartbeats(db, tenantId) : [], spec);
+    const saved = await save(tenantId, spec, existing);
+    return reply.status(existing ? 200 : 201).send(await dictOf(request, saved));
+  });
+
+  optionsRoute(scope, '/checks/:uuid', 'GET, POST, DELETE');
+  scope.get('/checks/:uuid', { config: config('read', 'GET, POST, DELETE'), schema: schema('One check, by UUID (or unique_key)') }, async (request) =>
+    dictOf(request, await findCheck(request, (request.params as Params).uuid, true)),
   );
+  scope.post('/checks/:uuid', { config: config('write', 'GET, POST, DELETE'), schema: schema('Change a check (fields left out keep their value)') }, async (request) => {
+    const check = await findCheck(request, (request.params as Params).uuid, false);
+    const spec = specOf(request);
+    return dictOf(request, await save(check.tenantId, spec, check));
+  });
+  scope.delete('/checks/:uuid', { config: config('write', 'GET, POST, DELETE'), schema: schema('Delete a check; answers with it as it was') }, async (request) => {
+    const check = await findCheck(request, (request.params as Params).uuid, false);
+    const dict = await dictOf(request, check);
+    await services.heartbeats.remove(check.tenantId, check.id);
+    return dict;
+  });
 
-  app.post(
-    '/api/v3/checks/',
-    {
-      config: { access: 'write' },
-      schema: { tags, summary: 'Create a check (or, with unique, update the matching one)', body: CheckBody, response: { 200: V3Check, 201: V3Check, ...errorResponses(401, 403, 409, 422) } },
-    },
-    async (request, reply) => {
-      const body = request.body;
-      const tenantId = actorOf(request).tenantId;
-      const input = inputFrom(body);
-      const unique = body.unique ?? [];
-      if (unique.length) {
-        const sameTags = (a: readonly string[], b: readonly string[]) => [...a].sort().join(' ') === [...b].sort().join(' ');
-        const existing = (await listHeartbeats(db, tenantId)).find((c) =>
-          unique.every((field) => {
-            if (field === 'name') return c.name === input.name;
-            if (field === 'slug') return c.slug === input.slug;
-            if (field === 'tags') return sameTags(c.tags, input.tags);
-            if (field === 'timeout') return c.timeoutSeconds === input.timeoutSeconds;
-            return c.graceSeconds === input.graceSeconds;
-          }),
-        );
-        if (existing) return reply.status(200).send(toV3(await saveCheck(tenantId, body, existing), request, false));
-      }
-      // A slug derived from the name is only a convenience: a second check of the same name gets none.
-      if (body.slug === undefined && input.slug !== null && (await slugTaken(db, tenantId, input.slug))) input.slug = null;
-      return reply.status(201).send(toV3(await saveCheck(tenantId, body, undefined, input), request, false));
-    },
-  );
+  optionsRoute(scope, '/checks/:uuid/pause', 'POST');
+  scope.post('/checks/:uuid/pause', { config: config('write', 'POST'), schema: schema('Pause: no alerts until resumed or pinged') }, async (request) => {
+    const check = await findCheck(request, (request.params as Params).uuid, false);
+    // Already paused: answered as it is, no new flip.
+    if (check.status === 'paused') return dictOf(request, check);
+    return dictOf(request, await services.heartbeats.pause(check.tenantId, check.id));
+  });
+  optionsRoute(scope, '/checks/:uuid/resume', 'POST');
+  scope.post('/checks/:uuid/resume', { config: config('write', 'POST'), schema: schema('Resume a paused check (status new); 409 when it is not paused') }, async (request, reply) => {
+    const check = await findCheck(request, (request.params as Params).uuid, false);
+    if (check.status !== 'paused') return reply.status(409).header('content-type', 'text/plain; charset=utf-8').send('check is not paused');
+    return dictOf(request, await services.heartbeats.resume(check.tenantId, check.id));
+  });
 
-  app.get(
-    '/api/v3/checks/:uuid',
-    { config: { access: 'read' }, schema: { tags, summary: 'One check', params: KeyParams, response: { 200: V3Check, ...errorResponses(401, 403, 404, 422) } } },
-    async (request) => toV3(await findForRequest(db, services, request, request.params.uuid), request, isReadOnly(request)),
-  );
+  optionsRoute(scope, '/checks/:uuid/pings/', 'GET');
+  scope.get('/checks/:uuid/pings/', { config: config('write', 'GET'), schema: schema("A check's pings, newest first (up to 1,000)") }, async (request) => {
+    const check = await findCheck(request, (request.params as Params).uuid, false);
+    const rows = await db
+      .selectFrom('pings')
+      .select(['n', 'at', 'kind', 'exit_status', 'rid', 'method', 'remote_addr', 'user_agent', 'body_size', 'duration_ms'])
+      .where('monitor_id', '=', check.id)
+      .orderBy('n', 'desc')
+      .limit(PINGS_SHOWN)
+      .execute();
+    const options = { links: links(request), uuid: check.pingUuid, scheme: request.protocol };
+    return { pings: rows.map((row) => pingDict({ ...row, at: Number(row.at) }, options)) };
+  });
+  optionsRoute(scope, '/checks/:uuid/pings/:n/body', 'GET');
+  scope.get('/checks/:uuid/pings/:n/body', { config: config('write', 'GET'), schema: schema("A ping's body as text") }, async (request, reply) => {
+    const { uuid, n } = request.params as Params;
+    const check = await findCheck(request, uuid, false);
+    const ping = /^\d{1,9}$/.test(n) ? await db.selectFrom('pings').select('body').where('monitor_id', '=', check.id).where('n', '=', Number(n)).executeTakeFirst() : undefined;
+    if (!ping?.body) throw new NotFoundError('Ping body');
+    return reply.header('content-type', 'text/plain; charset=utf-8').send(ping.body);
+  });
 
-  app.post(
-    '/api/v3/checks/:uuid',
-    {
-      config: { access: 'write' },
-      schema: { tags, summary: 'Update a check (fields left out keep their value)', params: UuidParams, body: CheckBody, response: { 200: V3Check, ...errorResponses(401, 403, 404, 409, 422) } },
-    },
-    async (request) => {
-      const tenantId = actorOf(request).tenantId;
-      const current = await services.heartbeats.getByPingUuid(tenantId, request.params.uuid);
-      return toV3(await saveCheck(tenantId, request.body, current), request, false);
-    },
-  );
+  optionsRoute(scope, '/checks/:uuid/flips/', 'GET');
+  scope.get('/checks/:uuid/flips/', { config: config('read', 'GET'), schema: schema("A check's changes of status (start, end, seconds: filters)") }, async (request, reply) => {
+    const check = await findCheck(request, (request.params as Params).uuid, true);
+    const window = flipsWindow(request.query as Record<string, string | undefined>, clock.now());
+    if (!window) return reply.status(400).header('content-type', 'text/plain; charset=utf-8').send('');
+    let query = db.selectFrom('monitor_flips').select(['at', 'to_state']).where('monitor_id', '=', check.id).where('tenant_id', '=', check.tenantId);
+    if (window.from !== null) query = query.where('at', '>=', window.from);
+    if (window.to !== null) query = query.where('at', '<', window.to);
+    const rows = await query.orderBy('at', 'desc').execute();
+    return { flips: rows.map((row) => flipDict({ at: Number(row.at), to_state: row.to_state })) };
+  });
 
-  app.delete(
-    '/api/v3/checks/:uuid',
-    { config: { access: 'write' }, schema: { tags, summary: 'Delete a check; answers with it as it was', params: UuidParams, response: { 200: V3Check, ...errorResponses(401, 403, 404, 422) } } },
-    async (request) => {
-      const tenantId = actorOf(request).tenantId;
-      const check = await services.heartbeats.getByPingUuid(tenantId, request.params.uuid);
-      await services.heartbeats.remove(tenantId, check.id);
-      return toV3(check, request, false);
-    },
-  );
-
-  for (const action of ['pause', 'resume'] as const) {
-    app.post(
-      `/api/v3/checks/:uuid/${action}`,
-      {
-        config: { access: 'write' },
-        schema: {
-          tags,
-          summary: action === 'pause' ? 'Pause: no alerts until resumed or pinged' : 'Resume a paused check (status new); 409 when it is not paused',
-          params: UuidParams,
-          response: { 200: V3Check, ...errorResponses(401, 403, 404, 409, 422) },
-        },
-      },
-      async (request) => {
-        const tenantId = actorOf(request).tenantId;
-        const check = await services.heartbeats.getByPingUuid(tenantId, request.params.uuid);
-        return toV3(await services.heartbeats[action](tenantId, check.id), request, false);
-      },
-    );
+  if (!mount.withoutChannels) {
+    optionsRoute(scope, '/channels/', 'GET');
+    scope.get('/channels/', { config: config('write', 'GET'), schema: schema('Notification channels (id, name, kind)') }, async (request) => ({
+      channels: (await services.channels.list(tenantOf(request))).map((c) => ({ id: c.id, name: c.name, kind: c.kind })),
+    }));
   }
 
-  app.get(
-    '/api/v3/checks/:uuid/pings/',
-    { config: { access: 'write' }, schema: { tags, summary: "A check's pings, newest first (up to 1,000)", params: UuidParams, response: { 200: V3PingList, ...errorResponses(401, 403, 404, 422) } } },
-    async (request) => {
-      const check = await services.heartbeats.getByPingUuid(actorOf(request).tenantId, request.params.uuid);
-      const rows = await db.selectFrom('pings').selectAll().where('monitor_id', '=', check.id).orderBy('n', 'desc').limit(1000).execute();
-      const base = baseUrl(request);
-      return {
-        pings: rows.map((p) => ({
-          type: p.kind === 'exit' ? (p.exit_status === 0 ? 'success' : 'fail') : p.kind,
-          date: isoWithFraction(p.at),
-          n: p.n,
-          scheme: request.protocol,
-          remote_addr: p.remote_addr ?? '',
-          method: p.method,
-          ua: p.user_agent ?? '',
-          rid: p.rid,
-          duration: p.duration_ms === null ? undefined : p.duration_ms / 1000,
-          exitstatus: p.exit_status,
-          ...(p.body_size > 0 && { body_url: `${base}/api/v3/checks/${check.pingUuid}/pings/${p.n}/body` }),
-        })),
-      };
-    },
-  );
+  optionsRoute(scope, '/badges/', 'GET');
+  scope.get('/badges/', { config: config('read', 'GET'), schema: schema('Badge URLs of every tag and of "*" (all checks): svg, json, shields and svg3, json3, shields3') }, async (request) => ({
+    badges: await services.badges.links(tenantOf(request), baseUrl(request)),
+  }));
 
-  app.get(
-    '/api/v3/checks/:uuid/pings/:n/body',
-    {
-      config: { access: 'write' },
-      schema: {
-        tags,
-        summary: "A ping's body as text",
-        params: Type.Object({ uuid: Type.String({ format: 'uuid' }), n: Type.Integer({ minimum: 1 }) }),
-        response: { 200: textResponse('The body as sent'), ...errorResponses(401, 403, 404, 422) },
-      },
-    },
-    async (request, reply) => {
-      const check = await services.heartbeats.getByPingUuid(actorOf(request).tenantId, request.params.uuid);
-      const ping = await db.selectFrom('pings').select('body').where('monitor_id', '=', check.id).where('n', '=', request.params.n).executeTakeFirst();
-      if (!ping || ping.body === null) throw new NotFoundError('Ping body');
-      return reply.header('content-type', 'text/plain; charset=utf-8').send(ping.body);
-    },
-  );
-
-  app.get(
-    '/api/v3/checks/:uuid/flips/',
-    { config: { access: 'read' }, schema: { tags, summary: "A check's changes between up and down", params: KeyParams, response: { 200: V3Flips, ...errorResponses(401, 403, 404, 422) } } },
-    async (request) => {
-      const check = await findForRequest(db, services, request, request.params.uuid);
-      const rows = await db.selectFrom('monitor_flips').select(['at', 'to_state']).where('monitor_id', '=', check.id).where('to_state', 'in', ['up', 'down']).orderBy('at', 'desc').execute();
-      return rows.map((f) => ({ timestamp: iso(f.at)!, up: f.to_state === 'up' ? 1 : 0 }));
-    },
-  );
-
-  app.get(
-    '/api/v3/badges/',
-    {
-      config: { access: 'read' },
-      schema: {
-        tags,
-        summary: 'Badge URLs of every tag, and of "*" (all checks): svg, json, shields (two states) and svg3, json3, shields3 (up, late, down)',
-        response: { 200: V3Badges, ...errorResponses(401, 403) },
-      },
-    },
-    async (request) => ({ badges: await services.badges.links(actorOf(request).tenantId, baseUrl(request)) }),
-  );
-
-  app.get(
-    '/api/v3/channels/',
-    { config: { access: 'write' }, schema: { tags, summary: 'Notification channels (id, name, kind)', response: { 200: V3Channels, ...errorResponses(401, 403) } } },
-    async (request) => ({
-      channels: (await services.channels.list(actorOf(request).tenantId)).map((c) => ({ id: c.id, name: c.name, kind: c.kind })),
-    }),
-  );
+  scope.get('/status/', { config: { access: 'public' }, schema: { tags, summary: 'OK when the server and its database answer', response: { 200: { type: 'string' } } } }, async (_request, reply) => {
+    await sql`select 1`.execute(db);
+    return reply.header('content-type', 'text/plain; charset=utf-8').send('OK');
+  });
 }

@@ -18,13 +18,14 @@
  *   what any ping costs anyway.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import { errorResponses, textResponse } from '../http/schemas.js';
 import { createWindowCounter } from '../http/window-counter.js';
 import type { VigieApp } from '../http/types.js';
 import type { PingKind } from '../heartbeats/pings.js';
-import type { HeartbeatsService } from '../heartbeats/heartbeats.service.js';
+import type { HeartbeatsService, SlugTarget } from '../heartbeats/heartbeats.service.js';
 import type { PingWriter } from '../heartbeats/pings.js';
 import { wholeCharacters } from '../heartbeats/ping-body.js';
 import type { Observability } from '../observability/observability.js';
@@ -87,7 +88,9 @@ export function registerPingRoutes(app: VigieApp, services: PingRouteServices, c
       payload.on('error', (error) => done(error as Error, undefined));
     });
 
-    const answer = (reply: FastifyReply, status: number, text: string) => reply.status(status).header('content-type', 'text/plain; charset=utf-8').header('ping-body-limit', String(limit)).send(text);
+    // Any origin may ping (Healthchecks' browser examples do), as Healthchecks answers.
+    const answer = (reply: FastifyReply, status: number, text: string) =>
+      reply.status(status).header('content-type', 'text/plain; charset=utf-8').header('ping-body-limit', String(limit)).header('access-control-allow-origin', '*').send(text);
 
     const refuse = (reply: FastifyReply, retryAfterSeconds: number, reason: 'check_rate' | 'client_misses') => {
       services.observability.pingRefused(reason);
@@ -105,9 +108,11 @@ export function registerPingRoutes(app: VigieApp, services: PingRouteServices, c
       const query = request.query as { rid?: string };
       const rid = query.rid ?? null;
       if (!parsed || (rid !== null && !UUID.test(rid))) return miss(request, reply, 400);
-      const pingUuid = await locate();
-      if (pingUuid === 'bad') return miss(request, reply, 400);
-      if (pingUuid === null) return miss(request, reply, 404);
+      const located = await locate();
+      if (located === 'bad') return miss(request, reply, 400);
+      if (located === 'not_found') return miss(request, reply, 404);
+      if (located === 'ambiguous') return answer(reply, 409, 'ambiguous slug');
+      const { pingUuid } = located;
       const limited = checkPings.hit(pingUuid);
       if (limited) return refuse(reply, limited, 'check_rate');
       const body = request.body as RawBody | undefined;
@@ -122,16 +127,17 @@ export function registerPingRoutes(app: VigieApp, services: PingRouteServices, c
         body: body && body.size > 0 ? body.text : null,
         bodySize: body?.size ?? 0,
       });
-      if (recorded === 'recorded') services.observability.pingReceived(parsed.kind);
-      // A check limited to POST ignores HEAD and GET pings: Healthchecks answers them, records nothing.
-      return recorded === 'not_found' ? miss(request, reply, 404) : answer(reply, 200, 'OK');
+      if (recorded === 'not_found') return miss(request, reply, 404);
+      services.observability.pingReceived(parsed.kind);
+      // A check made by this ping (`?create=1`) is announced as Healthchecks does.
+      return located.created ? answer(reply, 201, 'Created') : answer(reply, 200, 'OK');
     }
 
     /**
      * A UUID is taken as it stands: no lookup here, the ping writer finds (or misses) the check by
      * its ping UUID in the transaction that stores the ping — one query fewer on the hottest path.
      */
-    const byUuid = async (uuid: string): Promise<Located> => (UUID.test(uuid) ? uuid : 'bad');
+    const byUuid = async (uuid: string): Promise<Located> => (UUID.test(uuid) ? { pingUuid: uuid, created: false } : 'bad');
 
     async function bySlug(request: FastifyRequest, pingKey: string, slug: string): Promise<Located> {
       if (!SLUG.test(slug)) return 'bad';
@@ -145,7 +151,15 @@ export function registerPingRoutes(app: VigieApp, services: PingRouteServices, c
       summary,
       description: 'HEAD, GET or POST; the body (any content type) is stored with the ping. Query: rid=<uuid> pairs a start with its end; create=1 (slug URLs) creates the check.',
       // Plain text as Healthchecks answers; only a database that cannot serve answers JSON (503).
-      response: { 200: textResponse('OK'), 400: textResponse('invalid url format'), 404: textResponse('not found'), 429: textResponse('rate limit exceeded'), ...errorResponses(503) },
+      response: {
+        200: textResponse('OK'),
+        201: textResponse('Created (by ?create=1)'),
+        400: textResponse('invalid url format'),
+        404: textResponse('not found'),
+        409: textResponse('ambiguous slug'),
+        429: textResponse('rate limit exceeded'),
+        ...errorResponses(503),
+      },
     });
     // No access log line per ping (two JSON lines each, at thousands of pings a second, would
     // drown the log and cost as much as storing the ping); failures are still logged.
@@ -182,9 +196,20 @@ export function registerPingRoutes(app: VigieApp, services: PingRouteServices, c
         return handle(request, reply, () => bySlug(request, first, second), third);
       },
     });
+    // A browser's preflight before a cross-origin ping (a POST with a JSON body, say): allowed, nothing recorded.
+    const preflight = (_request: FastifyRequest, reply: FastifyReply) =>
+      reply
+        .status(204)
+        .header('access-control-allow-origin', '*')
+        .header('access-control-allow-methods', 'GET, HEAD, POST, OPTIONS')
+        .header('access-control-allow-headers', 'Content-Type')
+        .header('access-control-max-age', '600')
+        .send();
+    for (const url of ['/ping/:first', '/ping/:first/:second', '/ping/:first/:second/:third']) {
+      scope.route({ method: 'OPTIONS', url, ...options, schema: { tags: ['pings'], summary: 'CORS preflight of a ping', response: { 204: Type.Null() } }, handler: preflight });
+    }
   });
 }
 
-/** The check a ping URL names: its ping UUID, unknown (null), or a malformed URL. */
-// eslint-disable-next-line @typescript-eslint/no-redundant-type-constituents -- 'bad' names the malformed-URL answer for the reader
-type Located = string | null | 'bad';
+/** The check a ping URL names (its ping UUID, and whether this ping made it), or why there is none. */
+type Located = SlugTarget | 'bad';

@@ -19,8 +19,9 @@ import * as compactResults from './2026_12_03_0012_compact_results.js';
 import * as ingestBatchesMachine from './2026_12_03_0013_ingest_batches_machine.js';
 import * as heartbeatKeywords from './2026_12_05_0014_heartbeat_keywords.js';
 import * as httpTargetUrlKey from './2026_12_05_0015_http_target_url_key.js';
+import * as healthchecksSemantics from './2026_12_05_0017_healthchecks_semantics.js';
+import * as tenantPingKeys from './2026_12_05_0018_tenant_ping_keys.js';
 import * as backups from './2026_12_05_0022_backups.js';
-import * as heartbeatFilterDefaultFail from './2026_12_05_0020_heartbeat_filter_default_fail.js';
 
 export const migrations: Record<string, Migration> = {
   '2026_11_21_0001_foundation': foundation,
@@ -38,6 +39,7 @@ export const migrations: Record<string, Migration> = {
   '2026_12_03_0013_ingest_batches_machine': ingestBatchesMachine,
   '2026_12_05_0014_heartbeat_keywords': heartbeatKeywords,
   '2026_12_05_0015_http_target_url_key': httpTargetUrlKey,
-  '2026_12_05_0020_heartbeat_filter_default_fail': heartbeatFilterDefaultFail,
+  '2026_12_05_0017_healthchecks_semantics': healthchecksSemantics,
+  '2026_12_05_0018_tenant_ping_keys': tenantPingKeys,
   '2026_12_05_0022_backups': backups,
 };

@@ -25,8 +25,13 @@ export interface HeartbeatChecksTable {
   start_kw: Generated<string>;
   success_kw: Generated<string>;
   failure_kw: Generated<string>;
-  /** With filtering on, a message matching no keyword is a failure (1) or an ignored ping (0) (migration 0020). */
+  /** Healthchecks' keyword filter on HTTP ping bodies, and whether a body matching no keyword is a failure (else ignored) (migration 0017); the latter applies to e-mail pings too. */
+  filter_http_body: Generated<number>;
   filter_default_fail: Generated<number>;
+  /** The rid of the last /start: a success with another rid leaves the run started. */
+  last_start_rid: string | null;
+  /** Tags as the Healthchecks API was given them (order and repeats kept); null when set by Vigie's own API. */
+  tags_text: string | null;
   status: Generated<string>;
   last_ping_at: number | null;
   last_start_at: number | null;

@@ -13,6 +13,7 @@ import type { Monitor } from '../../monitors/monitors.repository.js';
 import { checkResultsHistory } from '../../monitors/results-history.js';
 import { registerBadgeRoutes } from '../../routes/badges.js';
 import { registerHealthchecksV3Routes } from '../../routes/healthchecks-v3.js';
+import { registerPingKeyRoutes } from '../../routes/ping-key.js';
 import { registerPingRoutes } from '../../routes/pings.js';
 import type { WatchedCheck } from '../../self-monitoring/watched-checks.js';
 import { defineKind } from '../contract.js';
@@ -33,6 +34,7 @@ function asWatched(check: HeartbeatCheck, monitor: Pick<Monitor, 'stateChangedAt
 
 /** Deadlines off: a paused check neither goes late nor down; a ping resumes it unless manual_resume. */
 const CLEARED_DEADLINES = { alert_after: null, deadline_at: null, sweep_at: null } as const;
+const NO_RUN = { last_start_at: null, last_start_rid: null } as const;
 
 export const heartbeatKind = defineKind({
   kind: 'heartbeat',
@@ -46,16 +48,17 @@ export const heartbeatKind = defineKind({
   async onPause(trx, monitor) {
     await trx
       .updateTable('heartbeat_checks')
-      .set({ status: 'paused', ...CLEARED_DEADLINES })
+      // Healthchecks' pause also ends the run under way (views.pause).
+      .set({ status: 'paused', ...CLEARED_DEADLINES, ...NO_RUN })
       .where('monitor_id', '=', monitor.id)
       .where('tenant_id', '=', monitor.tenantId)
       .execute();
   },
   async onResume(trx, monitor) {
-    // Back to `new`, as Healthchecks does: the next ping starts the schedule again.
+    // Back to `new`, as Healthchecks does (views.resume): no run under way, no last ping; the next ping starts the schedule again.
     await trx
       .updateTable('heartbeat_checks')
-      .set({ status: 'new', ...CLEARED_DEADLINES })
+      .set({ status: 'new', ...CLEARED_DEADLINES, ...NO_RUN, last_ping_at: null })
       .where('monitor_id', '=', monitor.id)
       .where('tenant_id', '=', monitor.tenantId)
       .where('status', '=', 'paused')
@@ -81,8 +84,9 @@ export const heartbeatKind = defineKind({
   ],
   routes(app, own, deps) {
     registerPingRoutes(app, { ...own, observability: deps.observability }, deps.config, deps.clock);
-    registerHealthchecksV3Routes(app, { ...own, channels: deps.channels, monitors: deps.monitors }, deps.db);
+    registerHealthchecksV3Routes(app, { ...own, channels: deps.channels, monitors: deps.monitors }, deps.db, deps.clock);
     registerBadgeRoutes(app, own);
+    registerPingKeyRoutes(app, deps.db);
   },
   watched: (own, host) => ({
     async list(tenantId) {
