@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTenantWithKey, createTestApp, createUser, login, type TestContext } from './helpers/app.js';
+import { HEALTHCHECKS_MOUNTS } from '../src/routes/healthchecks-v3.js';
 import { TEST_DIALECTS } from './helpers/databases.js';
 
 /** Routes whose scope parses its own bodies (the agent ingest reads raw JSON in a worker thread). */
@@ -21,6 +22,13 @@ const EMPTY_BODIES = [
   { name: 'application/json; charset=utf-8, white space', headers: { 'content-type': 'application/json; charset=utf-8' }, payload: ' \r\n' },
   { name: "curl --data ''", headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: '' },
 ] as const;
+
+/**
+ * Healthchecks' API reads its body itself, as Healthchecks does (`json.loads(request.body)` when
+ * the body is not empty): white space there is "could not parse request body" (400), which
+ * test/healthchecks-compat.test.ts pins. Only truly empty bodies are compared on its routes.
+ */
+const isHealthchecksRoute = (url: string) => HEALTHCHECKS_MOUNTS.some((mount) => url.startsWith(`/hc${mount.prefix}/`) || url.startsWith(`${mount.prefix}/checks`));
 
 /** What must be equal between two answers: status, and the body unless it is a creation (new ids). */
 function comparable(response: LightMyRequestResponse) {
@@ -63,6 +71,7 @@ describe.each(TEST_DIALECTS)('empty bodies on %s', (dialect) => {
       const bare = comparable(await send(route.method, url));
       expect([415, 422], `${route.method} ${url} without a body: ${JSON.stringify(bare)}`).not.toContain(bare.status);
       for (const empty of EMPTY_BODIES) {
+        if (isHealthchecksRoute(route.url) && empty.payload.trim() !== empty.payload) continue;
         const answer = comparable(await send(route.method, url, empty));
         expect(answer, `${route.method} ${route.url} with ${empty.name}`).toEqual(bare);
       }

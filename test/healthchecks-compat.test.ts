@@ -24,7 +24,8 @@ describe.each(TEST_DIALECTS)('Healthchecks compatibility on %s', (dialect) => {
   let readOnly: string;
 
   beforeEach(async () => {
-    ctx = await createTestApp(dialect);
+    // Links start with the configured public URL (issue 13), here the host the requests name.
+    ctx = await createTestApp(dialect, { env: { PUBLIC_URL: BASE } });
     tenant = await createTenantWithKey(ctx);
     readOnly = (await ctx.services.apiKeys.create(tenant.tenantId, { name: 'ro', scope: 'read-only' })).secret;
   });
@@ -111,6 +112,8 @@ describe.each(TEST_DIALECTS)('Healthchecks compatibility on %s', (dialect) => {
 
     it('400 could not parse request body; 400 when the JSON is not an object', async () => {
       await hcError(await raw('POST', '/hc/api/v3/checks/', { body: '{"name": ', type: 'application/json' }), 400, 'could not parse request body');
+      // White space is not an empty body to Healthchecks either: json.loads(' ') fails.
+      await hcError(await raw('POST', '/hc/api/v3/checks/', { body: ' \r\n', type: 'application/json' }), 400, 'could not parse request body');
       await hcError(await raw('POST', '/hc/api/v3/checks/', { body: '[1, 2]', type: 'application/json' }), 400, 'json validation error: value is not an object');
     });
 
