@@ -1,8 +1,8 @@
 /**
- * The answers of the Healthchecks API v3 routes, as Healthchecks documents them, for the OpenAPI
- * document. Each object allows more properties than it lists (`additionalProperties: true`):
- * Fastify serialises a reply through its schema and would otherwise drop a field added to
- * `toV3` without a line here.
+ * The answers of the Healthchecks API routes (v1, v2 and v3 share these shapes; v1 adds fields),
+ * for the OpenAPI document. They document, they do not shape: the Healthchecks scope sends the
+ * dictionaries check-dict.ts builds with JSON.stringify (no schema-driven serialiser that could
+ * drop or coerce a field), and each object allows more properties than it lists.
  */
 import { Type } from 'typebox';
 import { HEARTBEAT_STATES } from '../heartbeats/schedule.js';
@@ -35,7 +35,7 @@ export const V3Check = Type.Object(
     update_url: Type.Optional(Url),
     pause_url: Type.Optional(Url),
     resume_url: Type.Optional(Url),
-    channels: Type.Optional(Type.String({ description: '"*" or comma-separated channel ids' })),
+    channels: Type.Optional(Type.String({ description: 'Comma-separated channel UUIDs, sorted' })),
   },
   open,
 );
@@ -51,13 +51,13 @@ export const V3PingList = Type.Object(
           date: Type.String({ description: 'ISO 8601 with an offset and a fraction of a second' }),
           n: Type.Integer(),
           scheme: Type.String(),
-          remote_addr: Type.String(),
+          remote_addr: Type.Union([Type.String(), Type.Null()]),
           method: Type.String(),
-          ua: Type.String(),
+          ua: Type.Union([Type.String(), Type.Null()]),
           rid: Type.Union([Type.String(), Type.Null()]),
           duration: Type.Optional(Type.Number({ description: 'Seconds since the matching start' })),
           exitstatus: Type.Union([Type.Integer(), Type.Null()]),
-          body_url: Type.Optional(Url),
+          body_url: Type.Union([Url, Type.Null()]),
         },
         open,
       ),
@@ -66,7 +66,7 @@ export const V3PingList = Type.Object(
   open,
 );
 
-export const V3Flips = Type.Array(Type.Object({ timestamp: Type.String(), up: Type.Union([Type.Literal(0), Type.Literal(1)]) }, open));
+export const V3Flips = Type.Object({ flips: Type.Array(Type.Object({ timestamp: Type.String(), up: Type.Union([Type.Literal(0), Type.Literal(1)]) }, open)) }, open);
 
 const BadgeUrls = Type.Object({ svg: Url, svg3: Url, json: Url, json3: Url, shields: Url, shields3: Url }, open);
 export const V3Badges = Type.Object({ badges: Type.Record(Type.String(), BadgeUrls, { description: 'Per tag, and "*" for all checks' }) }, open);

@@ -25,6 +25,9 @@ import { NotFoundError } from '../errors.js';
 import { channelsText, checkDict, djangoSlugify, flipDict, pingDict, tagsText, uniqueKey, type ApiVersion, type Links } from './healthchecks/check-dict.js';
 import { HC_RESPONSES, HealthchecksError, installHealthchecksScope, optionsRoute } from './healthchecks/scope.js';
 import { parseSpec, type Spec } from './healthchecks/spec.js';
+import { V3Badges, V3Channels, V3Check, V3CheckList, V3Flips, V3PingList } from './healthchecks-v3-schemas.js';
+import type { TSchema } from 'typebox';
+import { errorResponses, textResponse } from '../http/schemas.js';
 
 export { uniqueKey } from './healthchecks/check-dict.js';
 
@@ -212,11 +215,12 @@ function registerVersion(scope: VigieApp, mount: HealthchecksMount, services: He
   }
 
   const config = (access: 'read' | 'write', corsMethods: string) => ({ access, corsMethods, credentialsInBody: true });
-  const schema = (summary: string) => ({ tags, summary, response: HC_RESPONSES });
+  /** `ok`: the 2xx body, for the OpenAPI document (healthchecks-v3-schemas.ts). */
+  const schema = (summary: string, ok?: TSchema) => ({ tags, summary, response: ok ? { ...HC_RESPONSES, 200: ok, 201: ok } : HC_RESPONSES });
   type Params = { uuid: string; n: string };
 
   optionsRoute(scope, '/checks/', 'GET, POST');
-  scope.get('/checks/', { config: config('read', 'GET, POST'), schema: schema('List checks (filters: tag, repeatable; slug)') }, async (request) => {
+  scope.get('/checks/', { config: config('read', 'GET, POST'), schema: schema('List checks (filters: tag, repeatable; slug)', V3CheckList) }, async (request) => {
     const query = request.query as { tag?: string | string[]; slug?: string };
     const tagFilter = query.tag === undefined ? [] : [query.tag].flat();
     const tenantId = tenantOf(request);
@@ -224,7 +228,7 @@ function registerVersion(scope: VigieApp, mount: HealthchecksMount, services: He
     const tenantChannelIds = await channelIdsOf(tenantId);
     return { checks: await Promise.all(checks.map((c) => dictOf(request, c, tenantChannelIds))) };
   });
-  scope.post('/checks/', { config: config('write', 'GET, POST'), schema: schema('Create a check (or, with unique, change the matching one)') }, async (request, reply) => {
+  scope.post('/checks/', { config: config('write', 'GET, POST'), schema: schema('Create a check (or, with unique, change the matching one)', V3Check) }, async (request, reply) => {
     const spec = specOf(request);
     const tenantId = tenantOf(request);
     const existing = findUnique(spec.unique?.length ? await listHeartbeats(db, tenantId) : [], spec);
@@ -233,15 +237,15 @@ function registerVersion(scope: VigieApp, mount: HealthchecksMount, services: He
   });
 
   optionsRoute(scope, '/checks/:uuid', 'GET, POST, DELETE');
-  scope.get('/checks/:uuid', { config: config('read', 'GET, POST, DELETE'), schema: schema('One check, by UUID (or unique_key)') }, async (request) =>
+  scope.get('/checks/:uuid', { config: config('read', 'GET, POST, DELETE'), schema: schema('One check, by UUID (or unique_key)', V3Check) }, async (request) =>
     dictOf(request, await findCheck(request, (request.params as Params).uuid, true)),
   );
-  scope.post('/checks/:uuid', { config: config('write', 'GET, POST, DELETE'), schema: schema('Change a check (fields left out keep their value)') }, async (request) => {
+  scope.post('/checks/:uuid', { config: config('write', 'GET, POST, DELETE'), schema: schema('Change a check (fields left out keep their value)', V3Check) }, async (request) => {
     const check = await findCheck(request, (request.params as Params).uuid, false);
     const spec = specOf(request);
     return dictOf(request, await save(check.tenantId, spec, check));
   });
-  scope.delete('/checks/:uuid', { config: config('write', 'GET, POST, DELETE'), schema: schema('Delete a check; answers with it as it was') }, async (request) => {
+  scope.delete('/checks/:uuid', { config: config('write', 'GET, POST, DELETE'), schema: schema('Delete a check; answers with it as it was', V3Check) }, async (request) => {
     const check = await findCheck(request, (request.params as Params).uuid, false);
     const dict = await dictOf(request, check);
     await services.heartbeats.remove(check.tenantId, check.id);
@@ -249,21 +253,28 @@ function registerVersion(scope: VigieApp, mount: HealthchecksMount, services: He
   });
 
   optionsRoute(scope, '/checks/:uuid/pause', 'POST');
-  scope.post('/checks/:uuid/pause', { config: config('write', 'POST'), schema: schema('Pause: no alerts until resumed or pinged') }, async (request) => {
+  scope.post('/checks/:uuid/pause', { config: config('write', 'POST'), schema: schema('Pause: no alerts until resumed or pinged', V3Check) }, async (request) => {
     const check = await findCheck(request, (request.params as Params).uuid, false);
     // Already paused: answered as it is, no new flip.
     if (check.status === 'paused') return dictOf(request, check);
     return dictOf(request, await services.heartbeats.pause(check.tenantId, check.id));
   });
   optionsRoute(scope, '/checks/:uuid/resume', 'POST');
-  scope.post('/checks/:uuid/resume', { config: config('write', 'POST'), schema: schema('Resume a paused check (status new); 409 when it is not paused') }, async (request, reply) => {
-    const check = await findCheck(request, (request.params as Params).uuid, false);
-    if (check.status !== 'paused') return reply.status(409).header('content-type', 'text/plain; charset=utf-8').send('check is not paused');
-    return dictOf(request, await services.heartbeats.resume(check.tenantId, check.id));
-  });
+  scope.post(
+    '/checks/:uuid/resume',
+    {
+      config: config('write', 'POST'),
+      schema: { ...schema('Resume a paused check (status new); 409 when it is not paused', V3Check), response: { ...HC_RESPONSES, 200: V3Check, 409: textResponse('check is not paused') } },
+    },
+    async (request, reply) => {
+      const check = await findCheck(request, (request.params as Params).uuid, false);
+      if (check.status !== 'paused') return reply.status(409).header('content-type', 'text/plain; charset=utf-8').send('check is not paused');
+      return dictOf(request, await services.heartbeats.resume(check.tenantId, check.id));
+    },
+  );
 
   optionsRoute(scope, '/checks/:uuid/pings/', 'GET');
-  scope.get('/checks/:uuid/pings/', { config: config('write', 'GET'), schema: schema("A check's pings, newest first (up to 1,000)") }, async (request) => {
+  scope.get('/checks/:uuid/pings/', { config: config('write', 'GET'), schema: schema("A check's pings, newest first (up to 1,000)", V3PingList) }, async (request) => {
     const check = await findCheck(request, (request.params as Params).uuid, false);
     const rows = await db
       .selectFrom('pings')
@@ -276,40 +287,62 @@ function registerVersion(scope: VigieApp, mount: HealthchecksMount, services: He
     return { pings: rows.map((row) => pingDict({ ...row, at: Number(row.at) }, options)) };
   });
   optionsRoute(scope, '/checks/:uuid/pings/:n/body', 'GET');
-  scope.get('/checks/:uuid/pings/:n/body', { config: config('write', 'GET'), schema: schema("A ping's body as text") }, async (request, reply) => {
-    const { uuid, n } = request.params as Params;
-    const check = await findCheck(request, uuid, false);
-    const ping = /^\d{1,9}$/.test(n) ? await db.selectFrom('pings').select('body').where('monitor_id', '=', check.id).where('n', '=', Number(n)).executeTakeFirst() : undefined;
-    if (!ping?.body) throw new NotFoundError('Ping body');
-    return reply.header('content-type', 'text/plain; charset=utf-8').send(ping.body);
-  });
+  scope.get(
+    '/checks/:uuid/pings/:n/body',
+    { config: config('write', 'GET'), schema: { ...schema("A ping's body as text"), response: { ...HC_RESPONSES, 200: textResponse("The ping's body") } } },
+    async (request, reply) => {
+      const { uuid, n } = request.params as Params;
+      const check = await findCheck(request, uuid, false);
+      const ping = /^\d{1,9}$/.test(n) ? await db.selectFrom('pings').select('body').where('monitor_id', '=', check.id).where('n', '=', Number(n)).executeTakeFirst() : undefined;
+      if (!ping?.body) throw new NotFoundError('Ping body');
+      return reply.header('content-type', 'text/plain; charset=utf-8').send(ping.body);
+    },
+  );
 
   optionsRoute(scope, '/checks/:uuid/flips/', 'GET');
-  scope.get('/checks/:uuid/flips/', { config: config('read', 'GET'), schema: schema("A check's changes of status (start, end, seconds: filters)") }, async (request, reply) => {
-    const check = await findCheck(request, (request.params as Params).uuid, true);
-    const window = flipsWindow(request.query as Record<string, string | undefined>, clock.now());
-    if (!window) return reply.status(400).header('content-type', 'text/plain; charset=utf-8').send('');
-    let query = db.selectFrom('monitor_flips').select(['at', 'to_state']).where('monitor_id', '=', check.id).where('tenant_id', '=', check.tenantId);
-    if (window.from !== null) query = query.where('at', '>=', window.from);
-    if (window.to !== null) query = query.where('at', '<', window.to);
-    const rows = await query.orderBy('at', 'desc').execute();
-    return { flips: rows.map((row) => flipDict({ at: Number(row.at), to_state: row.to_state })) };
-  });
+  scope.get(
+    '/checks/:uuid/flips/',
+    {
+      config: config('read', 'GET'),
+      schema: {
+        ...schema("A check's changes of status (start, end, seconds: filters)", V3Flips),
+        response: { ...HC_RESPONSES, 200: V3Flips, 400: textResponse('invalid seconds, start or end (empty body)') },
+      },
+    },
+    async (request, reply) => {
+      const check = await findCheck(request, (request.params as Params).uuid, true);
+      const window = flipsWindow(request.query as Record<string, string | undefined>, clock.now());
+      if (!window) return reply.status(400).header('content-type', 'text/plain; charset=utf-8').send('');
+      let query = db.selectFrom('monitor_flips').select(['at', 'to_state']).where('monitor_id', '=', check.id).where('tenant_id', '=', check.tenantId);
+      if (window.from !== null) query = query.where('at', '>=', window.from);
+      if (window.to !== null) query = query.where('at', '<', window.to);
+      const rows = await query.orderBy('at', 'desc').execute();
+      return { flips: rows.map((row) => flipDict({ at: Number(row.at), to_state: row.to_state })) };
+    },
+  );
 
   if (!mount.withoutChannels) {
     optionsRoute(scope, '/channels/', 'GET');
-    scope.get('/channels/', { config: config('write', 'GET'), schema: schema('Notification channels (id, name, kind)') }, async (request) => ({
+    scope.get('/channels/', { config: config('write', 'GET'), schema: schema('Notification channels (id, name, kind)', V3Channels) }, async (request) => ({
       channels: (await services.channels.list(tenantOf(request))).map((c) => ({ id: c.id, name: c.name, kind: c.kind })),
     }));
   }
 
   optionsRoute(scope, '/badges/', 'GET');
-  scope.get('/badges/', { config: config('read', 'GET'), schema: schema('Badge URLs of every tag and of "*" (all checks): svg, json, shields and svg3, json3, shields3') }, async (request) => ({
-    badges: await services.badges.links(tenantOf(request), baseUrl(request)),
-  }));
+  scope.get(
+    '/badges/',
+    { config: config('read', 'GET'), schema: schema('Badge URLs of every tag and of "*" (all checks): svg, json, shields and svg3, json3, shields3', V3Badges) },
+    async (request) => ({
+      badges: await services.badges.links(tenantOf(request), baseUrl(request)),
+    }),
+  );
 
-  scope.get('/status/', { config: { access: 'public' }, schema: { tags, summary: 'OK when the server and its database answer', response: { 200: { type: 'string' } } } }, async (_request, reply) => {
-    await sql`select 1`.execute(db);
-    return reply.header('content-type', 'text/plain; charset=utf-8').send('OK');
-  });
+  scope.get(
+    '/status/',
+    { config: { access: 'public' }, schema: { tags, summary: 'OK when the server and its database answer', response: { 200: textResponse('OK'), ...errorResponses(503) } } },
+    async (_request, reply) => {
+      await sql`select 1`.execute(db);
+      return reply.header('content-type', 'text/plain; charset=utf-8').send('OK');
+    },
+  );
 }

@@ -84,6 +84,8 @@ function sendError(reply: FastifyReply, status: number, error: string, detail?: 
 /** Makes `scope` (a plugin's own instance) a Healthchecks API scope. */
 export function installHealthchecksScope(scope: VigieApp): void {
   scope.decorateRequest('hcJson', null as unknown as Record<string, unknown>);
+  // Answers go out as check-dict.ts builds them: the routes' response schemas only document them.
+  scope.setSerializerCompiler(() => (data) => JSON.stringify(data));
   scope.removeAllContentTypeParsers();
   scope.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body));
 
