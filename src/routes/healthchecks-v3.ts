@@ -147,11 +147,11 @@ function flipsWindow(query: Record<string, string | undefined>, now: number): { 
   return { from, to: end === null ? null : end * 1000 };
 }
 
-export function registerHealthchecksV3Routes(app: VigieApp, services: HealthchecksRouteServices, db: Db, clock: Clock): void {
+export function registerHealthchecksV3Routes(app: VigieApp, services: HealthchecksRouteServices, db: Db, clock: Clock, bodyMaxDepth: number): void {
   for (const mount of HEALTHCHECKS_MOUNTS) {
     void app.register(
       async (scope) => {
-        installHealthchecksScope(scope);
+        installHealthchecksScope(scope, bodyMaxDepth);
         registerVersion(scope, mount, services, db, clock);
       },
       { prefix: mount.prefix },

@@ -84,7 +84,7 @@ export const heartbeatKind = defineKind({
   ],
   routes(app, own, deps) {
     registerPingRoutes(app, { ...own, observability: deps.observability }, deps.config, deps.clock);
-    registerHealthchecksV3Routes(app, { ...own, channels: deps.channels, monitors: deps.monitors }, deps.db, deps.clock);
+    registerHealthchecksV3Routes(app, { ...own, channels: deps.channels, monitors: deps.monitors }, deps.db, deps.clock, deps.config.bodyMaxDepth);
     registerBadgeRoutes(app, own);
     registerPingKeyRoutes(app, deps.db);
   },

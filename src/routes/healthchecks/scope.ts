@@ -11,6 +11,7 @@
  *   found"}` as well, Vigie's shape, so it reads like any missing id);
  * - CORS as its `cors` decorator: `Access-Control-Allow-Origin: *`, and OPTIONS answered 204.
  */
+import { jsonNestsDeeperThan, JsonTooDeepError } from '../../http/json-depth.js';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { credentialsOf } from '../../http/access.js';
@@ -50,10 +51,12 @@ function cors(reply: FastifyReply, methods: string): FastifyReply {
     .header('access-control-max-age', '600');
 }
 
-function parseBody(request: FastifyRequest): Record<string, unknown> {
+function parseBody(request: FastifyRequest, maxDepth: number): Record<string, unknown> {
   const raw = request.body;
   // Healthchecks reads a body on POST only; a DELETE's is ignored.
   if (request.method !== 'POST' || typeof raw !== 'string' || raw === '') return {};
+  // The app's depth limit (BODY_MAX_DEPTH) holds here too, in Healthchecks' error shape.
+  if (jsonNestsDeeperThan(raw, maxDepth)) throw new HealthchecksError(400, new JsonTooDeepError(maxDepth).message);
   let json: unknown;
   try {
     json = JSON.parse(raw);
@@ -82,7 +85,7 @@ function sendError(reply: FastifyReply, status: number, error: string, detail?: 
 }
 
 /** Makes `scope` (a plugin's own instance) a Healthchecks API scope. */
-export function installHealthchecksScope(scope: VigieApp): void {
+export function installHealthchecksScope(scope: VigieApp, maxDepth: number): void {
   scope.decorateRequest('hcJson', null as unknown as Record<string, unknown>);
   // Answers go out as check-dict.ts builds them: the routes' response schemas only document them.
   scope.setSerializerCompiler(() => (data) => JSON.stringify(data));
@@ -94,7 +97,7 @@ export function installHealthchecksScope(scope: VigieApp): void {
     if (methods) cors(reply, methods);
   });
   scope.addHook('preValidation', async (request) => {
-    request.hcJson = parseBody(request);
+    request.hcJson = parseBody(request, maxDepth);
     if (request.routeOptions.config.access !== 'public') await authorize(scope, request);
   });
 
