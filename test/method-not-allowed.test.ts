@@ -26,9 +26,10 @@ describe('405 Method Not Allowed', () => {
     ['PUT', '/api/v1/monitors/0b5e5f0e-8a59-4f70-9c5a-1d2b3c4d5e6f', 'GET, PATCH, DELETE'],
     ['GET', '/api/v1/auth/login', 'POST'],
     ['DELETE', '/api/v1/channels', 'GET, POST'],
-    ['PATCH', '/api/v3/checks/', 'GET, POST'],
-    ['PATCH', '/api/v3/checks', 'GET, POST'],
-    ['PUT', '/ping/0b5e5f0e-8a59-4f70-9c5a-1d2b3c4d5e6f', 'GET, POST'],
+    // Healthchecks' routes and pings answer OPTIONS too (CORS preflight, issue 14).
+    ['PATCH', '/api/v3/checks/', 'GET, POST, OPTIONS'],
+    ['PATCH', '/api/v3/checks', 'GET, POST, OPTIONS'],
+    ['PUT', '/ping/0b5e5f0e-8a59-4f70-9c5a-1d2b3c4d5e6f', 'GET, POST, OPTIONS'],
     ['OPTIONS', '/health', 'GET'],
   ])('%s %s → 405, Allow: %s', async (method, url, allow) => {
     const response = await ctx.app.inject({ method: method as 'PUT', url: `${url}?token=secret`, headers });
