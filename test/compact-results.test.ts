@@ -103,6 +103,18 @@ describe.each(TEST_DIALECTS)('compact check results on %s', (dialect) => {
     // between() also gives the last entry before its start, so the status at the start is known.
     expect((await checkResultsHistory().between(database.db, 'm1', now + 1, now + 10)).map((e) => e.at - now)).toEqual([0, 1]);
   });
+
+  it('keeps a burst of 200 results in one millisecond, in consecutive milliseconds (the fuzz found a 500 at 51)', async () => {
+    await open();
+    await migrateToLatest(database.db);
+    const now = 1_764_000_000_000;
+    await database.db.insertInto('tenants').values({ id: 't1', name: 'A', created_at: now }).execute();
+    await monitor('m1', now);
+    const stored: number[] = [];
+    for (let i = 0; i < 200; i++) stored.push(await insertResult(database.db, { monitorId: 'm1', latencyMs: 1, value: null, at: now, status: 'up', message: `ping ${i}` }));
+    expect(stored).toEqual(Array.from({ length: 200 }, (_, i) => now + i));
+    expect(await database.db.selectFrom('check_results').select('at').execute()).toHaveLength(200);
+  });
 });
 
 describe('the stored message', () => {

@@ -17,10 +17,9 @@ import { ensureKey, keyOf } from './monitor-keys.js';
 
 const STATUS_CODES: Record<ResultStatus, number> = { down: 0, up: 1, warning: 2 };
 const STATUSES: readonly ResultStatus[] = ['down', 'up', 'warning'];
-/** Two results of one monitor in one millisecond: the later is moved on by 1 ms, at most this often. */
-const MAX_SAME_MS = 50;
+/** Attempts at the next free millisecond when concurrent writers (PostgreSQL) keep taking it. */
+const MAX_ATTEMPTS = 5;
 
-/** A result as the recorder hands it over (its flip, if any, is written elsewhere). */
 export type ResultToStore = Omit<RecordedResult, 'flip'>;
 
 const restated = (value: number | null, latencyMs: number | null) => (value !== null && latencyMs !== null ? `HTTP ${value} in ${latencyMs} ms` : undefined);
@@ -45,22 +44,32 @@ export function decodeRow(row: StoredRow, source = 'check'): HistoryEntry {
 }
 
 /**
- * Stores one result in the caller's transaction; returns the time it was stored at (its own, or
- * up to MAX_SAME_MS ms later when the monitor already has a result in that millisecond: the
- * table is keyed on (monitor, at), and a result is never dropped for it).
+ * Stores one result in the caller's transaction; returns the time it was stored at: its own, or,
+ * when the monitor already has a result in that millisecond (the table is keyed on (monitor, at)),
+ * the first free millisecond after the newest result stored at or after it. A burst of pings in
+ * one millisecond is thus stored as consecutive milliseconds, however long: never dropped, never
+ * an error.
  */
 export async function insertResult(trx: Db, result: ResultToStore): Promise<number> {
   const key = await ensureKey(trx, result.monitorId);
   const row = { monitor_key: key, status: STATUS_CODES[result.status], latency_ms: result.latencyMs, value: result.value, message: encodeMessage(result) };
-  for (let at = result.at; at < result.at + MAX_SAME_MS; at++) {
+  let at = result.at;
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const inserted = await trx
       .insertInto('check_results')
       .values({ ...row, at })
       .onConflict((oc) => oc.columns(['monitor_key', 'at']).doNothing())
       .executeTakeFirst();
     if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) > 0) return at;
+    const newest = await trx
+      .selectFrom('check_results')
+      .select((eb) => eb.fn.max('at').as('at'))
+      .where('monitor_key', '=', key)
+      .where('at', '>=', at)
+      .executeTakeFirst();
+    at = Number(newest?.at ?? at) + 1;
   }
-  throw new Error(`more than ${MAX_SAME_MS} results of monitor ${result.monitorId} within ${MAX_SAME_MS} ms`);
+  throw new Error(`could not find a free millisecond for a result of monitor ${result.monitorId} after ${MAX_ATTEMPTS} attempts`);
 }
 
 const COLUMNS = ['at', 'status', 'latency_ms', 'value', 'message'] as const;
