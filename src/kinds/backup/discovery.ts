@@ -25,8 +25,11 @@ export interface FoundReport {
   mtimeMs: number;
 }
 
-/** Reads an agent's STATUS.json; undefined when absent, a link, too large or still settling. */
-export async function readReport(agentDir: string, settleMs: number, wallNow: number): Promise<{ key: string; mtimeMs: number; text: string } | 'settling' | undefined> {
+/**
+ * Reads an agent's STATUS.json; undefined when absent, a link, too large or still settling;
+ * 'known' without reading its content when its identity (inode, size, time) is `knownKey`.
+ */
+export async function readReport(agentDir: string, settleMs: number, wallNow: number, knownKey?: string): Promise<{ key: string; mtimeMs: number; text: string } | 'settling' | 'known' | undefined> {
   let handle;
   try {
     handle = await open(join(agentDir, STATUS_FILE), constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
@@ -36,9 +39,11 @@ export async function readReport(agentDir: string, settleMs: number, wallNow: nu
   try {
     const stat = await handle.stat();
     if (!stat.isFile() || stat.size > MAX_STATUS_BYTES) return undefined;
+    const key = `${stat.ino}:${stat.size}:${stat.mtimeMs}`;
+    if (key === knownKey) return 'known';
     if (wallNow - stat.mtimeMs < settleMs) return 'settling';
     const text = await handle.readFile('utf8');
-    return { key: `${stat.ino}:${stat.size}:${stat.mtimeMs}`, mtimeMs: stat.mtimeMs, text };
+    return { key, mtimeMs: stat.mtimeMs, text };
   } finally {
     await handle.close();
   }

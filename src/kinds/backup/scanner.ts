@@ -65,9 +65,8 @@ export function createBackupScanner(options: ScannerOptions) {
   async function discover(): Promise<number> {
     let found = 0;
     for (const { tenantId, agent, agentDir } of await agentDirectories(zones.depositDir, logger)) {
-      const read = await readReport(agentDir, settleMs, wallNow());
-      if (read === undefined || read === 'settling') continue;
-      if (knownReports.get(agentDir) === read.key) continue;
+      const read = await readReport(agentDir, settleMs, wallNow(), knownReports.get(agentDir));
+      if (read === undefined || read === 'settling' || read === 'known') continue;
       const jobs = new Map((await listAgentJobs(db, tenantId, agent)).map((j) => [j.monitorId, j]));
       let complete = true;
       for (const entry of entriesOf(read.text, agent)) {
