@@ -219,6 +219,17 @@ describe('probeHttp against a local HTTP server', () => {
     expect((await probe([{ type: 'json_path_matches', path: '$.status', pattern: 'ok' }], '/ok')).message).toBe('body is not JSON, cannot read $.status');
   });
 
+  it('a JSON value nested far too deep to compare fails the assertion with a sentence, not a stack overflow', () => {
+    const deep = `{"a":${'['.repeat(20_000)}${']'.repeat(20_000)}}`;
+    const response = { status: 200, latencyMs: 5, body: deep, now: Date.now() };
+    const message = '$.a is nested more than 256 levels deep, too deep to compare';
+    expect(evaluateAssertions([{ type: 'json_path_equals', path: '$.a', value: [] }], response)).toEqual([{ severity: 'down', message }]);
+    expect(evaluateAssertions([{ type: 'json_path_matches', path: '$.a', pattern: '.' }], response)).toEqual([{ severity: 'down', message }]);
+    // 256 levels still compare.
+    const ok = { ...response, body: `{"a":${'['.repeat(256)}${']'.repeat(256)}}` };
+    expect(evaluateAssertions([{ type: 'json_path_equals', path: '$.a', value: JSON.parse('['.repeat(256) + ']'.repeat(256)) }], ok)).toEqual([]);
+  });
+
   it('a failed assertion of severity warning gives a warning; one of severity down wins over it', async () => {
     const warning = await probeHttp(target(`${base}/ok`, { assertions: [{ type: 'body_contains', value: 'Welcome', severity: 'warning' }] }), systemNow);
     expect(warning).toMatchObject({ status: 'warning', value: 200, message: 'body does not contain "Welcome"' });

@@ -54,6 +54,21 @@ export function readJsonPath(document: unknown, path: string): { found: boolean;
   return { found: true, value: current };
 }
 
+/** Deeper values are not compared (a JSON document is parsed without recursion; comparing it is not). */
+const MAX_COMPARED_DEPTH = 256;
+
+/** Whether a parsed JSON value nests deeper than `limit`, walked without recursion. */
+function nestedDeeperThan(value: unknown, limit: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length) {
+    const [current, depth] = stack.pop()!;
+    if (current === null || typeof current !== 'object') continue;
+    if (depth >= limit) return true;
+    for (const child of Object.values(current)) if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
 function parseJson(body: string): { ok: true; value: unknown } | { ok: false } {
   try {
     return { ok: true, value: JSON.parse(body) };
@@ -93,6 +108,8 @@ function checkOne(assertion: Assertion, response: ObservedResponse): string | un
       if (!json.ok) return `body is not JSON, cannot read ${assertion.path}`;
       const { found, value } = readJsonPath(json.value, assertion.path);
       if (!found) return `${assertion.path} is missing from the body`;
+      // JSON.stringify recurses: a target's value nested thousands of levels deep would overflow the stack.
+      if (nestedDeeperThan(value, MAX_COMPARED_DEPTH)) return `${assertion.path} is nested more than ${MAX_COMPARED_DEPTH} levels deep, too deep to compare`;
       if (assertion.type === 'json_path_equals') {
         return JSON.stringify(value) === JSON.stringify(assertion.value) ? undefined : `${assertion.path} is ${JSON.stringify(value)}, expected ${JSON.stringify(assertion.value)}`;
       }
