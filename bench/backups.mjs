@@ -212,7 +212,8 @@ async function benchIdlePass(work) {
       `   read per pass: ${fmt((after.rchar - before.rchar) / passes, 0)} bytes through read() (${fmt((after.syscr - before.syscr) / passes, 0)} calls), ${fmt((after.readBytes - before.readBytes) / passes, 0)} bytes from storage`,
     );
     console.log(`   the ${AGENTS} STATUS.json files hold ${fmt(statusBytes, 0)} bytes: a pass that read them would read at least that`);
-    const ok = after.rchar - before.rchar < statusBytes / 10;
+    // What a pass still reads is libuv's 8-byte wake-ups (an eventfd read per finished file-system call), not content.
+    const ok = (after.rchar - before.rchar) / passes < statusBytes / 10;
     console.log(`   goal (a pass with nothing new reads no file content): ${ok ? 'MET' : 'NOT MET'}`);
   } finally {
     vigie.kill('SIGTERM');
