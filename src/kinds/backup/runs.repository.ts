@@ -113,7 +113,20 @@ export async function knownRunIds(db: Db, jobId: string, runIds: readonly string
 
 export type NewRun = Omit<
   BackupRunsTable,
-  'claim_token' | 'cleaned_at' | 'pruned_at' | 'validated_at' | 'promoted_at' | 'validation_ms' | 'promotion_ms' | 'measured_size' | 'measured_sha256' | 'judged_at' | 'result_status'
+  | 'claim_token'
+  | 'claim_owner'
+  | 'claim_expires_at'
+  | 'size_accepted_at'
+  | 'cleaned_at'
+  | 'pruned_at'
+  | 'validated_at'
+  | 'promoted_at'
+  | 'validation_ms'
+  | 'promotion_ms'
+  | 'measured_size'
+  | 'measured_sha256'
+  | 'judged_at'
+  | 'result_status'
 > &
   Partial<BackupRunsTable>;
 
