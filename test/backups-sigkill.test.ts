@@ -1,6 +1,7 @@
 /**
  * The validator and promoter killed with SIGKILL at random points, at least 100 times (issue 16).
- * Each iteration an agent (real rsync) deposits a new run of two jobs, then a scanning process
+ * Each iteration an agent (real rsync) deposits a new run of two jobs (while the previous process
+ * still runs, as agents do not wait for the scanner), then a scanning process
  * (test/helpers/backup-scan-worker.mjs: the backup kind's scanner over the real database and
  * zones, nothing else) starts, runs its start-up recovery, and is killed: either by itself with
  * SIGKILL at an injected step (claimed, validated, promoting, renamed, promoted, pruned: between
@@ -32,7 +33,7 @@ const MIN_ITERATIONS = 100;
 const BUDGET_MS = Number(process.env.BACKUP_KILL_BUDGET_MS ?? 170_000);
 const WORKER = join(import.meta.dirname, 'helpers', 'backup-scan-worker.mjs');
 const STEPS = ['claimed', 'validated', 'promoting', 'renamed', 'promoted', 'pruned'] as const;
-const FILES_PER_RUN = 8;
+const FILES_PER_RUN = 3;
 const PRELOADED = 3;
 
 interface Job {
@@ -189,12 +190,13 @@ describe.each(TEST_DIALECTS)('backups under SIGKILL on %s', (dialect) => {
     let iteration = 0;
     // Workers loading their code ahead (a restart then waits for none on a loaded machine).
     const ready = Array.from({ length: PRELOADED }, () => startWorker(args));
+    let nextDeposit = depositRound(1);
     const spent = { deposit: 0, loading: 0, check: 0, passes: 0 };
     const since = (from: number) => Date.now() - from;
     while (iteration < MIN_ITERATIONS && Date.now() - started < BUDGET_MS) {
       iteration++;
       let at = Date.now();
-      await depositRound(iteration);
+      await nextDeposit;
       spent.deposit += since(at);
       // Two kills in three at an injected step (each step in turn, its first or second time), the rest at a random moment.
       const injected = iteration % 3 !== 0 ? STEPS[Math.floor(iteration / 1.5) % STEPS.length]! : undefined;
@@ -213,15 +215,18 @@ describe.each(TEST_DIALECTS)('backups under SIGKILL on %s', (dialect) => {
         spent.check += since(at);
         at = Date.now();
         worker.child.stdin!.write('go\n');
+        nextDeposit = depositRound(iteration + 1); // the agents go on depositing while the scanner runs
         const timer = setTimeout(() => worker.child.kill('SIGKILL'), injected ? 5000 : Math.random() * 250);
         await worker.exited;
         clearTimeout(timer);
         spent.passes += since(at);
+      } else {
+        nextDeposit = depositRound(iteration + 1);
       }
       const where = worker.lastStep() === injected && injected ? `at ${injected}` : `during ${worker.lastStep() ?? 'start-up'}`;
       killedAt.set(where, (killedAt.get(where) ?? 0) + 1);
     }
-    await Promise.all(ready.map(kill));
+    await Promise.all([nextDeposit, ...ready.map(kill)]);
     const elapsed = Date.now() - started;
 
     // A last restart, left to finish: recovery, then passes until every deposited run is judged.

@@ -33,6 +33,7 @@ export interface BackupRun {
   promotionMs: number | null;
   cleanedAt: number | null;
   prunedAt: number | null;
+  sizeAcceptedAt: number | null;
 }
 
 const num = (value: number | string | null): number | null => (value === null ? null : Number(value));
@@ -65,6 +66,7 @@ export const toRun = (row: Selectable<BackupRunsTable>): BackupRun => ({
   promotionMs: num(row.promotion_ms),
   cleanedAt: num(row.cleaned_at),
   prunedAt: num(row.pruned_at),
+  sizeAcceptedAt: num(row.size_accepted_at),
 });
 
 export interface RunFilters {

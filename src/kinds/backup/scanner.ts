@@ -20,6 +20,7 @@ import { pruneQuarantine, quarantineDeposit, removeDeposit } from './deposit-cle
 import { findBackupJob, listAgentJobs, toJobSettings, type BackupJobSettings } from './jobs.repository.js';
 import { agentRoot, depositPath, jobValidatedDir, quarantinePath, STAGING_PREFIX, type Zones } from './paths.js';
 import { ChangedSinceValidation, exists, finalDirOf, promote, pruneJobDir, stagingDirOf } from './promoter.js';
+import { pruneRunHistory } from './run-retention.js';
 import { findRun, insertRun, knownRunIds, promotedRuns, toRun, type BackupRun } from './runs.repository.js';
 import { manifestSha256, parseTime, type JobReport } from './status-report.js';
 import { judgeRun, type Verdict } from './verdicts.js';
@@ -37,6 +38,8 @@ export interface ScannerOptions {
   wallNow?: () => number;
   /** Quarantined runs older than this are deleted; undefined: kept. */
   quarantineRetentionMs?: number;
+  /** Runs received longer ago than this are deleted (run-retention.ts); undefined: kept. */
+  runRetentionMs?: number;
   /** Test hook: called at each step of a run's processing (the SIGKILL test kills around them). */
   onStep?: (step: string) => void | Promise<void>;
   /** How long a claim holds without renewal (default CLAIM_LEASE_MS); renewed every third of it while the run is worked on. */
@@ -54,13 +57,25 @@ export interface PassSummary {
 const RUNS_PER_PASS = 100;
 /** A claim's default lease: long enough for a stalled disk, short enough that another server takes over a crashed one's runs. */
 export const CLAIM_LEASE_MS = 600_000;
-/** The quarantine's retention is applied at most this often (days-long retention; walking it each pass is waste). */
-const QUARANTINE_PRUNE_EVERY_MS = 3_600_000;
+/** The quarantine's and the run history's retention are applied at most this often (days-long retentions; each pass would be waste). */
+const RETENTION_EVERY_MS = 3_600_000;
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+/**
+ * The sizes the size check compares with, newest first: the last healthy runs' and, once an
+ * operator accepted an anomaly's size (POST …/accept-size), only those promoted since, then that size.
+ */
+export function sizesToCompare(healthy: readonly BackupRun[], job: Pick<BackupJobSettings, 'sizeBaselineBytes' | 'sizeBaselineAt' | 'sizeWindow'>): number[] {
+  const since = job.sizeBaselineAt;
+  const runs = since === null ? healthy : healthy.filter((r) => r.promotedAt !== null && r.promotedAt > since);
+  const sizes = runs.map((r) => r.measuredSize).filter((s): s is number => s !== null);
+  if (job.sizeBaselineBytes !== null) sizes.push(job.sizeBaselineBytes);
+  return sizes.slice(0, job.sizeWindow);
 }
 
 export function createBackupScanner(options: ScannerOptions) {
@@ -91,6 +106,7 @@ export function createBackupScanner(options: ScannerOptions) {
   /** Reports whose every entry is known: not read again until they change. */
   const knownReports = new Map<string, string>();
   let lastQuarantinePrune = Number.NEGATIVE_INFINITY;
+  let lastHistoryPrune = Number.NEGATIVE_INFINITY;
 
   async function discover(): Promise<number> {
     let found = 0;
@@ -178,7 +194,7 @@ export function createBackupScanner(options: ScannerOptions) {
     const measured = { measuredSize: files.totalSize, measuredSha256 };
     const healthy = await promotedRuns(db, job.monitorId, job.sizeWindow);
     if (healthy[0]?.measuredSha256 === measuredSha256) return { verdict: { status: 'UNCHANGED', reason: `same content as the last healthy run ${healthy[0].runId}`, ...measured }, files };
-    const sizes = healthy.map((r) => r.measuredSize).filter((s): s is number => s !== null);
+    const sizes = sizesToCompare(healthy, job);
     if (sizes.length) {
       const middle = median(sizes);
       const delta = Math.abs(files.totalSize - middle);
@@ -376,9 +392,14 @@ export function createBackupScanner(options: ScannerOptions) {
           logger.warn({ err: error, run: row.id }, 'backup run processing failed; retried after a restart');
         }
       }
-      if (options.quarantineRetentionMs !== undefined && wallNow() - lastQuarantinePrune >= QUARANTINE_PRUNE_EVERY_MS) {
+      if (options.quarantineRetentionMs !== undefined && wallNow() - lastQuarantinePrune >= RETENTION_EVERY_MS) {
         lastQuarantinePrune = wallNow();
         await pruneQuarantine(zones, options.quarantineRetentionMs, lastQuarantinePrune);
+      }
+      // The history's times are the clock's (received_at), unlike the quarantine's file times.
+      if (options.runRetentionMs !== undefined && clock.now() - lastHistoryPrune >= RETENTION_EVERY_MS) {
+        lastHistoryPrune = clock.now();
+        await pruneRunHistory(db, lastHistoryPrune - options.runRetentionMs);
       }
       const unclean = await db.selectFrom('backup_runs').select('id').where('cleaned_at', 'is', null).where('state', 'in', ['rejected', 'promoted']).limit(RUNS_PER_PASS).execute();
       for (const { id } of unclean) await cleanRun(id);
