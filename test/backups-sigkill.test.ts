@@ -47,6 +47,7 @@ interface Worker {
   said(line: string): Promise<void>;
   exited: Promise<NodeJS.Signals | null>;
   hasExited(): boolean;
+  stderr(): string;
   lastStep(): string | undefined;
 }
 
@@ -72,6 +73,7 @@ function startWorker(args: string[]): Worker {
     child,
     exited,
     hasExited: () => gone,
+    stderr: () => stderr,
     said: (line) =>
       lines.includes(line)
         ? Promise.resolve()
@@ -223,6 +225,8 @@ describe.each(TEST_DIALECTS)('backups under SIGKILL on %s', (dialect) => {
       } else {
         nextDeposit = depositRound(iteration + 1);
       }
+      // Killed, never crashed: an error in recovery or a pass would end the process otherwise.
+      expect(await worker.exited, `iteration ${iteration}: ${worker.stderr()}`).toBe('SIGKILL');
       const where = worker.lastStep() === injected && injected ? `at ${injected}` : `during ${worker.lastStep() ?? 'start-up'}`;
       killedAt.set(where, (killedAt.get(where) ?? 0) + 1);
     }

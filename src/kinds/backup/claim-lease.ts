@@ -4,8 +4,11 @@
  * validated or promoted is held by its process's owner id until a lease expires, and the holder
  * renews the lease while it works (a large file takes minutes to hash). Another process takes a
  * claim back only once its lease has expired, or at once when its owner is a process of this same
- * host (same host name and PID namespace) that is no longer running: a restart after a crash does
- * not wait out the lease of the process it replaces.
+ * host that is no longer running: a restart after a crash does not wait out the lease of the
+ * process it replaces. "This host" is the host name: in the same PID namespace, the owner's PID
+ * is asked (kill 0); in another one under the same host name, the owner was the previous life of
+ * this container (a restarted container keeps its host name and gets a new PID namespace), so
+ * processes sharing a database must have distinct host names (Docker's and Kubernetes' default).
  */
 import { randomUUID } from 'node:crypto';
 import { readlinkSync } from 'node:fs';
@@ -20,19 +23,20 @@ function pidNamespace(): string {
   }
 }
 
-const HOST = `${hostname()}|${pidNamespace()}`;
+const HOST_NAME = hostname();
+const PID_NAMESPACE = pidNamespace();
 
 /** A new owner id for one scanner of this process: host and PID namespace, PID, and a random part. */
 export function newClaimOwner(): string {
-  return `${HOST}|${process.pid}|${randomUUID()}`;
+  return `${HOST_NAME}|${PID_NAMESPACE}|${process.pid}|${randomUUID()}`;
 }
 
-/** Whether the owner is a process of this host (and PID namespace) that no longer runs. */
+/** Whether the owner is a process of this host that no longer runs (see above). */
 export function ownerIsGone(owner: string): boolean {
-  const cut = owner.lastIndexOf('|');
-  const pidCut = owner.lastIndexOf('|', cut - 1);
-  if (cut < 0 || pidCut < 0 || owner.slice(0, pidCut) !== HOST) return false;
-  const pid = Number(owner.slice(pidCut + 1, cut));
+  const [host, namespace, pidText, id, ...rest] = owner.split('|');
+  if (host !== HOST_NAME || id === undefined || rest.length) return false;
+  if (namespace !== PID_NAMESPACE) return namespace !== 'unknown' && PID_NAMESPACE !== 'unknown';
+  const pid = Number(pidText);
   if (!Number.isInteger(pid) || pid <= 0) return false;
   if (pid === process.pid) return false; // another scanner of this very process: alive
   try {
