@@ -22,7 +22,7 @@ export default defineConfig(
         // it get TypeScript's default project, with types inferred.
         // The default project is limited to 8 files unless told otherwise; one benchmark per issue grows the list.
         projectService: {
-          allowDefaultProject: ['bench/*.mjs', 'bench/lib/*.mjs', 'scripts/*.mjs', 'eslint.config.js'],
+          allowDefaultProject: ['bench/*.mjs', 'bench/lib/*.mjs', 'scripts/*.mjs', 'test/helpers/*.mjs', 'eslint.config.js'],
           maximumDefaultProjectFileMatchCount_THIS_WILL_SLOW_DOWN_LINTING: 32,
         },
         tsconfigRootDir: import.meta.dirname,

@@ -90,6 +90,10 @@ export interface Config {
   readonly wsCoalesceMs: number;
   /** Redis pub/sub channels of the realtime hub are named `<prefix>:<tenant>:<topic>`. */
   readonly realtimeChannelPrefix: string;
+  /** Backup runs received longer ago are deleted (never a job's current copies nor its newest run). */
+  readonly backupRunRetentionDays: number;
+  /** How long a scanner's claim on a backup run holds unless renewed (kinds/backup/claim-lease.ts). */
+  readonly backupClaimLeaseSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -266,6 +270,8 @@ export const ENV_VARIABLES = {
   wsSendBufferBytes: variable('WS_SEND_BUFFER_BYTES', String(1024 * 1024), integer(1024, 1024 * 1024 * 1024)),
   wsCoalesceMs: variable('WS_COALESCE_MS', '1000', integer(0, 3_600_000)),
   realtimeChannelPrefix: variable('REALTIME_CHANNEL_PREFIX', 'vigie:realtime', nonEmpty),
+  backupRunRetentionDays: variable('BACKUP_RUN_RETENTION_DAYS', '400', integer(1, 36_500)),
+  backupClaimLeaseSeconds: variable('BACKUP_CLAIM_LEASE_SECONDS', '600', integer(30, 86_400)),
 } satisfies { [K in keyof Config]: Variable<Config[K]> };
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBackupScanner, type ScannerOptions } from '../src/kinds/backup/scanner.js';
+import { newClaimOwner } from '../src/kinds/backup/claim-lease.js';
 import { createMissingSweep } from '../src/kinds/backup/missing-sweep.js';
 import { ensureZones } from '../src/kinds/backup/zones.js';
 import type { Zones } from '../src/kinds/backup/paths.js';
@@ -309,9 +310,12 @@ describe.each(TEST_DIALECTS)('backups on %s', (dialect) => {
     await scanner().pass();
 
     // Killed just after the rename: the new copy is in place, the database still says promoting.
+    // The "restarted" scanners below start as the crashed one's owner: start-up takes back its own claims.
+    const owner = newClaimOwner();
     ctx.clock.advance(HOUR);
     await deposit(source, agentRoot, agent, [{ jobId: id, runId: 'p2', files: [{ path: 'x.gz', content: dump(80_100, 42) }] }]);
     const crashing = scanner({
+      owner,
       onStep: (step) => {
         if (step === 'renamed') throw new Error('killed');
       },
@@ -319,7 +323,7 @@ describe.each(TEST_DIALECTS)('backups on %s', (dialect) => {
     await crashing.pass();
     expect((await runsOf(id)).map((r) => r.state)).toEqual(['promoting', 'promoted']);
     expect((await copies(agent, id)).sort()).toEqual(['p1', 'p2']);
-    const restarted = scanner();
+    const restarted = scanner({ owner });
     await restarted.recover();
     expect((await runsOf(id)).map((r) => [r.run_id, r.state, r.status, r.pruned])).toEqual([
       ['p2', 'promoted', 'SUCCESS', false],
@@ -332,6 +336,7 @@ describe.each(TEST_DIALECTS)('backups on %s', (dialect) => {
     ctx.clock.advance(HOUR);
     await deposit(source, agentRoot, agent, [{ jobId: id, runId: 'p3', files: [{ path: 'x.gz', content: dump(80_200, 43) }] }]);
     await scanner({
+      owner,
       onStep: async (step) => {
         if (step !== 'promoting') return;
         await mkdir(join(zones.validatedDir, tenant.tenantId, agent, id, '.staging-p3'), { recursive: true });
@@ -340,7 +345,7 @@ describe.each(TEST_DIALECTS)('backups on %s', (dialect) => {
       },
     }).pass();
     expect((await copies(agent, id)).sort()).toEqual(['.staging-p3', 'p2']);
-    const again = scanner();
+    const again = scanner({ owner });
     await again.recover();
     expect((await runsOf(id))[0]).toMatchObject({ run_id: 'p3', state: 'received' });
     expect(await copies(agent, id)).toEqual(['p2']);

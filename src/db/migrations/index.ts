@@ -22,6 +22,7 @@ import * as httpTargetUrlKey from './2026_12_05_0015_http_target_url_key.js';
 import * as healthchecksSemantics from './2026_12_05_0017_healthchecks_semantics.js';
 import * as tenantPingKeys from './2026_12_05_0018_tenant_ping_keys.js';
 import * as backups from './2026_12_05_0022_backups.js';
+import * as backupLeases from './2026_12_05_0023_backup_leases.js';
 
 export const migrations: Record<string, Migration> = {
   '2026_11_21_0001_foundation': foundation,
@@ -42,4 +43,5 @@ export const migrations: Record<string, Migration> = {
   '2026_12_05_0017_healthchecks_semantics': healthchecksSemantics,
   '2026_12_05_0018_tenant_ping_keys': tenantPingKeys,
   '2026_12_05_0022_backups': backups,
+  '2026_12_05_0023_backup_leases': backupLeases,
 };

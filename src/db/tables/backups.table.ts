@@ -31,6 +31,9 @@ export interface BackupJobsTable {
   expected_at: number | null;
   missing_at: number | null;
   last_run_at: number | null;
+  /** An accepted SIZE_ANOMALY's size and time: the size check's median starts from it (issue 16). */
+  size_baseline_bytes: number | null;
+  size_baseline_at: number | null;
 }
 
 /** One run of a job, as its agent reported it and as the server judged it. */
@@ -69,8 +72,13 @@ export interface BackupRunsTable {
   promotion_ms: number | null;
   /** Who holds the run while validating or promoting (compare-and-set claims). */
   claim_token: string | null;
+  /** The process holding the claim (scanner-lease.ts) and until when, unless it renews the lease. */
+  claim_owner: string | null;
+  claim_expires_at: number | null;
   /** The deposit's files were moved to quarantine or removed (a step after the state's commit). */
   cleaned_at: number | null;
   /** A promoted copy removed because newer healthy ones replaced it (keep_healthy). */
   pruned_at: number | null;
+  /** An operator accepted this SIZE_ANOMALY's size as the new baseline. */
+  size_accepted_at: number | null;
 }

@@ -5,11 +5,12 @@
  * touched, and a promoted run's deposit name is removed only while it is still the promoted file
  * (same inode, or a copy's size and time), never a newer upload of the same name.
  */
-import { lstat, mkdir, readdir, rename, rm, unlink, writeFile } from 'node:fs/promises';
+import { lstat, open, readdir, rename, rm, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { BackupRun } from './runs.repository.js';
 import { unsafePathReason, type Zones } from './paths.js';
 import { parentsAreDirectories } from './validator.js';
+import { fsyncPath, mkdirDurable } from './promoter.js';
 
 /**
  * The manifest's files that can be touched: a safe name, below real directories only (a directory
@@ -30,15 +31,29 @@ const ignoreMissing = (error: unknown) => {
   if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
 };
 
+/**
+ * Moves the run's files into its quarantine directory, then writes REASON.txt; both are made
+ * durable before the caller records the cleanup (a quarantine without its REASON.txt would never
+ * be pruned, and a rename a power cut lost would leave the files in the deposit).
+ */
 export async function quarantineDeposit(depositDir: string, quarantineDir: string, run: BackupRun): Promise<void> {
-  await mkdir(quarantineDir, { recursive: true, mode: 0o700 });
+  await mkdirDurable(quarantineDir);
+  const touched = new Set<string>([quarantineDir]);
   for (const file of await safeFiles(depositDir, run)) {
     const target = join(quarantineDir, file.path);
-    await mkdir(dirname(target), { recursive: true, mode: 0o700 });
+    await mkdirDurable(dirname(target));
     await rename(join(depositDir, file.path), target).catch(ignoreMissing);
+    touched.add(dirname(target)).add(dirname(join(depositDir, file.path)));
   }
   const reason = [`run: ${run.runId}`, `status: ${run.status ?? ''}`, `reason: ${run.reason ?? ''}`, `judged at: ${run.judgedAt === null ? '' : new Date(run.judgedAt).toISOString()}`, ''].join('\n');
-  await writeFile(join(quarantineDir, 'REASON.txt'), reason, { mode: 0o600 });
+  const reasonFile = await open(join(quarantineDir, 'REASON.txt'), 'w', 0o600);
+  try {
+    await reasonFile.writeFile(reason);
+    await reasonFile.sync();
+  } finally {
+    await reasonFile.close();
+  }
+  for (const dir of touched) await fsyncPath(dir).catch(ignoreMissing);
 }
 
 export async function removeDeposit(depositDir: string, promotedDir: string | null, run: BackupRun): Promise<void> {

@@ -21,6 +21,9 @@ export interface BackupJobSettings {
   expectedAt: number | null;
   missingAt: number | null;
   lastRunAt: number | null;
+  /** An accepted SIZE_ANOMALY's size, and when it was accepted: the size check's median starts from it. */
+  sizeBaselineBytes: number | null;
+  sizeBaselineAt: number | null;
 }
 
 export type BackupJobSettingsPatch = Partial<Omit<BackupJobSettings, 'monitorId' | 'tenantId'>>;
@@ -43,6 +46,8 @@ export const toJobSettings = (row: Selectable<BackupJobsTable>): BackupJobSettin
   expectedAt: row.expected_at === null ? null : Number(row.expected_at),
   missingAt: row.missing_at === null ? null : Number(row.missing_at),
   lastRunAt: row.last_run_at === null ? null : Number(row.last_run_at),
+  sizeBaselineBytes: row.size_baseline_bytes === null ? null : Number(row.size_baseline_bytes),
+  sizeBaselineAt: row.size_baseline_at === null ? null : Number(row.size_baseline_at),
 });
 
 export function toJobColumns(patch: BackupJobSettingsPatch): Updateable<BackupJobsTable> {
@@ -62,6 +67,8 @@ export function toJobColumns(patch: BackupJobSettingsPatch): Updateable<BackupJo
     expected_at: patch.expectedAt,
     missing_at: patch.missingAt,
     last_run_at: patch.lastRunAt,
+    size_baseline_bytes: patch.sizeBaselineBytes,
+    size_baseline_at: patch.sizeBaselineAt,
   };
   return Object.fromEntries(Object.entries(columns).filter(([, v]) => v !== undefined)) as Updateable<BackupJobsTable>;
 }

@@ -14,6 +14,8 @@ import type { MonitorsService } from '../../monitors/monitors.service.js';
 import { findBackupJob, listBackupJobs, toJobColumns, updateBackupJob, type BackupJobSettings } from './jobs.repository.js';
 import { isSafeName } from './paths.js';
 import { listRuns, type RunFilters } from './runs.repository.js';
+import { acceptLatestSize } from './accept-size.js';
+import type { ResultRecorder } from '../../monitors/results.service.js';
 import { deadlinesAfter } from './schedule.js';
 
 export const BACKUP_DEFAULTS = {
@@ -69,7 +71,7 @@ async function checkChannels(db: Db, tenantId: string, channelIds: string[] | nu
   if (unknown.length) throw ValidationError.field(['body', 'channel_ids'], `Unknown channel(s): ${unknown.join(', ')}`, 'value_error');
 }
 
-export function createBackupJobsService({ db, clock, monitors }: { db: Db; clock: Clock; monitors: MonitorsService }) {
+export function createBackupJobsService({ db, clock, monitors, recorder }: { db: Db; clock: Clock; monitors: MonitorsService; recorder: ResultRecorder }) {
   const get = async (tenantId: string, monitorId: string): Promise<BackupJob> => {
     const [monitor, settings] = await Promise.all([findMonitor(db, tenantId, monitorId), findBackupJob(db, tenantId, monitorId)]);
     if (!monitor || !settings) throw new NotFoundError('Backup job');
@@ -156,6 +158,13 @@ export function createBackupJobsService({ db, clock, monitors }: { db: Db; clock
     remove: (tenantId: string, monitorId: string) => get(tenantId, monitorId).then(() => monitors.remove(tenantId, monitorId)),
     pause: (tenantId: string, monitorId: string) => get(tenantId, monitorId).then(() => monitors.pause(tenantId, monitorId)),
     resume: (tenantId: string, monitorId: string) => get(tenantId, monitorId).then(() => monitors.resume(tenantId, monitorId)),
+
+    /** Accepts the size of the job's latest run, a SIZE_ANOMALY (accept-size.ts); 409 otherwise. */
+    async acceptSize(tenantId: string, monitorId: string): Promise<BackupJob> {
+      await get(tenantId, monitorId);
+      await acceptLatestSize({ db, clock, recorder }, tenantId, monitorId);
+      return get(tenantId, monitorId);
+    },
 
     /** A job's runs, newest first (404 for a job of another tenant). */
     async runs(tenantId: string, monitorId: string, filters: RunFilters) {

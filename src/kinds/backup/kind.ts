@@ -3,6 +3,7 @@
  * validates, promotes and judges each run, and the MISSING sweep judges the runs that did not
  * come. Both record through the core recorder, so alerts take the same pipeline as every kind.
  */
+import type { Config } from '../../config.js';
 import { checkResultsHistory } from '../../monitors/results-history.js';
 import { defineKind } from '../contract.js';
 import { mergedHistory } from '../history.js';
@@ -18,6 +19,16 @@ import { ensureZones, zonesOf } from './zones.js';
 
 /** How often MISSING deadlines are looked at. */
 const SWEEP_INTERVAL_MS = 5000;
+
+const DAY_MS = 86_400_000;
+
+/** The scanner's settings from the environment (BACKUP_*). */
+export const scannerSettings = (config: Pick<Config, 'backupSettleSeconds' | 'backupQuarantineRetentionDays' | 'backupRunRetentionDays' | 'backupClaimLeaseSeconds'>) => ({
+  settleMs: config.backupSettleSeconds * 1000,
+  quarantineRetentionMs: config.backupQuarantineRetentionDays * DAY_MS,
+  runRetentionMs: config.backupRunRetentionDays * DAY_MS,
+  leaseMs: config.backupClaimLeaseSeconds * 1000,
+});
 
 export const backupKind = defineKind({
   kind: 'backup',
@@ -43,9 +54,8 @@ export const backupKind = defineKind({
       clock: runtime.clock,
       recorder: own.backupRecorder,
       zones,
-      settleMs: runtime.config.backupSettleSeconds * 1000,
       logger: runtime.logger,
-      quarantineRetentionMs: runtime.config.backupQuarantineRetentionDays * 86_400_000,
+      ...scannerSettings(runtime.config),
     });
     const scan = intervalLoop('backup scanner', runtime.config.backupScanSeconds * 1000, () => scanner.pass(), runtime.logger);
     return [
@@ -69,6 +79,7 @@ export const backupKind = defineKind({
     { method: 'POST', url: '/api/v1/backup-jobs/{id}/pause' },
     { method: 'POST', url: '/api/v1/backup-jobs/{id}/resume' },
     { method: 'GET', url: '/api/v1/backup-jobs/{id}/runs' },
+    { method: 'POST', url: '/api/v1/backup-jobs/{id}/accept-size' },
     { method: 'GET', url: '/api/jobs/{id}/history' },
     { method: 'DELETE', url: '/api/v1/backup-jobs/{id}' },
   ],

@@ -3,7 +3,9 @@
  * final place (hard links when both zones share a file system, a copy otherwise), every file and
  * directory is fsynced, then one atomic rename puts it in place and the parent is fsynced. Only
  * after that (and after the database says `promoted`) are older copies beyond keep_healthy
- * removed: at every instant the validated tree holds at least one complete healthy copy.
+ * removed: at every instant the validated tree holds at least one complete healthy copy. The
+ * job's directory and its parents, when promotion creates them, are made durable too (each new
+ * directory's parent fsynced): a first copy must not vanish with a directory entry a power cut lost.
  */
 import { constants } from 'node:fs';
 import { link, lstat, mkdir, open, readdir, rename, rm } from 'node:fs/promises';
@@ -84,6 +86,18 @@ export interface PromoteInput {
   files: readonly MeasuredFile[];
 }
 
+/**
+ * mkdir -p whose new directories survive a power cut: each directory created has its parent
+ * fsynced (deepest first: a parent's entry is durable before the child's matters).
+ */
+export async function mkdirDurable(dir: string): Promise<void> {
+  const created: string[] = [];
+  for (let path = dir; !(await exists(path)); path = dirname(path)) created.push(path);
+  if (created.length === 0) return;
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  for (const path of created) await fsyncPath(dirname(path));
+}
+
 export const finalDirOf = (jobDir: string, runId: string): string => join(jobDir, runId);
 export const stagingDirOf = (jobDir: string, runId: string): string => join(jobDir, `${STAGING_PREFIX}${runId}`);
 
@@ -91,7 +105,7 @@ export const stagingDirOf = (jobDir: string, runId: string): string => join(jobD
 export async function promote(input: PromoteInput): Promise<'link' | 'copy' | 'none'> {
   const finalDir = finalDirOf(input.jobDir, input.runId);
   const staging = stagingDirOf(input.jobDir, input.runId);
-  await mkdir(input.jobDir, { recursive: true, mode: 0o700 });
+  await mkdirDurable(input.jobDir);
   await rm(staging, { recursive: true, force: true });
   await mkdir(staging, { mode: 0o700 });
   let how: 'link' | 'copy' | 'none' = 'none';

@@ -30,6 +30,8 @@ export const JobResponse = Type.Object({
   expected_at: NullableTimestamp,
   missing_at: NullableTimestamp,
   last_run_at: NullableTimestamp,
+  size_baseline_bytes: Nullable(Type.Integer({ description: 'The size an operator accepted (POST …/accept-size): the size check compares with it and later healthy runs' })),
+  size_baseline_at: NullableTimestamp,
   created_at: Timestamp,
   updated_at: Timestamp,
 });
@@ -62,6 +64,7 @@ export const RunResponse = Type.Object({
   /** Runs' durations as the agent reported them. */
   duration_ms: Nullable(Type.Integer()),
   pruned: Type.Boolean({ description: 'A promoted copy since replaced by newer healthy ones (keep_healthy)' }),
+  size_accepted_at: NullableTimestamp,
 });
 
 export function toJobResponse(job: BackupJob, paths: { depositPath: string; agentRoot: string }) {
@@ -89,6 +92,8 @@ export function toJobResponse(job: BackupJob, paths: { depositPath: string; agen
     expected_at: toIsoOrNull(job.expectedAt),
     missing_at: toIsoOrNull(job.missingAt),
     last_run_at: toIsoOrNull(job.lastRunAt),
+    size_baseline_bytes: job.sizeBaselineBytes,
+    size_baseline_at: toIsoOrNull(job.sizeBaselineAt),
     created_at: toIso(job.monitor.createdAt),
     updated_at: toIso(job.monitor.updatedAt),
   };
@@ -122,5 +127,6 @@ export function toRunResponse(run: BackupRun) {
     promotion_ms: run.promotionMs,
     duration_ms: run.startedAt !== null && run.finishedAt !== null ? run.finishedAt - run.startedAt : null,
     pruned: run.prunedAt !== null,
+    size_accepted_at: toIsoOrNull(run.sizeAcceptedAt),
   };
 }

@@ -143,6 +143,20 @@ export function registerBackupRoutes(app: VigieApp, own: { backupJobs: BackupJob
     );
   }
 
+  app.post(
+    '/api/v1/backup-jobs/:id/accept-size',
+    {
+      config: { access: 'write' },
+      schema: {
+        tags,
+        summary: "Accept the size of the job's latest run, a SIZE_ANOMALY, as the new baseline: later runs are compared with it, and the job is up again (409 if the latest run is not a SIZE_ANOMALY)",
+        params: IdParams,
+        response: { 200: JobResponse, ...errorResponses(401, 403, 404, 409, 422) },
+      },
+    },
+    async (request) => show(await jobs.acceptSize(actorOf(request).tenantId, request.params.id)),
+  );
+
   const listRuns = async (tenantId: string, id: string, query: Static<typeof RunsQuery>) => {
     const page = await jobs.runs(tenantId, id, { statuses: query.status?.map(canonicalStatus), from: fromIso(query.from), to: fromIso(query.to), limit: query.limit, offset: query.offset });
     return { items: page.items.map(toRunResponse), total: page.total, limit: query.limit, offset: query.offset };

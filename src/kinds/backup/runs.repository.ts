@@ -33,6 +33,7 @@ export interface BackupRun {
   promotionMs: number | null;
   cleanedAt: number | null;
   prunedAt: number | null;
+  sizeAcceptedAt: number | null;
 }
 
 const num = (value: number | string | null): number | null => (value === null ? null : Number(value));
@@ -65,6 +66,7 @@ export const toRun = (row: Selectable<BackupRunsTable>): BackupRun => ({
   promotionMs: num(row.promotion_ms),
   cleanedAt: num(row.cleaned_at),
   prunedAt: num(row.pruned_at),
+  sizeAcceptedAt: num(row.size_accepted_at),
 });
 
 export interface RunFilters {
@@ -113,7 +115,20 @@ export async function knownRunIds(db: Db, jobId: string, runIds: readonly string
 
 export type NewRun = Omit<
   BackupRunsTable,
-  'claim_token' | 'cleaned_at' | 'pruned_at' | 'validated_at' | 'promoted_at' | 'validation_ms' | 'promotion_ms' | 'measured_size' | 'measured_sha256' | 'judged_at' | 'result_status'
+  | 'claim_token'
+  | 'claim_owner'
+  | 'claim_expires_at'
+  | 'size_accepted_at'
+  | 'cleaned_at'
+  | 'pruned_at'
+  | 'validated_at'
+  | 'promoted_at'
+  | 'validation_ms'
+  | 'promotion_ms'
+  | 'measured_size'
+  | 'measured_sha256'
+  | 'judged_at'
+  | 'result_status'
 > &
   Partial<BackupRunsTable>;
 

@@ -3,8 +3,10 @@
  * received run through validation (validator.ts), its verdict (verdicts.ts) and, when healthy,
  * promotion (promoter.ts), and finally cleans the deposits of judged runs (deposit-cleanup.ts).
  * Runs are claimed with a compare-and-set on their state and a random token, so two passes (or
- * two processes) never validate or promote the same run twice. The database moves first and
- * the files follow; start-up recovery (recovery.ts) finishes whatever a crash interrupted.
+ * two processes) never validate or promote the same run twice; a claim names its owner and
+ * holds a lease the owner renews while it works (claim-lease.ts), so only an abandoned claim is
+ * ever taken back. The database moves first and the files follow; start-up recovery (`recover`)
+ * finishes whatever a crash interrupted.
  */
 import { randomUUID } from 'node:crypto';
 import { lstat, rm } from 'node:fs/promises';
@@ -12,11 +14,13 @@ import type { Clock } from '../../clock.js';
 import type { Db } from '../../db/database.js';
 import type { Logger } from '../../logger.js';
 import type { ResultRecorder } from '../../monitors/results.service.js';
+import { claimIsAbandoned, newClaimOwner } from './claim-lease.js';
 import { agentDirectories, depositSettled, entriesOf, readReport } from './discovery.js';
 import { pruneQuarantine, quarantineDeposit, removeDeposit } from './deposit-cleanup.js';
 import { findBackupJob, listAgentJobs, toJobSettings, type BackupJobSettings } from './jobs.repository.js';
 import { agentRoot, depositPath, jobValidatedDir, quarantinePath, STAGING_PREFIX, type Zones } from './paths.js';
 import { ChangedSinceValidation, exists, finalDirOf, promote, pruneJobDir, stagingDirOf } from './promoter.js';
+import { pruneRunHistory } from './run-retention.js';
 import { findRun, insertRun, knownRunIds, promotedRuns, toRun, type BackupRun } from './runs.repository.js';
 import { manifestSha256, parseTime, type JobReport } from './status-report.js';
 import { judgeRun, type Verdict } from './verdicts.js';
@@ -34,8 +38,14 @@ export interface ScannerOptions {
   wallNow?: () => number;
   /** Quarantined runs older than this are deleted; undefined: kept. */
   quarantineRetentionMs?: number;
+  /** Runs received longer ago than this are deleted (run-retention.ts); undefined: kept. */
+  runRetentionMs?: number;
   /** Test hook: called at each step of a run's processing (the SIGKILL test kills around them). */
   onStep?: (step: string) => void | Promise<void>;
+  /** How long a claim holds without renewal (default CLAIM_LEASE_MS); renewed every third of it while the run is worked on. */
+  leaseMs?: number;
+  /** This scanner's owner id in claims (default: a new one, claim-lease.ts). */
+  owner?: string;
 }
 
 export interface PassSummary {
@@ -45,8 +55,10 @@ export interface PassSummary {
 }
 
 const RUNS_PER_PASS = 100;
-/** The quarantine's retention is applied at most this often (days-long retention; walking it each pass is waste). */
-const QUARANTINE_PRUNE_EVERY_MS = 3_600_000;
+/** A claim's default lease: long enough for a stalled disk, short enough that another server takes over a crashed one's runs. */
+export const CLAIM_LEASE_MS = 600_000;
+/** The quarantine's and the run history's retention are applied at most this often (days-long retentions; each pass would be waste). */
+const RETENTION_EVERY_MS = 3_600_000;
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -54,13 +66,47 @@ function median(values: number[]): number {
   return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
+/**
+ * The sizes the size check compares with, newest first: the last healthy runs' and, once an
+ * operator accepted an anomaly's size (POST …/accept-size), only those promoted since, then that size.
+ */
+export function sizesToCompare(healthy: readonly BackupRun[], job: Pick<BackupJobSettings, 'sizeBaselineBytes' | 'sizeBaselineAt' | 'sizeWindow'>): number[] {
+  const since = job.sizeBaselineAt;
+  const runs = since === null ? healthy : healthy.filter((r) => r.promotedAt !== null && r.promotedAt > since);
+  const sizes = runs.map((r) => r.measuredSize).filter((s): s is number => s !== null);
+  if (job.sizeBaselineBytes !== null) sizes.push(job.sizeBaselineBytes);
+  return sizes.slice(0, job.sizeWindow);
+}
+
 export function createBackupScanner(options: ScannerOptions) {
   const { db, clock, recorder, zones, settleMs, logger } = options;
   const wallNow = options.wallNow ?? Date.now;
   const step = async (name: string) => options.onStep?.(name);
+  const owner = options.owner ?? newClaimOwner();
+  const leaseMs = options.leaseMs ?? CLAIM_LEASE_MS;
+  const claimColumns = (token: string) => ({ claim_token: token, claim_owner: owner, claim_expires_at: clock.now() + leaseMs });
+  const unclaimed = { claim_token: null, claim_owner: null, claim_expires_at: null };
+
+  /** Renews the run's lease while its holder works on it; returns the function that stops renewing. */
+  function holdLease(id: string, token: string): () => void {
+    const timer = setInterval(
+      () => {
+        db.updateTable('backup_runs')
+          .set({ claim_expires_at: clock.now() + leaseMs })
+          .where('id', '=', id)
+          .where('claim_token', '=', token)
+          .execute()
+          .catch((error: unknown) => logger.warn({ err: error, run: id }, 'backup run lease not renewed; renewed at the next tick'));
+      },
+      Math.max(50, Math.floor(leaseMs / 3)),
+    );
+    timer.unref();
+    return () => clearInterval(timer);
+  }
   /** Reports whose every entry is known: not read again until they change. */
   const knownReports = new Map<string, string>();
   let lastQuarantinePrune = Number.NEGATIVE_INFINITY;
+  let lastHistoryPrune = Number.NEGATIVE_INFINITY;
 
   async function discover(): Promise<number> {
     let found = 0;
@@ -94,7 +140,7 @@ export function createBackupScanner(options: ScannerOptions) {
       tenant_id: job.tenantId,
       run_id: runId,
       state: problems.length ? 'validating' : 'received',
-      claim_token: token,
+      ...(token ? claimColumns(token) : unclaimed),
       status: null,
       reason: null,
       agent_status: report?.status ?? null,
@@ -147,7 +193,7 @@ export function createBackupScanner(options: ScannerOptions) {
     const measured = { measuredSize: files.totalSize, measuredSha256 };
     const healthy = await promotedRuns(db, job.monitorId, job.sizeWindow);
     if (healthy[0]?.measuredSha256 === measuredSha256) return { verdict: { status: 'UNCHANGED', reason: `same content as the last healthy run ${healthy[0].runId}`, ...measured }, files };
-    const sizes = healthy.map((r) => r.measuredSize).filter((s): s is number => s !== null);
+    const sizes = sizesToCompare(healthy, job);
     if (sizes.length) {
       const middle = median(sizes);
       const delta = Math.abs(files.totalSize - middle);
@@ -164,8 +210,22 @@ export function createBackupScanner(options: ScannerOptions) {
 
   async function processRun(candidate: BackupRun): Promise<'promoted' | 'judged' | 'skipped'> {
     const token = randomUUID();
-    const claimed = await db.updateTable('backup_runs').set({ state: 'validating', claim_token: token }).where('id', '=', candidate.id).where('state', '=', 'received').executeTakeFirst();
+    const claimed = await db
+      .updateTable('backup_runs')
+      .set({ state: 'validating', ...claimColumns(token) })
+      .where('id', '=', candidate.id)
+      .where('state', '=', 'received')
+      .executeTakeFirst();
     if (claimed.numUpdatedRows === 0n) return 'skipped'; // another pass took it
+    const stopRenewing = holdLease(candidate.id, token);
+    try {
+      return await processClaimed(candidate, token);
+    } finally {
+      stopRenewing();
+    }
+  }
+
+  async function processClaimed(candidate: BackupRun, token: string): Promise<'promoted' | 'judged' | 'skipped'> {
     await step('claimed');
     const job = await findBackupJob(db, candidate.tenantId, candidate.jobId);
     if (!job) return 'skipped'; // deleted: its runs go with it
@@ -177,7 +237,13 @@ export function createBackupScanner(options: ScannerOptions) {
       judged = await judge(run, job, where);
     } catch (error) {
       // An I/O error while reading: give the run back, so the next pass tries again.
-      await db.updateTable('backup_runs').set({ state: 'received', claim_token: null }).where('id', '=', run.id).where('state', '=', 'validating').where('claim_token', '=', token).execute();
+      await db
+        .updateTable('backup_runs')
+        .set({ state: 'received', ...unclaimed })
+        .where('id', '=', run.id)
+        .where('state', '=', 'validating')
+        .where('claim_token', '=', token)
+        .execute();
       throw error;
     }
     const { verdict, files } = judged;
@@ -215,8 +281,12 @@ export function createBackupScanner(options: ScannerOptions) {
   /** Gives a claimed run back (state `received`), its staging removed. */
   async function release(id: string, from: string, token: string | null, jobDir: string, runId: string): Promise<void> {
     await rm(stagingDirOf(jobDir, runId), { recursive: true, force: true });
-    let query = db.updateTable('backup_runs').set({ state: 'received', claim_token: null, status: null }).where('id', '=', id).where('state', '=', from);
-    query = token === null ? query : query.where('claim_token', '=', token);
+    let query = db
+      .updateTable('backup_runs')
+      .set({ state: 'received', status: null, ...unclaimed })
+      .where('id', '=', id)
+      .where('state', '=', from);
+    query = token === null ? query.where('claim_token', 'is', null) : query.where('claim_token', '=', token);
     await query.execute();
   }
 
@@ -270,9 +340,44 @@ export function createBackupScanner(options: ScannerOptions) {
     await db.updateTable('backup_runs').set({ cleaned_at: clock.now() }).where('id', '=', id).where('cleaned_at', 'is', null).execute();
   }
 
+  /**
+   * Takes back the runs whose claim is abandoned (claim-lease.ts; at start-up, this scanner's own
+   * too): a `validating` run goes back to `received`; a `promoting` run whose copy was renamed into
+   * place is finished (promoted, its result recorded), one whose rename did not happen loses its
+   * staging and is validated again. Each move is a compare-and-set on the claim that was seen.
+   */
+  async function takeBackAbandoned(ownToo: boolean): Promise<void> {
+    const held = await db.selectFrom('backup_runs').selectAll().where('state', 'in', ['validating', 'promoting']).execute();
+    const now = clock.now();
+    for (const row of held) {
+      if (!claimIsAbandoned(row, now, owner, ownToo)) continue;
+      if (row.state === 'validating') {
+        // A holder that renews meanwhile keeps its token, but its next compare-and-set (on state) fails: it stops.
+        const back = db
+          .updateTable('backup_runs')
+          .set({ state: 'received', ...unclaimed })
+          .where('id', '=', row.id)
+          .where('state', '=', 'validating');
+        await (row.claim_token === null ? back.where('claim_token', 'is', null) : back.where('claim_token', '=', row.claim_token)).execute();
+        continue;
+      }
+      const run = toRun(row);
+      const job = await findBackupJob(db, run.tenantId, run.jobId);
+      if (!job) continue;
+      const jobDir = jobValidatedDir(zones, job.tenantId, job.agent, job.monitorId);
+      if (await exists(finalDirOf(jobDir, run.runId))) {
+        const verdict: Verdict = { status: 'SUCCESS', reason: null, measuredSize: run.measuredSize, measuredSha256: run.measuredSha256 };
+        await completePromotion(run, job, row.claim_token, verdict, null);
+      } else {
+        await release(run.id, 'promoting', row.claim_token, jobDir, run.runId);
+      }
+    }
+  }
+
   return {
-    /** One pass: new runs found, received runs judged and promoted, pending cleanups done. */
+    /** One pass: abandoned claims taken back, new runs found, received runs judged and promoted, pending cleanups done. */
     async pass(): Promise<PassSummary> {
+      await takeBackAbandoned(false);
       const found = await discover();
       const received = await db.selectFrom('backup_runs').selectAll().where('state', '=', 'received').orderBy('received_at').limit(RUNS_PER_PASS).execute();
       let judged = 0;
@@ -286,9 +391,14 @@ export function createBackupScanner(options: ScannerOptions) {
           logger.warn({ err: error, run: row.id }, 'backup run processing failed; retried after a restart');
         }
       }
-      if (options.quarantineRetentionMs !== undefined && wallNow() - lastQuarantinePrune >= QUARANTINE_PRUNE_EVERY_MS) {
+      if (options.quarantineRetentionMs !== undefined && wallNow() - lastQuarantinePrune >= RETENTION_EVERY_MS) {
         lastQuarantinePrune = wallNow();
         await pruneQuarantine(zones, options.quarantineRetentionMs, lastQuarantinePrune);
+      }
+      // The history's times are the clock's (received_at), unlike the quarantine's file times.
+      if (options.runRetentionMs !== undefined && clock.now() - lastHistoryPrune >= RETENTION_EVERY_MS) {
+        lastHistoryPrune = clock.now();
+        await pruneRunHistory(db, lastHistoryPrune - options.runRetentionMs);
       }
       const unclean = await db.selectFrom('backup_runs').select('id').where('cleaned_at', 'is', null).where('state', 'in', ['rejected', 'promoted']).limit(RUNS_PER_PASS).execute();
       for (const { id } of unclean) await cleanRun(id);
@@ -296,27 +406,13 @@ export function createBackupScanner(options: ScannerOptions) {
     },
 
     /**
-     * Start-up recovery: runs left `validating` go back to `received`; a `promoting` run whose copy
-     * was renamed into place is finished (promoted, its result recorded), one whose rename did not
-     * happen loses its staging and is validated again; every job's validated directory is pruned to
-     * its kept copies and pending cleanups are done. The tree is then one complete healthy copy per job
+     * Start-up recovery: abandoned claims are taken back (takeBackAbandoned: a live claim of another
+     * process is left to it); every job's validated directory is pruned to its kept copies (a
+     * promotion under way keeps its staging) and pending cleanups are done at the next pass. The tree is then one complete healthy copy per job
      * (keep_healthy of them) and the database agrees.
      */
     async recover(): Promise<void> {
-      await db.updateTable('backup_runs').set({ state: 'received', claim_token: null }).where('state', '=', 'validating').execute();
-      const promoting = await db.selectFrom('backup_runs').selectAll().where('state', '=', 'promoting').execute();
-      for (const row of promoting) {
-        const run = toRun(row);
-        const job = await findBackupJob(db, run.tenantId, run.jobId);
-        if (!job) continue;
-        const jobDir = jobValidatedDir(zones, job.tenantId, job.agent, job.monitorId);
-        if (await exists(finalDirOf(jobDir, run.runId))) {
-          const verdict: Verdict = { status: 'SUCCESS', reason: null, measuredSize: run.measuredSize, measuredSha256: run.measuredSha256 };
-          await completePromotion(run, job, row.claim_token, verdict, null);
-        } else {
-          await release(run.id, 'promoting', row.claim_token, jobDir, run.runId);
-        }
-      }
+      await takeBackAbandoned(true);
       const jobs = await db.selectFrom('backup_jobs').selectAll().execute();
       for (const job of jobs.map(toJobSettings)) await pruneJob(job);
       knownReports.clear();

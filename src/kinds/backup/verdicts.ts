@@ -70,6 +70,8 @@ export async function judgeRun(trx: Db, recorder: ResultRecorder, input: JudgeIn
       measured_size: verdict.measuredSize,
       measured_sha256: verdict.measuredSha256,
       claim_token: null,
+      claim_owner: null,
+      claim_expires_at: null,
       ...input.extra,
     })
     .where('id', '=', run.id)
