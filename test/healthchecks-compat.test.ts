@@ -10,8 +10,10 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openDatabase } from '../src/db/database.js';
 import { up as giveTenantsPingKeys } from '../src/db/migrations/2026_12_05_0018_tenant_ping_keys.js';
-import { createTenantWithKey, createTestApp, createUser, login, type TenantFixture, type TestContext } from './helpers/app.js';
+import { createServices } from '../src/services.js';
+import { createTenantWithKey, createTestApp, createUser, login, TEST_SECRET_KEY, type TenantFixture, type TestContext } from './helpers/app.js';
 import { TEST_DIALECTS } from './helpers/databases.js';
 
 type Json = Record<string, any>;
@@ -358,6 +360,31 @@ describe.each(TEST_DIALECTS)('Healthchecks compatibility on %s', (dialect) => {
       expect(newKey).not.toBe(key);
       expect((await ping(`/ping/${key}/db-backup`)).statusCode).toBe(404);
       expect((await ping(`/ping/${newKey}/db-backup`)).statusCode).toBe(200);
+    });
+
+    it('simultaneous ?create=1 pings to a new slug create one check: one 201 Created, every other ping OK to it', async () => {
+      const key = await ctx.services.heartbeats.pingKey(tenant.tenantId);
+      const answers = await Promise.all(Array.from({ length: 25 }, () => ping(`/ping/${key}/race?create=1`)));
+      expect(answers.filter((a) => a.statusCode === 200)).toHaveLength(24);
+      expect(answers.filter((a) => a.statusCode === 201).map((a) => a.body)).toEqual(['Created']);
+      const made = (await api('GET', '/hc/api/v3/checks/?slug=race')).checks as Json[];
+      expect(made).toHaveLength(1);
+      expect(made[0]).toMatchObject({ slug: 'race', n_pings: 25 });
+    });
+
+    it.runIf(dialect === 'postgres')('creation is serialized in the database too: two processes (two pools, two service graphs) creating one slug make one check', async () => {
+      // A second web process: its own connections and its own in-process serialization.
+      const other = await openDatabase(ctx.config.database);
+      try {
+        const second = createServices({ db: other.db, clock: ctx.clock, secretKey: TEST_SECRET_KEY, jwtExpiresMinutes: 60 });
+        const key = await ctx.services.heartbeats.pingKey(tenant.tenantId);
+        const targets = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? second : ctx.services).heartbeats.pingTargetBySlug(key, 'two-processes', true)));
+        expect(targets.filter((t) => typeof t === 'object' && t.created)).toHaveLength(1);
+        expect(new Set(targets.map((t) => (typeof t === 'object' ? t.pingUuid : t))).size).toBe(1);
+        expect((await api('GET', '/hc/api/v3/checks/?slug=two-processes')).checks).toHaveLength(1);
+      } finally {
+        await other.close();
+      }
     });
 
     it('slugs may repeat; a slug ping to a repeated slug answers 409 ambiguous slug', async () => {
