@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { nextRun, onCalendarProblem, parseOnCalendar, type CalendarRule } from '../src/heartbeats/oncalendar.js';
 import { nextExpectedAt, scheduleKind, scheduleProblem } from '../src/heartbeats/schedule.js';
+import { deadlinesAfter } from '../src/kinds/backup/schedule.js';
 
 const at = (iso: string) => Date.parse(iso);
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString().replace('.000Z', 'Z'));
@@ -220,5 +221,13 @@ describe('schedule.ts dispatch (Healthchecks guess_kind)', () => {
     expect(scheduleProblem('Mon..Fri 12:30', 'Europe/Paris')).toBeNull();
     expect(scheduleProblem('12:34\nsurprise', 'UTC')).toMatch(/Bad day-of-week/);
     expect(scheduleProblem('*-02-30', 'UTC')).toMatch(/never runs/);
+  });
+
+  it('backup jobs, which share nextExpectedAt, keep cron and take OnCalendar', () => {
+    const job = { intervalSeconds: null, graceSeconds: 1800, tz: 'Europe/Paris' };
+    const after = at('2026-12-05T10:00:00Z');
+    expect(deadlinesAfter({ ...job, schedule: '0 2 * * *' }, after)).toEqual({ expectedAt: at('2026-12-06T01:00:00Z'), missingAt: at('2026-12-06T01:30:00Z') });
+    expect(deadlinesAfter({ ...job, schedule: 'Sat,Sun 02:00' }, after)).toEqual({ expectedAt: at('2026-12-06T01:00:00Z'), missingAt: at('2026-12-06T01:30:00Z') });
+    expect(deadlinesAfter({ ...job, schedule: 'Mon 02:00' }, after)).toEqual({ expectedAt: at('2026-12-07T01:00:00Z'), missingAt: at('2026-12-07T01:30:00Z') });
   });
 });
