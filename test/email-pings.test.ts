@@ -8,6 +8,7 @@
  * case-sensitive. Vigie refuses unknown recipients at RCPT (550) and too large messages (552).
  */
 import { randomUUID } from 'node:crypto';
+import { connect } from 'node:net';
 import { createTransport } from 'nodemailer';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
@@ -42,14 +43,23 @@ describe.each(TEST_DIALECTS)('e-mail pings on %s', (dialect) => {
     await ctx?.close();
   });
 
-  async function start(options: { maxMessageBytes?: number; bodyLimitBytes?: number } = {}) {
-    ctx = await createTestApp(dialect);
+  async function start(options: { maxMessageBytes?: number; bodyLimitBytes?: number; env?: Record<string, string> } = {}) {
+    ctx = await createTestApp(dialect, { env: options.env ?? {} });
     tenant = await createTenantWithKey(ctx);
+    // The app's own gate, as `vigie serve` wires it (kinds/heartbeat/email-pings.ts): HTTP and e-mail pings share it.
     listener = createEmailListener({
       recipients: createEmailRecipients({ db: ctx.database.db, heartbeats: ctx.services.heartbeats }),
       pings: ctx.services.pings,
+      gate: ctx.services.pingGate,
       logger: createLogger('silent'),
-      options: { host: '127.0.0.1', port: 0, domain: DOMAIN, maxMessageBytes: options.maxMessageBytes ?? 64 * 1024, bodyLimitBytes: options.bodyLimitBytes ?? 100_000 },
+      options: {
+        host: '127.0.0.1',
+        port: 0,
+        domain: DOMAIN,
+        maxMessageBytes: options.maxMessageBytes ?? 64 * 1024,
+        bodyLimitBytes: options.bodyLimitBytes ?? 100_000,
+        rateLimitPerMinute: ctx.config.pingRateLimitPerMinute,
+      },
     });
     await listener.start();
   }
@@ -197,6 +207,102 @@ describe.each(TEST_DIALECTS)('e-mail pings on %s', (dialect) => {
     expect(Buffer.byteLength(row!.body!)).toBe(1000);
     expect(row!.body_size).toBeGreaterThan(3000);
   });
+
+  /** The /metrics counters of pings, as Prometheus reads them. */
+  async function pingCounters(): Promise<Record<string, number>> {
+    const text = (await ctx.app.inject({ method: 'GET', url: '/metrics' })).body;
+    const found: Record<string, number> = {};
+    for (const [, name, labels, value] of text.matchAll(/^(vigie_pings_(?:received|refused)_total)\{([^}]*)\} (\S+)$/gm)) found[`${name}{${labels}}`] = Number(value);
+    return found;
+  }
+
+  /**
+   * An SMTP conversation typed line by line over a socket, so that something can happen between
+   * RCPT and DATA; each line answers with the server's reply (multi-line replies joined).
+   */
+  async function smtpSession() {
+    const [host, port] = listener.address().split(':');
+    const socket = connect(Number(port), host);
+    let buffer = '';
+    const waiters: ((line: string) => void)[] = [];
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      buffer += chunk;
+      // A reply ends with a line whose code is followed by a space.
+      for (let match = /^(\d{3}) .*\r\n/m.exec(buffer); match; match = /^(\d{3}) .*\r\n/m.exec(buffer)) {
+        const end = match.index + match[0].length;
+        const reply = buffer.slice(0, end).trimEnd();
+        buffer = buffer.slice(end);
+        waiters.shift()?.(reply);
+      }
+    });
+    const reply = () => new Promise<string>((resolve) => waiters.push(resolve));
+    const greeting = await reply();
+    expect(greeting).toMatch(/^220 /);
+    return {
+      say: async (line: string) => {
+        const answer = reply();
+        socket.write(`${line}\r\n`);
+        return answer;
+      },
+      close: () => socket.destroy(),
+    };
+  }
+
+  const httpPing = async (pingUuid: string) => (await ctx.app.inject({ method: 'GET', url: `/ping/${pingUuid}` })).statusCode;
+
+  it('counts like an HTTP ping: in /metrics, and towards the same per-check limit, refused with 450 at RCPT when over it', async () => {
+    await start({ env: { PING_RATE_LIMIT_PER_MINUTE: '3' } });
+    const { id, pingUuid } = await createCheck();
+    const other = await createCheck({ name: 'other' });
+    expect([await httpPing(pingUuid), await httpPing(pingUuid)]).toEqual([200, 200]);
+    expect((await send([address(pingUuid)], { subject: 'third' })).accepted).toEqual([address(pingUuid)]);
+    expect(await pingCounters()).toMatchObject({ 'vigie_pings_received_total{kind="success"}': 3 });
+    // The fourth ping of the minute, by e-mail: a temporary refusal, so the sending server retries later.
+    const refused = await send([address(pingUuid)], { subject: 'fourth' }).catch((error: { responseCode?: number; response?: string }) => error);
+    expect(refused).toMatchObject({ responseCode: 450 });
+    expect((refused as { response: string }).response).toMatch(/^450 4\.7\.1 Rate limit exceeded for this check, try again in \d+ seconds/);
+    // By HTTP too, after the e-mail counted; another check is not affected.
+    expect(await httpPing(pingUuid)).toBe(429);
+    expect((await send([address(other.pingUuid)], { subject: 'other' })).accepted).toEqual([address(other.pingUuid)]);
+    // Two recipients, one over its limit: that one alone is refused, the other gets its ping.
+    const mixed = await send([address(pingUuid), address(other.pingUuid)], { subject: 'both' });
+    expect([mixed.accepted, mixed.rejected]).toEqual([[address(other.pingUuid)], [address(pingUuid)]]);
+    expect(await check(id)).toMatchObject({ nPings: 3 });
+    expect((await pingRows(id)).map((r) => r.method)).toEqual(['GET', 'GET', 'email']);
+    expect(await pingCounters()).toMatchObject({ 'vigie_pings_received_total{kind="success"}': 5, 'vigie_pings_refused_total{reason="check_rate"}': 3 });
+    // The next minute, mail is taken again.
+    ctx.clock.advance(60_000);
+    expect((await send([address(pingUuid)], { subject: 'later' })).accepted).toEqual([address(pingUuid)]);
+    expect(await check(id)).toMatchObject({ nPings: 4 });
+  });
+
+  it('a check that went over its limit between RCPT and the end of DATA gets 451 for the message, and nothing is stored', async () => {
+    await start({ env: { PING_RATE_LIMIT_PER_MINUTE: '2' } });
+    const { id, pingUuid } = await createCheck();
+    const smtp = await smtpSession();
+    try {
+      expect(await smtp.say('EHLO client.test')).toMatch(/^250/);
+      expect(await smtp.say(`MAIL FROM:<${SENDER}>`)).toMatch(/^250 /);
+      expect(await smtp.say(`RCPT TO:<${address(pingUuid)}>`)).toMatch(/^250 /);
+      expect([await httpPing(pingUuid), await httpPing(pingUuid)]).toEqual([200, 200]);
+      expect(await smtp.say('DATA')).toMatch(/^354 /);
+      expect(await smtp.say(`Subject: late\r\nFrom: ${SENDER}\r\n\r\nbody\r\n.`)).toMatch(/^451 4\.7\.1 Rate limit exceeded/);
+    } finally {
+      smtp.close();
+    }
+    expect((await pingRows(id)).map((r) => r.method)).toEqual(['GET', 'GET']);
+    expect(await pingCounters()).toMatchObject({ 'vigie_pings_received_total{kind="success"}': 2, 'vigie_pings_refused_total{reason="check_rate"}': 1 });
+  });
+
+  it('counts a ping by the kind the keyword filter made it', async () => {
+    await start();
+    const { pingUuid } = await createCheck({}, { filter_subject: 1, failure_kw: 'FAILED', start_kw: 'Starting' });
+    await send([address(pingUuid)], { subject: 'Starting' });
+    await send([address(pingUuid)], { subject: 'Backup FAILED' });
+    await send([address(pingUuid)], { subject: 'no keyword' });
+    expect(await pingCounters()).toMatchObject({ 'vigie_pings_received_total{kind="start"}': 1, 'vigie_pings_received_total{kind="fail"}': 1, 'vigie_pings_received_total{kind="ign"}': 1 });
+  });
 });
 
 describe('the e-mail listener as background work', () => {
@@ -204,6 +310,7 @@ describe('the e-mail listener as background work', () => {
     const runtime = { config: loadConfig({}) } as Parameters<typeof emailPingLoops>[0];
     expect(emailPingLoops(runtime, {} as Parameters<typeof emailPingLoops>[1])).toEqual([]);
     const on = { config: loadConfig({ SMTPD_PORT: '0' }), logger: createLogger('silent') } as Parameters<typeof emailPingLoops>[0];
-    expect(emailPingLoops(on, {} as Parameters<typeof emailPingLoops>[1]).map((l) => l.name)).toEqual(['e-mail ping listener']);
+    const own = { pingGate: { checkPings: () => ({ hit: () => 0, exceeded: () => 0 }) } } as unknown as Parameters<typeof emailPingLoops>[1];
+    expect(emailPingLoops(on, own).map((l) => l.name)).toEqual(['e-mail ping listener']);
   });
 });

@@ -10,8 +10,10 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openDatabase } from '../src/db/database.js';
 import { up as giveTenantsPingKeys } from '../src/db/migrations/2026_12_05_0018_tenant_ping_keys.js';
-import { createTenantWithKey, createTestApp, createUser, login, type TenantFixture, type TestContext } from './helpers/app.js';
+import { createServices } from '../src/services.js';
+import { createTenantWithKey, createTestApp, createUser, login, TEST_SECRET_KEY, type TenantFixture, type TestContext } from './helpers/app.js';
 import { TEST_DIALECTS } from './helpers/databases.js';
 
 type Json = Record<string, any>;
@@ -138,10 +140,6 @@ describe.each(TEST_DIALECTS)('Healthchecks compatibility on %s', (dialect) => {
       for (const [body, error] of cases) {
         await hcError(await raw('POST', '/hc/api/v3/checks/', { body: JSON.stringify(body), type: 'application/json' }), 400, `json validation error: ${error}`);
       }
-      // An OnCalendar expression is named as what Vigie does not run.
-      const onCalendar = await raw('POST', '/hc/api/v3/checks/', { body: JSON.stringify({ schedule: 'Mon *-*-* 02:00' }), type: 'application/json' });
-      expect(onCalendar.statusCode).toBe(400);
-      expect(onCalendar.json().error).toMatch(/^json validation error: schedule .*OnCalendar expressions are not supported by Vigie/);
       expect((await api('GET', '/hc/api/v3/checks/')).checks).toEqual([]);
     });
 
@@ -152,6 +150,58 @@ describe.each(TEST_DIALECTS)('Healthchecks compatibility on %s', (dialect) => {
       const resumed = await raw('POST', `/hc/api/v3/checks/${uuid}/resume`);
       expect(resumed.statusCode).toBe(409);
       expect(resumed.body).toBe('check is not paused');
+    });
+  });
+
+  describe('OnCalendar schedules (views.guess_kind and Spec.check_schedule; Check.get_grace_start and to_dict)', () => {
+    it('every version takes one and answers it as schedule and tz, without timeout (test_create_check test_it_supports_oncalendar_syntax)', async () => {
+      for (const root of ['/hc/api/v1', '/hc/api/v2', '/hc/api/v3', '/api/v1']) {
+        const doc = await create({ name: `at ${root}`, schedule: '12:34', tz: 'Europe/Riga', grace: 60 }, root);
+        expect(doc).toMatchObject({ schedule: '12:34', tz: 'Europe/Riga', grace: 60 });
+        expect(doc).not.toHaveProperty('timeout');
+      }
+      // An update moves a check to a multi-line OnCalendar schedule with a zone of its own on one line (views._update).
+      const { uuid } = await create({ name: 'two runs', timeout: 3600 });
+      const schedule = 'Mon..Fri 09:00\nSat,Sun 11:00 America/New_York';
+      const updated = await api('POST', `/hc/api/v3/checks/${uuid}`, { schedule, tz: 'Europe/Paris' });
+      expect(updated).toMatchObject({ schedule, tz: 'Europe/Paris' });
+      expect(updated).not.toHaveProperty('timeout');
+      // Back to cron by Healthchecks' guess: one line of five fields.
+      expect(await api('POST', `/hc/api/v3/checks/${uuid}`, { schedule: '0 9 * * 1-5' })).toMatchObject({ schedule: '0 9 * * 1-5' });
+    });
+
+    it('an invalid one is 400 "schedule is not a valid cron or OnCalendar expression" (test_it_validates_oncalendar_expression, test_it_rejects_bad_cron)', async () => {
+      for (const schedule of ['12:34\nsurprise', 'bad-expression', '* * * * * *', '*-02-30 12:00', 'Mon *-*-* 25:00', '12:34 Europe/Surprise']) {
+        await hcError(
+          await raw('POST', '/hc/api/v3/checks/', { body: JSON.stringify({ schedule }), type: 'application/json' }),
+          400,
+          'json validation error: schedule is not a valid cron or OnCalendar expression',
+        );
+      }
+      expect((await api('GET', '/hc/api/v3/checks/')).checks).toEqual([]);
+    });
+
+    it('the sweep makes it late, then down, at its runs in the check’s zone across a DST change (get_grace_start, going_down_after)', async () => {
+      // Europe/Paris springs forward at 02:00 on 29 March 2026: 02:30 does not exist that day, so
+      // a daily 02:30 run after the 28th's is expected on the 30th (00:30 UTC), not on the 29th.
+      ctx.clock.set(Date.parse('2026-03-28T01:30:00Z'));
+      const { uuid } = await create({ name: 'nightly', schedule: '02:30', tz: 'Europe/Paris', grace: 3600 });
+      await pinged(`/ping/${uuid}`);
+      expect(await get(uuid)).toMatchObject({ status: 'up', next_ping: '2026-03-30T00:30:00+00:00' });
+      const state = async () => ((await api('GET', '/api/v1/monitors')).items as Json[]).find((m) => m.name === 'nightly')!.state;
+      ctx.clock.set(Date.parse('2026-03-29T03:00:00Z'));
+      await sweep();
+      expect((await get(uuid)).status).toBe('up');
+      ctx.clock.set(Date.parse('2026-03-30T00:31:00Z'));
+      await sweep();
+      expect((await get(uuid)).status).toBe('grace');
+      ctx.clock.set(Date.parse('2026-03-30T01:31:00Z'));
+      await sweep();
+      expect((await get(uuid)).status).toBe('down');
+      expect(await state()).toBe('down');
+      // The next ping is expected at 02:30 summer time, 00:30 UTC, each day from then on.
+      await pinged(`/ping/${uuid}`);
+      expect(await get(uuid)).toMatchObject({ status: 'up', next_ping: '2026-03-31T00:30:00+00:00' });
     });
   });
 
@@ -310,6 +360,31 @@ describe.each(TEST_DIALECTS)('Healthchecks compatibility on %s', (dialect) => {
       expect(newKey).not.toBe(key);
       expect((await ping(`/ping/${key}/db-backup`)).statusCode).toBe(404);
       expect((await ping(`/ping/${newKey}/db-backup`)).statusCode).toBe(200);
+    });
+
+    it('simultaneous ?create=1 pings to a new slug create one check: one 201 Created, every other ping OK to it', async () => {
+      const key = await ctx.services.heartbeats.pingKey(tenant.tenantId);
+      const answers = await Promise.all(Array.from({ length: 25 }, () => ping(`/ping/${key}/race?create=1`)));
+      expect(answers.filter((a) => a.statusCode === 200)).toHaveLength(24);
+      expect(answers.filter((a) => a.statusCode === 201).map((a) => a.body)).toEqual(['Created']);
+      const made = (await api('GET', '/hc/api/v3/checks/?slug=race')).checks as Json[];
+      expect(made).toHaveLength(1);
+      expect(made[0]).toMatchObject({ slug: 'race', n_pings: 25 });
+    });
+
+    it.runIf(dialect === 'postgres')('creation is serialized in the database too: two processes (two pools, two service graphs) creating one slug make one check', async () => {
+      // A second web process: its own connections and its own in-process serialization.
+      const other = await openDatabase(ctx.config.database);
+      try {
+        const second = createServices({ db: other.db, clock: ctx.clock, secretKey: TEST_SECRET_KEY, jwtExpiresMinutes: 60 });
+        const key = await ctx.services.heartbeats.pingKey(tenant.tenantId);
+        const targets = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? second : ctx.services).heartbeats.pingTargetBySlug(key, 'two-processes', true)));
+        expect(targets.filter((t) => typeof t === 'object' && t.created)).toHaveLength(1);
+        expect(new Set(targets.map((t) => (typeof t === 'object' ? t.pingUuid : t))).size).toBe(1);
+        expect((await api('GET', '/hc/api/v3/checks/?slug=two-processes')).checks).toHaveLength(1);
+      } finally {
+        await other.close();
+      }
     });
 
     it('slugs may repeat; a slug ping to a repeated slug answers 409 ambiguous slug', async () => {

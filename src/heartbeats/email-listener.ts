@@ -11,6 +11,12 @@
  * mail server reports the mistake to it. A message larger than SMTPD_MAX_MESSAGE_BYTES is refused
  * (552) and nothing is recorded; the stored body is cut to PING_BODY_LIMIT_BYTES as for HTTP
  * pings. No AUTH and no STARTTLS: the listener is meant for 127.0.0.1 or behind a mail relay.
+ *
+ * E-mail pings go through the same gate as HTTP pings (ping-gate.ts): they count towards the
+ * check's PING_RATE_LIMIT_PER_MINUTE and in /metrics. A check over its limit is refused with a
+ * temporary error, so the sending server queues the mail and retries it later (where an HTTP
+ * client gets 429): 450 at RCPT, or 451 for the whole message at the end of DATA if a recipient
+ * went over the limit in between (one reply covers every recipient, so none is recorded).
  */
 import type { AddressInfo } from 'node:net';
 import { simpleParser } from 'mailparser';
@@ -19,6 +25,7 @@ import type { Logger } from '../logger.js';
 import { emailAction, filteringOn, type MessageText } from './email-filter.js';
 import type { EmailRecipients, EmailTarget } from './email-recipients.js';
 import { keptBody } from './ping-body.js';
+import type { PingGate } from './ping-gate.js';
 import { EMAIL_METHOD, type PingWriter } from './pings.js';
 
 export interface EmailListenerOptions {
@@ -29,6 +36,8 @@ export interface EmailListenerOptions {
   maxMessageBytes: number;
   /** How much of the message is stored as the ping's body (PING_BODY_LIMIT_BYTES). */
   bodyLimitBytes: number;
+  /** PING_RATE_LIMIT_PER_MINUTE, counted with the check's HTTP pings. */
+  rateLimitPerMinute: number;
 }
 
 /** Bounds on what one client may hold: connections at once, recipients per message, idle time. */
@@ -42,6 +51,8 @@ const CLOSE_TIMEOUT_MS = 5_000;
 function smtpError(code: number, message: string): Error & { responseCode: number } {
   return Object.assign(new Error(message), { responseCode: code });
 }
+
+const rateLimited = (code: 450 | 451, seconds: number) => smtpError(code, `4.7.1 Rate limit exceeded for this check, try again in ${seconds} seconds`);
 
 /** Reads the message, keeping at most `max` bytes; smtp-server flags a larger one. */
 function readMessage(stream: SMTPServerDataStream, max: number): Promise<Buffer> {
@@ -63,9 +74,10 @@ async function messageText(raw: Buffer): Promise<MessageText> {
   return { subject: parsed.subject ?? '', text: parsed.text ?? '', html: typeof parsed.html === 'string' ? parsed.html : '' };
 }
 
-export function createEmailListener({ recipients, pings, logger, options }: { recipients: EmailRecipients; pings: PingWriter; logger: Logger; options: EmailListenerOptions }) {
+export function createEmailListener({ recipients, pings, gate, logger, options }: { recipients: EmailRecipients; pings: PingWriter; gate: PingGate; logger: Logger; options: EmailListenerOptions }) {
   /** Messages being recorded: stop waits for them before the ping writer flushes. */
   const inFlight = new Set<Promise<unknown>>();
+  const checkPings = gate.checkPings(options.rateLimitPerMinute);
 
   async function deliver(raw: Buffer, session: SMTPServerSession): Promise<void> {
     const targets: EmailTarget[] = [];
@@ -74,12 +86,19 @@ export function createEmailListener({ recipients, pings, logger, options }: { re
       const target = await recipients.resolve(to.address, options.domain);
       if (target) targets.push(target);
     }
+    // All or nothing (one reply for every recipient): checked first, then counted, with no await between.
+    const blocked = Math.max(0, ...targets.map((target) => checkPings.exceeded(target.pingUuid)));
+    if (blocked) {
+      gate.refused('check_rate');
+      throw rateLimited(451, blocked);
+    }
+    for (const target of targets) checkPings.hit(target.pingUuid);
     // Parsed only when a filter needs the subject or body, and once for every recipient.
     const text = targets.some(filteringOn) ? await messageText(raw) : null;
     const from = session.envelope.mailFrom === false ? '' : session.envelope.mailFrom.address;
     for (const target of targets) {
       const action = text === null ? 'success' : emailAction(target, text);
-      await pings.record({
+      const outcome = await pings.record({
         pingUuid: target.pingUuid,
         kind: action,
         exitStatus: null,
@@ -90,6 +109,7 @@ export function createEmailListener({ recipients, pings, logger, options }: { re
         body: raw.length > 0 ? keptBody(raw, options.bodyLimitBytes) : null,
         bodySize: raw.length,
       });
+      if (outcome === 'recorded') gate.received(action);
     }
   }
 
@@ -107,7 +127,13 @@ export function createEmailListener({ recipients, pings, logger, options }: { re
     logger: false,
     onRcptTo(address, _session, callback) {
       recipients.resolve(address.address, options.domain).then(
-        (target) => callback(target ? null : smtpError(550, '5.1.1 Recipient rejected: no such check')),
+        (target) => {
+          if (!target) return callback(smtpError(550, '5.1.1 Recipient rejected: no such check'));
+          // Not counted yet: the ping is counted when the message is taken.
+          const blocked = checkPings.exceeded(target.pingUuid);
+          if (blocked) gate.refused('check_rate');
+          callback(blocked ? rateLimited(450, blocked) : null);
+        },
         (error: unknown) => {
           logger.warn({ err: error }, 'e-mail ping: looking up a recipient failed');
           callback(smtpError(451, '4.3.0 Temporary failure, try again later'));
@@ -122,6 +148,7 @@ export function createEmailListener({ recipients, pings, logger, options }: { re
           callback(null, 'OK');
         })
         .catch((error: unknown) => {
+          if (error instanceof Error && 'responseCode' in error) return callback(error);
           logger.warn({ err: error }, 'e-mail ping: recording failed');
           callback(smtpError(451, '4.3.0 Temporary failure, try again later'));
         });

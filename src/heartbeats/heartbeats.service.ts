@@ -14,6 +14,7 @@ import type { MonitorsService } from '../monitors/monitors.service.js';
 import { findHeartbeat, findHeartbeatByPingUuid, type HeartbeatCheck, type KeywordFilters } from './heartbeats.repository.js';
 import { readPingKey } from './ping-key.js';
 import { scheduleProblem } from './schedule.js';
+import { keyedSerial, lockSlugCreation } from './slug-creation.js';
 
 /** Healthchecks' defaults: a ping a day, an hour of grace. */
 export const HEARTBEAT_DEFAULTS = Object.freeze({ timeoutSeconds: 86_400, graceSeconds: 3_600, tz: 'UTC' });
@@ -105,7 +106,40 @@ function check(input: HeartbeatInput): void {
   if (problems.length) throw new ValidationError(problems);
 }
 
+/** Writes a new check (its monitor row and its settings) in `trx`; returns its ping UUID. */
+async function insertCheck(trx: Db, tenantId: string, id: string, input: HeartbeatInput, now: number): Promise<string> {
+  const pingUuid = randomUUID();
+  await createMonitorWithSettings(
+    trx,
+    // A missed deadline or a fail ping is down at once; the next success is up.
+    { id, tenantId, kind: 'heartbeat', name: input.name, tags: input.tags, failureThreshold: 1, recoveryThreshold: 1, now },
+    'heartbeat_checks',
+    {
+      ping_uuid: pingUuid,
+      badge_key: randomUUID(),
+      ...settingsColumns(input),
+      status: 'new',
+      last_ping_at: null,
+      last_start_at: null,
+      last_duration_ms: null,
+      alert_after: null,
+      deadline_at: null,
+      sweep_at: null,
+    },
+  );
+  return pingUuid;
+}
+
+/** A slug's checks (two at most: more than one is ambiguous). */
+const checksWithSlug = (db: Db, tenantId: string, slug: string) => db.selectFrom('heartbeat_checks').select('ping_uuid').where('tenant_id', '=', tenantId).where('slug', '=', slug).limit(2).execute();
+
+function slugTarget(rows: { ping_uuid: string | null }[]): SlugTarget | null {
+  if (rows.length > 1) return 'ambiguous';
+  return rows[0] ? { pingUuid: rows[0].ping_uuid!, created: false } : null;
+}
+
 export function createHeartbeatsService({ db, clock, monitors }: { db: Db; clock: Clock; monitors: MonitorsService }) {
+  const slugCreations = keyedSerial();
   const get = async (tenantId: string, id: string): Promise<HeartbeatCheck> => {
     const found = await findHeartbeat(db, tenantId, id);
     if (!found) throw new NotFoundError('Check');
@@ -136,11 +170,20 @@ export function createHeartbeatsService({ db, clock, monitors }: { db: Db; clock
     async pingTargetBySlug(pingKey: string, slug: string, create: boolean): Promise<SlugTarget> {
       const tenantId = await tenantOfPingKey(pingKey);
       if (tenantId === null) return 'not_found';
-      const rows = await db.selectFrom('heartbeat_checks').select('ping_uuid').where('tenant_id', '=', tenantId).where('slug', '=', slug).limit(2).execute();
-      if (rows.length > 1) return 'ambiguous';
-      if (rows[0]) return { pingUuid: rows[0].ping_uuid!, created: false };
+      const found = slugTarget(await checksWithSlug(db, tenantId, slug));
+      if (found) return found;
       if (!create) return 'not_found';
-      return { pingUuid: (await service.create(tenantId, { ...NEW_CHECK, name: slug, slug })).pingUuid, created: true };
+      // One creation per (tenant, slug) at a time, looked for again once it is our turn (slug-creation.ts).
+      return slugCreations(`${tenantId}\n${slug}`, () =>
+        db.transaction().execute(async (trx): Promise<SlugTarget> => {
+          await lockSlugCreation(trx, tenantId);
+          const made = slugTarget(await checksWithSlug(trx, tenantId, slug));
+          if (made) return made;
+          const input = { ...NEW_CHECK, name: slug, slug };
+          check(input);
+          return { pingUuid: await insertCheck(trx, tenantId, randomUUID(), input, clock.now()), created: true };
+        }),
+      );
     },
 
     /** The tenant's ping key (every tenant has one). */
@@ -150,26 +193,7 @@ export function createHeartbeatsService({ db, clock, monitors }: { db: Db; clock
       check(input);
       const id = randomUUID();
       const now = clock.now();
-      await db.transaction().execute(async (trx) => {
-        await createMonitorWithSettings(
-          trx,
-          // A missed deadline or a fail ping is down at once; the next success is up.
-          { id, tenantId, kind: 'heartbeat', name: input.name, tags: input.tags, failureThreshold: 1, recoveryThreshold: 1, now },
-          'heartbeat_checks',
-          {
-            ping_uuid: randomUUID(),
-            badge_key: randomUUID(),
-            ...settingsColumns(input),
-            status: 'new',
-            last_ping_at: null,
-            last_start_at: null,
-            last_duration_ms: null,
-            alert_after: null,
-            deadline_at: null,
-            sweep_at: null,
-          },
-        );
-      });
+      await db.transaction().execute((trx) => insertCheck(trx, tenantId, id, input, now));
       return get(tenantId, id);
     },
 

@@ -1,11 +1,13 @@
 /**
  * When a heartbeat check expects its next ping, and what follows from each kind of ping, as pure
  * functions. Healthchecks' rules: a simple check expects a ping every `timeout` after the last
- * one; a cron check expects one at each run of its expression in its IANA time zone (croner
- * follows daylight-saving changes). Past the expected time the check is late (`grace`); past
- * expected + `grace` it is down. A `/start` ping means "running": down if no end within grace.
+ * one; a cron or OnCalendar check expects one at each run of its expression in its IANA time zone
+ * (croner and oncalendar.ts follow daylight-saving changes). Past the expected time the check is
+ * late (`grace`); past expected + `grace` it is down. A `/start` ping means "running": down if no
+ * end within grace.
  */
 import { Cron } from 'croner';
+import { nextRun, onCalendarProblem } from './oncalendar.js';
 
 /** `started` is no longer written (migration 0017); kept so that a row read mid-upgrade still has a known state. */
 export const HEARTBEAT_STATES = ['new', 'up', 'started', 'grace', 'down', 'paused'] as const;
@@ -14,14 +16,30 @@ export type HeartbeatState = (typeof HEARTBEAT_STATES)[number];
 export interface HeartbeatSchedule {
   timeoutSeconds: number;
   graceSeconds: number;
-  /** Cron expression; null for a simple schedule. */
+  /** Cron or OnCalendar expression (scheduleKind tells which); null for a simple schedule. */
   schedule: string | null;
   tz: string;
 }
 
-/** Returns the error message of an invalid cron expression or time zone, or null. */
+export type ScheduleKind = 'simple' | 'cron' | 'oncalendar';
+
+/**
+ * Healthchecks' `guess_kind`, so no column is needed: one line of five fields is cron, any other
+ * text OnCalendar (an OnCalendar line has at most four fields, so the two never overlap).
+ */
+export function scheduleKind(schedule: string | null): ScheduleKind {
+  if (schedule === null) return 'simple';
+  return !schedule.trim().includes('\n') && schedule.trim().split(/\s+/).length === 5 ? 'cron' : 'oncalendar';
+}
+
+/** Returns the error message of an invalid cron or OnCalendar expression or time zone, or null. */
 export function scheduleProblem(schedule: string, tz: string): string | null {
   try {
+    if (scheduleKind(schedule) === 'oncalendar') {
+      new Intl.DateTimeFormat('en-US', { timeZone: tz });
+      const problem = onCalendarProblem(schedule);
+      return problem === null ? null : `Invalid OnCalendar schedule "${schedule}": ${problem}`;
+    }
     new Cron(schedule, { timezone: tz, paused: true });
     return null;
   } catch (error) {
@@ -31,10 +49,13 @@ export function scheduleProblem(schedule: string, tz: string): string | null {
 
 /** The time the ping after one at `lastPingAt` is expected. */
 export function nextExpectedAt(schedule: HeartbeatSchedule, lastPingAt: number): number {
-  if (schedule.schedule === null) return lastPingAt + schedule.timeoutSeconds * 1000;
-  const run = new Cron(schedule.schedule, { timezone: schedule.tz, paused: true }).nextRun(new Date(lastPingAt));
+  const kind = scheduleKind(schedule.schedule);
+  if (kind === 'simple') return lastPingAt + schedule.timeoutSeconds * 1000;
+  let run: number | null;
+  if (kind === 'oncalendar') run = nextRun(schedule.schedule!, lastPingAt, schedule.tz);
+  else run = new Cron(schedule.schedule!, { timezone: schedule.tz, paused: true }).nextRun(new Date(lastPingAt))?.getTime() ?? null;
   // An expression with no future run (e.g. a date in the past) never makes the check late.
-  return run ? run.getTime() : Number.MAX_SAFE_INTEGER;
+  return run ?? Number.MAX_SAFE_INTEGER;
 }
 
 /** The check's status and deadlines once a ping has arrived. */

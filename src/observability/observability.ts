@@ -63,13 +63,13 @@ export function createObservability({ db, clock, sampleEvents }: ObservabilityOp
   });
   const pings = new Counter({
     name: 'vigie_pings_received_total',
-    help: 'Heartbeat pings recorded, by kind (success, start, fail, log, exit).',
+    help: 'Heartbeat pings recorded, HTTP and e-mail, by kind (success, start, fail, log, exit; ign: an e-mail matching no keyword).',
     labelNames: ['kind'] as const,
     registers: [registry],
   });
   const refusedPings = new Counter({
     name: 'vigie_pings_refused_total',
-    help: 'Heartbeat pings refused with 429, not stored: check_rate (PING_RATE_LIMIT_PER_MINUTE), client_misses (PING_MISS_RATE_LIMIT_PER_MINUTE).',
+    help: 'Heartbeat pings refused with 429 (by e-mail: SMTP 450/451), not stored: check_rate (PING_RATE_LIMIT_PER_MINUTE), client_misses (PING_MISS_RATE_LIMIT_PER_MINUTE).',
     labelNames: ['reason'] as const,
     registers: [registry],
   });

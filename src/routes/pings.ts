@@ -28,13 +28,14 @@ import type { PingKind } from '../heartbeats/pings.js';
 import type { HeartbeatsService, SlugTarget } from '../heartbeats/heartbeats.service.js';
 import type { PingWriter } from '../heartbeats/pings.js';
 import { wholeCharacters } from '../heartbeats/ping-body.js';
-import type { Observability } from '../observability/observability.js';
+import type { PingGate } from '../heartbeats/ping-gate.js';
 
 /** What the ping routes use. */
 export interface PingRouteServices {
   readonly heartbeats: HeartbeatsService;
   readonly pings: PingWriter;
-  readonly observability: Observability;
+  /** The per-check limit and counters, shared with e-mail pings. */
+  readonly pingGate: PingGate;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -62,9 +63,9 @@ const MINUTE_MS = 60_000;
 
 export function registerPingRoutes(app: VigieApp, services: PingRouteServices, config: Config, clock: Clock): void {
   const limit = config.pingBodyLimitBytes;
-  const now = () => clock.now();
-  const checkPings = createWindowCounter({ limit: config.pingRateLimitPerMinute, windowMs: MINUTE_MS, now });
-  const clientMisses = createWindowCounter({ limit: config.pingMissRateLimitPerMinute, windowMs: MINUTE_MS, now });
+  // Per check, shared with e-mail pings; misses are per client address and HTTP's alone.
+  const checkPings = services.pingGate.checkPings(config.pingRateLimitPerMinute);
+  const clientMisses = createWindowCounter({ limit: config.pingMissRateLimitPerMinute, windowMs: MINUTE_MS, now: () => clock.now() });
 
   app.register(async (scope) => {
     // Any content type: the body is the job's output, kept as text up to the limit.
@@ -93,7 +94,7 @@ export function registerPingRoutes(app: VigieApp, services: PingRouteServices, c
       reply.status(status).header('content-type', 'text/plain; charset=utf-8').header('ping-body-limit', String(limit)).header('access-control-allow-origin', '*').send(text);
 
     const refuse = (reply: FastifyReply, retryAfterSeconds: number, reason: 'check_rate' | 'client_misses') => {
-      services.observability.pingRefused(reason);
+      services.pingGate.refused(reason);
       return answer(reply.header('retry-after', String(retryAfterSeconds)), 429, 'rate limit exceeded');
     };
     const miss = (request: FastifyRequest, reply: FastifyReply, status: 400 | 404) => {
@@ -128,7 +129,7 @@ export function registerPingRoutes(app: VigieApp, services: PingRouteServices, c
         bodySize: body?.size ?? 0,
       });
       if (recorded === 'not_found') return miss(request, reply, 404);
-      services.observability.pingReceived(parsed.kind);
+      services.pingGate.received(parsed.kind);
       // A check made by this ping (`?create=1`) is announced as Healthchecks does.
       return located.created ? answer(reply, 201, 'Created') : answer(reply, 200, 'OK');
     }

@@ -7,6 +7,7 @@ import { NotFoundError } from '../../errors.js';
 import { createBadgeLinks } from '../../heartbeats/badge-links.js';
 import { listHeartbeats, type HeartbeatCheck } from '../../heartbeats/heartbeats.repository.js';
 import { createHeartbeatsService, NEW_CHECK } from '../../heartbeats/heartbeats.service.js';
+import { createPingGate } from '../../heartbeats/ping-gate.js';
 import { createPingWriter } from '../../heartbeats/pings.js';
 import { createHeartbeatSweep } from '../../heartbeats/sweep.js';
 import type { Monitor } from '../../monitors/monitors.repository.js';
@@ -42,6 +43,7 @@ export const heartbeatKind = defineKind({
   services: (host) => ({
     heartbeats: createHeartbeatsService(host),
     pings: createPingWriter(host),
+    pingGate: createPingGate(host),
     badges: createBadgeLinks(host),
     heartbeatSweep: createHeartbeatSweep(host),
   }),
@@ -83,7 +85,7 @@ export const heartbeatKind = defineKind({
     ...emailPingLoops(runtime, own),
   ],
   routes(app, own, deps) {
-    registerPingRoutes(app, { ...own, observability: deps.observability }, deps.config, deps.clock);
+    registerPingRoutes(app, own, deps.config, deps.clock);
     registerHealthchecksV3Routes(app, { ...own, channels: deps.channels, monitors: deps.monitors }, deps.db, deps.clock, deps.config.bodyMaxDepth);
     registerBadgeRoutes(app, own);
     registerPingKeyRoutes(app, deps.db);

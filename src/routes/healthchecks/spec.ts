@@ -55,16 +55,11 @@ const oneOf =
   (value) =>
     allowed.includes(value) ? null : 'has unexpected value';
 
-/** Healthchecks' guess: one line of five fields is cron; anything else would be OnCalendar. */
-export const isCronLike = (schedule: string) => !schedule.trim().includes('\n') && schedule.trim().split(/\s+/).length === 5;
-
+/** Healthchecks' `check_schedule`: cron or OnCalendar by its guess (scheduleKind), each by its own parser. */
 const schedule: Check = (value) => {
   const type = string(100)(value);
   if (type) return type;
-  const text = value as string;
-  // Vigie runs cron schedules only: an OnCalendar expression is refused by name, not misread.
-  if (!isCronLike(text)) return 'is not a valid cron expression (systemd OnCalendar expressions are not supported by Vigie; use a five-field cron expression)';
-  return scheduleProblem(text, 'UTC') === null ? null : 'is not a valid cron or OnCalendar expression';
+  return scheduleProblem(value as string, 'UTC') === null ? null : 'is not a valid cron or OnCalendar expression';
 };
 const timeZone: Check = (value) => string()(value) ?? (isValidTimeZone(value as string) ? null : 'is not a valid timezone');
 
