@@ -298,6 +298,11 @@ describe.each(TEST_DIALECTS)('Healthchecks compatibility on %s', (dialect) => {
 
   describe('ignored pings (views.ping: methods; Check.ping: manual_resume; filter_http_body)', () => {
     it('a GET to a POST-only check and any ping to a paused manual_resume check are stored as ign and counted', async () => {
+      const received = async (kind: string) => {
+        const text = (await ctx.app.inject({ method: 'GET', url: '/metrics' })).body;
+        return Number(new RegExp(`^vigie_pings_received_total\\{kind="${kind}"\\} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
+      };
+      const before = { ign: await received('ign'), success: await received('success'), fail: await received('fail') };
       const { uuid } = await create({ name: 'post only', methods: 'POST' });
       await pinged(`/ping/${uuid}`, { method: 'GET' });
       expect(await get(uuid)).toMatchObject({ status: 'new', n_pings: 1, last_ping: null });
@@ -315,6 +320,12 @@ describe.each(TEST_DIALECTS)('Healthchecks compatibility on %s', (dialect) => {
         [1, 'ign'],
       ]);
       expect((await api('GET', `/hc/api/v3/checks/${uuid}/pings/`)).pings.map((p: Json) => p.type)).toEqual(['success', 'ign']);
+      // /metrics counts them as what they were recorded as, as it does e-mail pings: 3 ign, 1 success, no fail.
+      expect({ ign: (await received('ign')) - before.ign, success: (await received('success')) - before.success, fail: (await received('fail')) - before.fail }).toEqual({
+        ign: 3,
+        success: 1,
+        fail: 0,
+      });
     });
 
     it('filter_http_body: the body keywords decide; no keyword is ign, or fail with filter_default_fail', async () => {

@@ -223,7 +223,7 @@ describe.each(TEST_DIALECTS)('the heartbeat sweep and sweep_at on %s', (dialect)
     };
     const writer = createPingWriter({ db: ctx.database.db.withPlugin(sweepAfterRead), clock: ctx.clock, recorder: ctx.services.recorder });
     const input = { pingUuid, kind: 'success', exitStatus: null, rid: null, method: 'GET', remoteAddr: null, userAgent: null, body: null, bodySize: 0 } as const;
-    expect(await writer.record(input)).toBe('recorded');
+    expect(await writer.record(input)).toBe('success');
     expect(await sweeping).toBe(0);
     expect(await row(id)).toEqual({ status: 'up', deadline_at: t0 + 120_000, sweep_at: t0 + 60_000, alert_after: t0 + 150_000 });
   });

@@ -109,7 +109,7 @@ export function createEmailListener({ recipients, pings, gate, logger, options }
         body: raw.length > 0 ? keptBody(raw, options.bodyLimitBytes) : null,
         bodySize: raw.length,
       });
-      if (outcome === 'recorded') gate.received(action);
+      if (outcome !== 'not_found') gate.received(outcome);
     }
   }
 

@@ -40,8 +40,11 @@ export interface PingInput {
   bodySize: number;
 }
 
-/** Ignored pings are recorded too (kind `ign`), as Healthchecks keeps them. */
-export type PingOutcome = 'recorded' | 'not_found';
+/**
+ * The kind the ping was recorded as (what `methods`, the body filter or the e-mail filters made of
+ * it: ignored pings are recorded too, as `ign`, as Healthchecks keeps them), or not_found.
+ */
+export type PingOutcome = PingKind | 'not_found';
 
 /** The method recorded for a ping that came by e-mail (heartbeats/email-listener.ts, which applies the e-mail keyword filters itself). */
 export const EMAIL_METHOD = 'email';
@@ -171,7 +174,7 @@ export function createPingWriter({ db, clock, recorder, logger }: { db: Db; cloc
     // Each check keeps its last PINGS_KEPT pings (Healthchecks keeps 100 or 1,000). Pruned every
     // PRUNE_EVERY pings, so the table stays bounded at one extra statement per hundred pings.
     if (n % PRUNE_EVERY === 0 && n > PINGS_KEPT) await statements.prunePings.run(trx, { monitorId, upTo: n - PINGS_KEPT });
-    return { outcome: 'recorded', alerted };
+    return { outcome: kind, alerted };
   }
 
   async function writeBatch(batch: Pending[]): Promise<void> {

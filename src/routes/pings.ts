@@ -129,7 +129,7 @@ export function registerPingRoutes(app: VigieApp, services: PingRouteServices, c
         bodySize: body?.size ?? 0,
       });
       if (recorded === 'not_found') return miss(request, reply, 404);
-      services.pingGate.received(parsed.kind);
+      services.pingGate.received(recorded);
       // A check made by this ping (`?create=1`) is announced as Healthchecks does.
       return located.created ? answer(reply, 201, 'Created') : answer(reply, 200, 'OK');
     }
