@@ -15,7 +15,7 @@ import type { RealtimeEvent, Topic } from './topics.js';
 export type HubListener = (event: RealtimeEvent) => void;
 
 export interface Hub {
-  /** Never throws, never waits: events beyond the hub's buffer are dropped (and counted). */
+  /** Never throws, never waits: events beyond the hub's buffer are dropped (and counted). Stamps each event's `publishedAt`. */
   publish(...events: RealtimeEvent[]): void;
   /** Returns the function that ends the subscription. */
   subscribe(tenantId: string, topic: Topic, listener: HubListener): () => void;
@@ -92,8 +92,10 @@ export function createInProcessHub({ bufferSize = DEFAULT_HUB_BUFFER, onListener
 
   return {
     publish(...events) {
+      const now = Date.now();
       for (const event of events) {
         if (!index.has(event.tenantId, event.topic)) continue;
+        event.publishedAt ??= now;
         if (queue.length >= bufferSize) {
           dropped++;
           continue;

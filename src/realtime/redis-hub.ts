@@ -62,7 +62,9 @@ export function createRedisHub({ url, prefix, bufferSize = DEFAULT_HUB_BUFFER, o
     // One message per channel per call: an ingest batch of a thousand samples is one PUBLISH.
     publish(...events) {
       const byChannel = new Map<string, RealtimeEvent[]>();
+      const now = Date.now();
       for (const event of events) {
+        event.publishedAt ??= now; // in the producing process: the time crosses Redis with the event
         const channel = channelOf(event.tenantId, event.topic);
         const list = byChannel.get(channel);
         if (list) list.push(event);

@@ -3,8 +3,9 @@
  * protocol, not the transport: `ws-route.ts` gives it a `send` and a `close`.
  *
  * Client → server: `{"action": "auth" | "subscribe" | "unsubscribe" | "ping", …}`.
- * Server → client: events `{"type", "timestamp", "subscription", "seq", "data"}` (seq counts this
- * socket's events from 1, so a gap shows a loss), and replies `{"type": "subscribed" |
+ * Server → client: events `{"type", "timestamp", "published_at", "subscription", "seq", "data"}`
+ * (`timestamp` is the event's own time, `data.at`; `published_at` when the hub was given it, right
+ * after the producing commit; seq counts this socket's events from 1, so a gap shows a loss), and replies `{"type": "subscribed" |
  * "unsubscribed" | "pong" | "authenticated" | "error", …}`. A malformed message gets an `error`
  * naming what is wrong; the socket stays open.
  */
@@ -52,7 +53,8 @@ export class RawJson {
 function envelope(event: RealtimeEvent, subscriptionId: string, seq: number): RawJson {
   let head = serialized.get(event.data);
   if (head === undefined) {
-    head = `"type":${JSON.stringify(TOPIC_SPECS[event.topic].messageType)},"timestamp":"${new Date(event.data.at).toISOString()}","data":${JSON.stringify(event.data)}`;
+    const published = event.publishedAt === undefined ? '' : `"published_at":"${new Date(event.publishedAt).toISOString()}",`;
+    head = `"type":${JSON.stringify(TOPIC_SPECS[event.topic].messageType)},"timestamp":"${new Date(event.data.at).toISOString()}",${published}"data":${JSON.stringify(event.data)}`;
     serialized.set(event.data, head);
   }
   return new RawJson(`{"subscription":${JSON.stringify(subscriptionId)},"seq":${seq},${head}}`);
