@@ -61,7 +61,6 @@ function countChecks(path) {
 async function main() {
   const { dbPath, env, remove } = prepareVigie('checks', {
     CHECK_CONCURRENCY: CONCURRENCY,
-    ...(process.env.BENCH_NODE_OPTIONS && { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS }),
   });
   const target = await startTargetServer();
   const seedStart = Date.now();

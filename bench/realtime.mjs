@@ -26,7 +26,7 @@
  *
  * Knobs: BENCH_MONITORS, BENCH_INTERVAL_SECONDS, BENCH_ROUNDS, BENCH_WINDOW_SECONDS (alias
  * BENCH_SECONDS), BENCH_SETTLE_SECONDS, BENCH_STALL_SECONDS, BENCH_CLIENTS, BENCH_MACHINES,
- * BENCH_METRICS, BENCH_NODE_OPTIONS (NODE_OPTIONS for Vigie, e.g. --cpu-prof). Everything runs on
+ * BENCH_METRICS, BENCH_NODE_OPTIONS and BENCH_NODE_FLAGS (bench/lib/vigie.mjs: to profile Vigie). Everything runs on
  * 127.0.0.1 and stops by itself; the defaults take about 6 minutes.
  */
 import { randomUUID } from 'node:crypto';
@@ -174,23 +174,27 @@ function openClients(wsUrl, onePercent) {
   });
 }
 
+/** Waits for every client's socket to open, or fails saying how many did within 60 s. */
+async function allReady(clients) {
+  let timer;
+  const late = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${clients.filter((c) => c.ws.readyState === WebSocket.OPEN).length}/${clients.length} clients connected within 60 s`)), 60_000);
+  });
+  try {
+    await Promise.race([Promise.all(clients.map((c) => c.ready)), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 async function closeClients(clients) {
-  await Promise.all(
-    clients.map(
-      (c) =>
-        new Promise((resolve) => {
-          if (c.ws.readyState === WebSocket.CLOSED) return resolve();
-          c.ws.once('close', resolve);
-          c.ws.terminate();
-        }),
-    ),
-  );
+  for (const c of clients) c.ws.terminate();
+  await Promise.race([Promise.all(clients.map((c) => c.ws.readyState === WebSocket.CLOSED || new Promise((resolve) => c.ws.once('close', resolve)))), sleep(5000)]);
 }
 
 async function main() {
   const { dbPath, env, remove } = prepareVigie('realtime', {
     CHECK_CONCURRENCY: '200',
-    ...(process.env.BENCH_NODE_OPTIONS && { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS }),
   });
   const target = await startTargetServer();
   const seeding = Date.now();
@@ -215,7 +219,7 @@ async function main() {
     for (let round = 1; round <= ROUNDS; round++) {
       const baseline = await measureWindow(vigie.pid, `round ${round}/${ROUNDS}, no client`, WINDOW_S);
       clients = openClients(wsUrl, onePercent);
-      await Promise.all(clients.map((c) => c.ready));
+      await allReady(clients);
       await sleep(2000); // subscriptions acknowledged
       for (const c of clients) c.recording = true;
       const withClients = await measureWindow(vigie.pid, `round ${round}/${ROUNDS}, ${CLIENTS} clients`, WINDOW_S);

@@ -92,9 +92,16 @@ export async function seedHttpMonitors(dbPath, { count, intervalSeconds, targetP
   return ids;
 }
 
-/** Starts `vigie serve` on the prepared environment; `stop()` ends it (SIGTERM, then at most 15 s). */
+/**
+ * Starts `vigie serve` on the prepared environment, to profile it: BENCH_NODE_OPTIONS as its
+ * NODE_OPTIONS (e.g. --heapsnapshot-signal=SIGUSR2) and BENCH_NODE_FLAGS added to its node flags
+ * (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", which NODE_OPTIONS refuses). `stop()` ends it
+ * (SIGTERM, then at most 15 s).
+ */
 export function spawnVigie(env) {
-  const vigie = spawn(process.execPath, [...shippedNodeFlags(), cli, 'serve'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const nodeOptions = process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {};
+  const flags = [...shippedNodeFlags(), ...(process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? [])];
+  const vigie = spawn(process.execPath, [...flags, cli, 'serve'], { env: { ...env, ...nodeOptions }, stdio: ['ignore', 'pipe', 'inherit'] });
   const exited = new Promise((resolve) => vigie.on('exit', resolve));
   const stop = async () => {
     if (vigie.exitCode === null && vigie.signalCode === null) vigie.kill('SIGTERM');

@@ -12,7 +12,7 @@
 import type { Actor } from '../auth/actor.js';
 import type { Db } from '../db/database.js';
 import { createCoalescer, type Scheduler } from './coalescer.js';
-import { FilterError, matches, parseFilters, parseTopic, type SubscriptionRequest } from './filters.js';
+import { compileFilter, FilterError, parseFilters, parseTopic, type SubscriptionRequest } from './filters.js';
 import type { Hub } from './hub.js';
 import { TOPIC_SPECS, type RealtimeEvent } from './topics.js';
 
@@ -123,11 +123,19 @@ export function createSession(deps: SessionDeps, initialActor: Actor | null) {
 
     const coalesceKey = spec.coalesceKey as ((data: unknown) => string) | undefined;
     const coalescer = coalesceKey && deps.coalesceMs > 0 ? createCoalescer<RealtimeEvent>(deps.coalesceMs, deps.scheduler, (event) => emit(id, event)) : undefined;
-    const unsubscribe = deps.hub.subscribe(tenantId, topic, (event) => {
-      if (!matches(request, event, tagged)) return;
-      if (coalescer) coalescer.offer(coalesceKey!(event.data), event);
-      else emit(id, event);
-    });
+    const wanted = compileFilter(request);
+    // A monitor_ids filter is also given to the hub, which then hands this listener only those monitors' events.
+    const monitorIds = request.lists.monitor_ids;
+    const unsubscribe = deps.hub.subscribe(
+      tenantId,
+      topic,
+      (event) => {
+        if (!wanted(event, tagged)) return;
+        if (coalescer) coalescer.offer(coalesceKey!(event.data), event);
+        else emit(id, event);
+      },
+      monitorIds ? { monitorIds } : {},
+    );
     subscriptions.set(id, {
       request,
       stop() {
