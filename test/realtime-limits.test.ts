@@ -47,6 +47,29 @@ describe('WebSocket limits', () => {
     lively.close();
   });
 
+  it('cuts a client that stops reading at the idle timeout (it answers no ping), without waiting for a close handshake it cannot do', async () => {
+    const { s, tenantId, key } = await start({ WS_PING_INTERVAL_SECONDS: '1', WS_IDLE_TIMEOUT_SECONDS: '2', WS_COALESCE_MS: '0' });
+    const stalled = await openSocket(s.wsUrl, { headers: { 'x-api-key': key } });
+    await subscribe(stalled, 'p', 'pings');
+    const raw = (stalled.ws as unknown as { _socket: Socket })._socket;
+    raw.pause();
+    const pausedAt = Date.now();
+    // Events keep coming; the kernel's buffers take them, so the send buffer never fills.
+    const publisher = setInterval(
+      () => s.services.hub.publish({ topic: 'pings', tenantId, data: { monitor_id: 'm', kind: 'heartbeat', ping_kind: 'success', at: Date.now(), duration_ms: null } }),
+      20,
+    );
+    try {
+      // The slot is given back at the timeout (ws alone would wait 30 s for the close handshake).
+      await eventually(() => (s.app.realtimeClients() === 0 ? true : undefined), 'the stalled client cut', 10_000, 50);
+      expect(Date.now() - pausedAt).toBeLessThan(6000);
+    } finally {
+      clearInterval(publisher);
+    }
+    raw.resume();
+    expect((await stalled.closed).code).toBe(4408);
+  });
+
   it('closes the socket past WS_MAX_CLIENTS with 1013, and takes one again once a client leaves', async () => {
     const { s, key } = await start({ WS_MAX_CLIENTS: '2' });
     const headers = { 'x-api-key': key };

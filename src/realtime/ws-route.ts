@@ -31,7 +31,7 @@ export const WS_SUBPROTOCOL = 'vigie';
 /** Close codes: 1013 try again later (client limit), 4008 slow consumer, 4401/4403 refused auth, 4408 idle. */
 export const CLOSE = { tryAgainLater: 1013, slowConsumer: 4008, unauthorized: 4401, forbidden: 4403, idle: 4408 } as const;
 const MAX_MESSAGE_BYTES = 64 * 1024;
-/** How long a cut client has to read what was queued (and why it was cut) before its socket is destroyed. */
+/** How long a cut client (slow, or idle) has to read what was queued (and why it was cut) before its socket is destroyed. */
 const SLOW_CONSUMER_GRACE_MS = 5000;
 
 export interface RealtimeLimits {
@@ -190,7 +190,16 @@ export async function registerRealtimeRoutes(app: VigieApp, deps: RealtimeRouteD
         }
 
         // Any frame from the client (a message, a pong) is activity; none for the idle timeout closes it.
-        const idle = setTimeout(() => socket.close(CLOSE.idle, 'idle timeout'), limits.idleTimeoutMs);
+        // A client that stops reading stops answering pings too, so this is also the time-based cut
+        // of a stalled client whose kernel buffers still absorb what is sent (a few MB on loopback,
+        // before the send buffer could fill): it is sent nothing more, and, like a slow consumer,
+        // destroyed after a grace rather than after ws' 30 s close handshake.
+        const idle = setTimeout(() => {
+          release();
+          session.close();
+          socket.close(CLOSE.idle, 'idle timeout');
+          setTimeout(() => socket.terminate(), SLOW_CONSUMER_GRACE_MS).unref();
+        }, limits.idleTimeoutMs);
         const pinger = setInterval(() => socket.ping(), limits.pingIntervalMs);
         // A socket that has not authenticated within the idle timeout is closed, even if it talks.
         const unauthenticated = setTimeout(() => session.authenticated || socket.close(CLOSE.unauthorized, 'not authenticated'), limits.idleTimeoutMs);
