@@ -48,6 +48,27 @@ describe('in-process hub', () => {
     expect(got).toBe(10);
   });
 
+  it("hands a listener with monitor ids only those monitors' events, alongside the listeners of all", async () => {
+    const hub = createInProcessHub();
+    const some: string[] = [];
+    const all: string[] = [];
+    const wanted = new Set(['m1', 'm3']);
+    const stopSome = hub.subscribe('t1', 'pings', (event) => some.push((event.data as { monitor_id: string }).monitor_id), { monitorIds: wanted });
+    const stopAll = hub.subscribe('t1', 'pings', (event) => all.push((event.data as { monitor_id: string }).monitor_id));
+    hub.publish(ping('t1', 1), ping('t1', 2), ping('t1', 3), ping('t2', 1));
+    await tick();
+    expect(some).toEqual(['m1', 'm3']);
+    expect(all).toEqual(['m1', 'm2', 'm3']);
+    stopSome();
+    stopAll();
+    // Nobody left: the next event is not even queued (the index counted the keyed listener once).
+    const first = ping('t1', 1);
+    hub.publish(first);
+    expect(first.publishedAt).toBeUndefined();
+    await tick();
+    expect(some).toEqual(['m1', 'm3']);
+  });
+
   it('a listener that throws does not stop the others', async () => {
     const errors: unknown[] = [];
     const hub = createInProcessHub({ onListenerError: (error) => errors.push(error) });
