@@ -2,9 +2,10 @@
 /**
  * npm run bench:checks — can one Vigie process hold N HTTP monitors?
  *
- * Starts a local HTTP target server and Vigie (`vigie serve`, embedded SQLite, its own process),
- * creates N HTTP monitors (default 10,000) at a 60 s interval through the API, lets one interval
- * pass so the creation burst is over, then measures for two intervals:
+ * Seeds N HTTP monitors (default 10,000) at a 60 s interval into a fresh embedded-SQLite database
+ * (bench/lib/vigie.mjs: their first checks spread over one interval), starts a local HTTP target
+ * server and Vigie (`vigie serve`, its own process), lets one interval pass so the scheduler and
+ * the caches are warm, then measures for two intervals:
  *   expected vs achieved checks per second, scheduling lag p50/p99 (from Vigie's per-minute
  *   scheduler stats: actual start − next_due_at), CPU% and peak RSS of the Vigie process, and
  *   database growth per 1,000 checks (WAL included). Then Vigie stops and, after a checkpoint,
@@ -22,35 +23,20 @@
  * BENCH_NODE_OPTIONS (NODE_OPTIONS for the Vigie process, e.g. --heapsnapshot-signal=SIGUSR2 to profile).
  * Everything runs on 127.0.0.1 and stops by itself.
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { createServer } from 'node:http';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { atRest } from './lib/at-rest.mjs';
 import { cpuSeconds, sleep } from './lib/measure.mjs';
+import { prepareVigie, seedHttpMonitors, spawnVigie, startTargetServer } from './lib/vigie.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const MONITORS = Number(process.env.BENCH_MONITORS ?? 10_000);
 const INTERVAL_S = Number(process.env.BENCH_INTERVAL_SECONDS ?? 60);
 const WINDOW_S = Number(process.env.BENCH_WINDOW_SECONDS ?? 2 * INTERVAL_S);
 const CONCURRENCY = String(process.env.BENCH_CHECK_CONCURRENCY ?? 200);
-const API_KEY = 'dev-apikey-123';
 /** The defaults of config.ts (RESULTS_, HOUR_ROLLUPS_, DAY_ROLLUPS_RETENTION_DAYS), for the projection. */
 const DEFAULT_RETENTION = { results: 7, hourRollups: 35, dayRollups: 400 };
 
 const log = (message) => process.stdout.write(`[bench] ${message}\n`);
-
-function startTargetServer() {
-  const server = createServer((request, response) => {
-    response.writeHead(200, { 'content-type': 'text/plain' });
-    response.end('ok');
-  });
-  server.keepAliveTimeout = 1000;
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
-}
 
 function peakRssMiB(pid) {
   const line = readFileSync(`/proc/${pid}/status`, 'utf8')
@@ -72,50 +58,15 @@ function countChecks(path) {
   }
 }
 
-async function createMonitors(baseUrl, targetPort) {
-  let next = 0;
-  let created = 0;
-  const worker = async () => {
-    while (next < MONITORS) {
-      const i = next++;
-      const response = await fetch(`${baseUrl}/api/v1/http-targets`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-api-key': API_KEY },
-        body: JSON.stringify({ name: `bench ${i}`, url: `http://127.0.0.1:${targetPort}/t/${i}`, check_interval_seconds: INTERVAL_S }),
-      });
-      if (response.status !== 201) throw new Error(`creating monitor ${i}: ${response.status} ${await response.text()}`);
-      if (++created % 1000 === 0) log(`created ${created}/${MONITORS} monitors`);
-    }
-  };
-  await Promise.all(Array.from({ length: 16 }, worker));
-}
-
-/** The node flags `vigie` starts with (its shebang line), so the bench measures the process users run. */
-function shippedNodeFlags(cli) {
-  const shebang = readFileSync(cli, 'utf8').split('\n', 1)[0];
-  const flags = /^#!\/usr\/bin\/env -S node (.+)$/.exec(shebang)?.[1];
-  return flags ? flags.split(' ') : [];
-}
-
 async function main() {
-  execFileSync(process.execPath, [join(root, 'scripts/build-if-needed.mjs')], { stdio: 'inherit' });
-  const dir = mkdtempSync(join(tmpdir(), 'vigie-bench-'));
-  const dbPath = join(dir, 'vigie.db');
-  const env = {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    DATABASE_URL: `sqlite:${dbPath}`,
-    DATA_DIR: dir,
-    PORT: '0',
-    LOG_LEVEL: 'info',
+  const { dbPath, env, remove } = prepareVigie('checks', {
     CHECK_CONCURRENCY: CONCURRENCY,
-    ...(process.env.BENCH_NODE_OPTIONS && { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS }),
-  };
-  const cli = join(root, 'dist/cli.js');
-  execFileSync(process.execPath, [cli, 'bootstrap', '--dev'], { env, stdio: 'ignore' });
-
+  });
   const target = await startTargetServer();
-  const vigie = spawn(process.execPath, [...shippedNodeFlags(cli), cli, 'serve'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const seedStart = Date.now();
+  await seedHttpMonitors(dbPath, { count: MONITORS, intervalSeconds: INTERVAL_S, targetPort: target.address().port });
+  log(`seeded ${MONITORS} monitors in ${((Date.now() - seedStart) / 1000).toFixed(1)} s`);
+  const { vigie, stop: stopVigie } = spawnVigie(env);
   const lagMinutes = [];
   let baseUrl;
   let buffered = '';
@@ -133,18 +84,13 @@ async function main() {
       }
     });
   });
-  const exited = new Promise((resolve) => vigie.on('exit', resolve));
   const stop = async () => {
-    if (vigie.exitCode === null) vigie.kill('SIGTERM');
     target.close();
-    await Promise.race([exited, sleep(15_000)]);
+    await stopVigie();
   };
   try {
     baseUrl = await listening;
-    log(`Vigie ${baseUrl} (pid ${vigie.pid}), target server on port ${target.address().port}, ${MONITORS} monitors every ${INTERVAL_S} s`);
-    const createStart = Date.now();
-    await createMonitors(baseUrl, target.address().port);
-    log(`created ${MONITORS} monitors in ${((Date.now() - createStart) / 1000).toFixed(1)} s; warming up for one interval`);
+    log(`Vigie ${baseUrl} (pid ${vigie.pid}), target server on port ${target.address().port}, ${MONITORS} monitors every ${INTERVAL_S} s; warming up for one interval`);
     await sleep(INTERVAL_S * 1000);
 
     const start = { at: Date.now(), cpu: cpuSeconds(vigie.pid), bytes: databaseBytes(dbPath), checks: countChecks(dbPath) };
@@ -189,7 +135,7 @@ async function main() {
   } finally {
     await stop();
     await sleep(500);
-    rmSync(dir, { recursive: true, force: true });
+    remove();
   }
 }
 

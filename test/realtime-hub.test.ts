@@ -23,8 +23,11 @@ describe('in-process hub', () => {
     const got: string[] = [];
     const stop = hub.subscribe('t1', 'pings', (event) => got.push(`${event.tenantId}/${event.topic}/${(event.data as { monitor_id: string }).monitor_id}`));
     hub.subscribe('t2', 'results', () => got.push('wrong'));
-    hub.publish(ping('t1', 1), ping('t2', 2), { ...ping('t1', 3), topic: 'results' } as unknown as RealtimeEvent);
+    const before = Date.now();
+    const first = ping('t1', 1);
+    hub.publish(first, ping('t2', 2), { ...ping('t1', 3), topic: 'results' } as unknown as RealtimeEvent);
     expect(got).toEqual([]); // never inside the producer's call
+    expect(first.publishedAt).toSatisfy((t: number) => t >= before && t <= Date.now()); // stamped at publish, not at delivery
     await tick();
     expect(got).toEqual(['t1/pings/m1']);
     stop();
@@ -43,6 +46,27 @@ describe('in-process hub', () => {
     expect(hub.dropped()).toBe(15);
     await tick();
     expect(got).toBe(10);
+  });
+
+  it("hands a listener with monitor ids only those monitors' events, alongside the listeners of all", async () => {
+    const hub = createInProcessHub();
+    const some: string[] = [];
+    const all: string[] = [];
+    const wanted = new Set(['m1', 'm3']);
+    const stopSome = hub.subscribe('t1', 'pings', (event) => some.push((event.data as { monitor_id: string }).monitor_id), { monitorIds: wanted });
+    const stopAll = hub.subscribe('t1', 'pings', (event) => all.push((event.data as { monitor_id: string }).monitor_id));
+    hub.publish(ping('t1', 1), ping('t1', 2), ping('t1', 3), ping('t2', 1));
+    await tick();
+    expect(some).toEqual(['m1', 'm3']);
+    expect(all).toEqual(['m1', 'm2', 'm3']);
+    stopSome();
+    stopAll();
+    // Nobody left: the next event is not even queued (the index counted the keyed listener once).
+    const first = ping('t1', 1);
+    hub.publish(first);
+    expect(first.publishedAt).toBeUndefined();
+    await tick();
+    expect(some).toEqual(['m1', 'm3']);
   });
 
   it('a listener that throws does not stop the others', async () => {
@@ -76,15 +100,20 @@ describe.skipIf(!REDIS_URL)('Redis hub', () => {
     const [a, b, stranger] = [make(prefix), make(prefix), make(`test:${randomUUID()}`)];
     const got: number[] = [];
     const strangers: number[] = [];
-    const subscription = b.subscribe('t1', 'pings', (event) => got.push(event.data.at));
+    const published: (number | undefined)[] = [];
+    const subscription = b.subscribe('t1', 'pings', (event) => (got.push(event.data.at), published.push(event.publishedAt)));
     b.subscribe('t2', 'pings', () => got.push(-1));
     stranger.subscribe('t1', 'pings', (event) => strangers.push(event.data.at));
     await (subscription as { ready?: Promise<void> }).ready;
     await new Promise((resolve) => setTimeout(resolve, 200)); // SUBSCRIBE acknowledged
+    const before = Date.now();
     a.publish(ping('t1', 1), ping('t1', 2), ping('t3', 3));
+    const after = Date.now();
     await eventually(() => (got.length >= 2 ? true : undefined), 'events from the other hub', 5000, 20);
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(got).toEqual([1, 2]);
+    // Stamped by the publishing process, not on arrival: the time crosses Redis with the event.
+    for (const at of published) expect(at).toSatisfy((t: number) => t >= before && t <= after);
     expect(strangers).toEqual([]);
   });
 });

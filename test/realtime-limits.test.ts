@@ -3,7 +3,8 @@
  * ping frames every WS_PING_INTERVAL_SECONDS and a socket that answers them stays; one silent
  * for WS_IDLE_TIMEOUT_SECONDS is closed (4408); past WS_MAX_CLIENTS a socket is closed with 1013;
  * a client that stops reading is told and cut (4008) once WS_SEND_BUFFER_BYTES is passed, while
- * another client on the same stream receives every event.
+ * another client on the same stream receives every event; what is sent to a socket within the
+ * write window leaves in one write.
  */
 import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -46,6 +47,29 @@ describe('WebSocket limits', () => {
     lively.close();
   });
 
+  it('cuts a client that stops reading at the idle timeout (it answers no ping), without waiting for a close handshake it cannot do', async () => {
+    const { s, tenantId, key } = await start({ WS_PING_INTERVAL_SECONDS: '1', WS_IDLE_TIMEOUT_SECONDS: '2', WS_COALESCE_MS: '0' });
+    const stalled = await openSocket(s.wsUrl, { headers: { 'x-api-key': key } });
+    await subscribe(stalled, 'p', 'pings');
+    const raw = (stalled.ws as unknown as { _socket: Socket })._socket;
+    raw.pause();
+    const pausedAt = Date.now();
+    // Events keep coming; the kernel's buffers take them, so the send buffer never fills.
+    const publisher = setInterval(
+      () => s.services.hub.publish({ topic: 'pings', tenantId, data: { monitor_id: 'm', kind: 'heartbeat', ping_kind: 'success', at: Date.now(), duration_ms: null } }),
+      20,
+    );
+    try {
+      // The slot is given back at the timeout (ws alone would wait 30 s for the close handshake).
+      await eventually(() => (s.app.realtimeClients() === 0 ? true : undefined), 'the stalled client cut', 10_000, 50);
+      expect(Date.now() - pausedAt).toBeLessThan(6000);
+    } finally {
+      clearInterval(publisher);
+    }
+    raw.resume();
+    expect((await stalled.closed).code).toBe(4408);
+  });
+
   it('closes the socket past WS_MAX_CLIENTS with 1013, and takes one again once a client leaves', async () => {
     const { s, key } = await start({ WS_MAX_CLIENTS: '2' });
     const headers = { 'x-api-key': key };
@@ -61,6 +85,24 @@ describe('WebSocket limits', () => {
     await subscribe(again, 'ok', 'pings');
     again.close();
     second.close();
+  });
+
+  it('gathers the events of a short window into one write: a burst across many event-loop turns arrives in a few TCP reads, in order', async () => {
+    const { s, tenantId, key } = await start({ WS_COALESCE_MS: '0' });
+    const client = await openSocket(s.wsUrl, { headers: { 'x-api-key': key } });
+    await subscribe(client, 'p', 'pings');
+    let reads = 0;
+    (client.ws as unknown as { _socket: Socket })._socket.on('data', () => reads++);
+    // One event per turn of the event loop: each is its own hub delivery, as results are.
+    for (let i = 1; i <= 50; i++) {
+      s.services.hub.publish({ topic: 'pings', tenantId, data: { monitor_id: `m${i}`, kind: 'heartbeat', ping_kind: 'success', at: i, duration_ms: null } });
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await eventually(() => (client.pending().length >= 50 ? true : undefined), 'the 50 events', 10_000, 5);
+    expect(client.pending().map((m) => m.data.at)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+    // Written one by one, each event was a read of its own (about 50); held for the 10 ms window, a handful.
+    expect(reads).toBeLessThanOrEqual(12);
+    client.close();
   });
 
   it('cuts a client that stops reading once its send buffer is full; the others get every event', async () => {

@@ -84,7 +84,9 @@ describe.each(TEST_DIALECTS)('realtime streams (%s)', (dialect) => {
       await subscribe(mine, topic, topic);
       await subscribe(theirs, topic, topic);
     }
+    const producedFrom = Date.now();
     const ids = await produceEverything(a);
+    const producedUntil = Date.now();
     const seen = new Map<string, Message[]>();
     const received: Message[] = [];
     while (TOPICS.some((topic) => !seen.has(topic))) {
@@ -99,6 +101,12 @@ describe.each(TEST_DIALECTS)('realtime streams (%s)', (dialect) => {
     expect(received.map((m) => m.seq)).toEqual(received.map((_, i) => i + 1));
     expect(seen.get('results')![0]).toMatchObject({ type: 'result', data: { monitor_id: ids.http, kind: 'http', status: 'up', message: 'fine' } });
     expect(new Date(seen.get('results')![0]!.timestamp).getTime()).toBe(seen.get('results')![0]!.data.at);
+    // published_at: when the hub was given each event, after its commit (real time, whatever the test clock says).
+    for (const message of received) {
+      expect(message.published_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+      expect(Date.parse(message.published_at as string)).toBeGreaterThanOrEqual(producedFrom);
+      expect(Date.parse(message.published_at as string)).toBeLessThanOrEqual(producedUntil);
+    }
     expect(seen.get('monitors')!.map((m) => m.data.state)).toContain('up');
     expect(seen.get('incidents')![0]).toMatchObject({ type: 'incident', data: { monitor_id: ids.http, action: 'opened', severity: 'critical' } });
     expect(seen.get('alerts')![0]).toMatchObject({ type: 'alert', data: { monitor_id: ids.http, level: 'critical', resolved: false, to_state: 'down' } });

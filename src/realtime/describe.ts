@@ -18,7 +18,7 @@ export function websocketApiDescription(): string {
     'Client messages: `{"action": "subscribe", "id": "<yours>", "stream_type": "<topic>", "filters": {…}}`, `{"action": "unsubscribe", "id": "…"}`, `{"action": "ping"}`.',
     `Filters are lists (an event matches when its field is in every list given; \`labels\` is an object of required label values): ${FILTERS.map((f) => `\`${f}\``).join(', ')}.`,
     '',
-    'Server messages: `{"type": "<message type>", "timestamp": "<ISO 8601>", "subscription": "<id>", "seq": <n>, "data": {…}}` for events (`seq` counts this socket\'s events from 1: a gap means a loss; after a reconnect, read the REST routes for a fresh snapshot), and `subscribed`, `unsubscribed`, `pong`, `authenticated`, `error` (`detail` names what is wrong; the socket stays open).',
+    'Server messages: `{"type": "<message type>", "timestamp": "<ISO 8601>", "published_at": "<ISO 8601>", "subscription": "<id>", "seq": <n>, "data": {…}}` for events (`timestamp` is the event\'s own time, its `data.at`; `published_at` is when the server published it, right after the write that produced it committed, so a client measures its delay from it; `seq` counts this socket\'s events from 1: a gap means a loss; after a reconnect, read the REST routes for a fresh snapshot), and `subscribed`, `unsubscribed`, `pong`, `authenticated`, `error` (`detail` names what is wrong; the socket stays open).',
     '',
     '| stream_type | message type | what | filters |',
     '|---|---|---|---|',

@@ -74,20 +74,32 @@ const FIELD: Record<Exclude<FilterName, 'labels' | 'tags'>, (data: Record<string
   service_names: (d) => d.service_name,
 };
 
-/** `taggedMonitors`: the tenant's monitors carrying one of the subscription's tags (when it has a tags filter). */
-export function matches(request: SubscriptionRequest, event: RealtimeEvent, taggedMonitors?: ReadonlySet<string>): boolean {
-  const data = event.data as unknown as Record<string, unknown>;
-  for (const [name, wanted] of Object.entries(request.lists) as [Exclude<FilterName, 'labels'>, ReadonlySet<string>][]) {
-    if (name === 'tags') {
-      if (!taggedMonitors?.has(data.monitor_id as string)) return false;
-      continue;
+/** Whether an event matches; `taggedMonitors`: the tenant's monitors carrying one of the subscription's tags (when it has a tags filter). */
+export type EventFilter = (event: RealtimeEvent, taggedMonitors?: ReadonlySet<string>) => boolean;
+
+const everything: EventFilter = () => true;
+
+/**
+ * The request as a function, made once per subscription: the lists it gives and the fields they
+ * read are looked up here rather than for each event (a subscription without filters is `true`).
+ */
+export function compileFilter(request: SubscriptionRequest): EventFilter {
+  const lists = Object.entries(request.lists) as [Exclude<FilterName, 'labels'>, ReadonlySet<string>][];
+  const checks = lists.filter(([name]) => name !== 'tags').map(([name, wanted]) => [FIELD[name as Exclude<FilterName, 'labels' | 'tags'>], wanted] as const);
+  const byTags = request.lists.tags !== undefined;
+  const labels = request.labels ? Object.entries(request.labels) : [];
+  if (checks.length === 0 && !byTags && labels.length === 0) return everything;
+  return (event, taggedMonitors) => {
+    const data = event.data as unknown as Record<string, unknown>;
+    if (byTags && !taggedMonitors?.has(data.monitor_id as string)) return false;
+    for (const [field, wanted] of checks) {
+      const value = field(data);
+      if (typeof value !== 'string' || !wanted.has(value)) return false;
     }
-    const value = FIELD[name](data);
-    if (typeof value !== 'string' || !wanted.has(value)) return false;
-  }
-  if (request.labels) {
-    const labels = (data.labels ?? {}) as Record<string, string>;
-    for (const [key, value] of Object.entries(request.labels)) if (labels[key] !== value) return false;
-  }
-  return true;
+    if (labels.length > 0) {
+      const given = (data.labels ?? {}) as Record<string, string>;
+      for (const [key, value] of labels) if (given[key] !== value) return false;
+    }
+    return true;
+  };
 }

@@ -6,19 +6,25 @@
  * Publishing is cheap and never blocks: an event for a tenant and topic nobody here listens to
  * is dropped at once (two map lookups); others go into a bounded queue delivered on the next
  * turn of the event loop, so the producer's hot path (a ping batch, an ingest commit) does not
- * wait for sockets. Subscriptions are indexed by tenant, then topic: delivery costs what the
- * matching subscribers cost, not what all of them do. Events are published after the producing
+ * wait for sockets. Subscriptions are indexed by tenant, topic and (monitor_ids filters) monitor:
+ * delivery costs what the matching subscribers cost, not what all of them do. Events are published after the producing
  * transaction commits (see staged.ts), so nobody is told of a write that rolled back.
  */
 import type { RealtimeEvent, Topic } from './topics.js';
 
 export type HubListener = (event: RealtimeEvent) => void;
 
+/** What the hub may index a listener by, so that events it does not want cost it nothing. */
+export interface SubscribeOptions {
+  /** The listener wants only events whose `data.monitor_id` is one of these (a `monitor_ids` filter). */
+  monitorIds?: ReadonlySet<string>;
+}
+
 export interface Hub {
-  /** Never throws, never waits: events beyond the hub's buffer are dropped (and counted). */
+  /** Never throws, never waits: events beyond the hub's buffer are dropped (and counted). Stamps each event's `publishedAt`. */
   publish(...events: RealtimeEvent[]): void;
   /** Returns the function that ends the subscription. */
-  subscribe(tenantId: string, topic: Topic, listener: HubListener): () => void;
+  subscribe(tenantId: string, topic: Topic, listener: HubListener, options?: SubscribeOptions): () => void;
 }
 
 export interface ClosableHub extends Hub {
@@ -30,28 +36,64 @@ export interface ClosableHub extends Hub {
 /** Events waiting for delivery at most; past it the newest are dropped rather than memory grown. */
 export const DEFAULT_HUB_BUFFER = 10_000;
 
-/** Listeners by tenant, then topic. Shared by both implementations (Redis delivers locally through it). */
+/** The listeners of one tenant and topic: those that want every event, and those that want some monitors' only. */
+interface TopicListeners {
+  all: Set<HubListener>;
+  byMonitor: Map<string, Set<HubListener>>;
+  size: number;
+}
+
+/**
+ * Listeners by tenant, then topic, then (for those with a monitor_ids filter) monitor: an event
+ * reaches the listeners that want all of its tenant's topic and those of its own monitor, so
+ * delivering it costs what the matching listeners cost, however many others there are (fifty
+ * dashboards each following a hundred monitors cost a result nothing but a map lookup). Shared
+ * by both implementations (Redis delivers locally through it).
+ */
 export function createSubscriptionIndex(onListenerError: (error: unknown) => void = () => {}) {
-  const byTenant = new Map<string, Map<Topic, Set<HubListener>>>();
+  const byTenant = new Map<string, Map<Topic, TopicListeners>>();
+  const call = (listener: HubListener, event: RealtimeEvent) => {
+    try {
+      listener(event);
+    } catch (error) {
+      onListenerError(error);
+    }
+  };
   return {
     has(tenantId: string, topic: Topic): boolean {
       return (byTenant.get(tenantId)?.get(topic)?.size ?? 0) > 0;
     },
     /** Returns true when this is the first listener of the tenant and topic. */
-    add(tenantId: string, topic: Topic, listener: HubListener): boolean {
+    add(tenantId: string, topic: Topic, listener: HubListener, monitorIds?: ReadonlySet<string>): boolean {
       let topics = byTenant.get(tenantId);
-      if (!topics) byTenant.set(tenantId, (topics = new Map<Topic, Set<HubListener>>()));
+      if (!topics) byTenant.set(tenantId, (topics = new Map<Topic, TopicListeners>()));
       let listeners = topics.get(topic);
-      if (!listeners) topics.set(topic, (listeners = new Set<HubListener>()));
-      listeners.add(listener);
-      return listeners.size === 1;
+      if (!listeners) topics.set(topic, (listeners = { all: new Set(), byMonitor: new Map(), size: 0 }));
+      if (monitorIds) {
+        for (const id of monitorIds) {
+          let set = listeners.byMonitor.get(id);
+          if (!set) listeners.byMonitor.set(id, (set = new Set()));
+          set.add(listener);
+        }
+      } else listeners.all.add(listener);
+      return ++listeners.size === 1;
     },
-    /** Returns true when the tenant and topic have no listener left. */
-    remove(tenantId: string, topic: Topic, listener: HubListener): boolean {
+    /** Takes the same `monitorIds` as `add`. Returns true when the tenant and topic have no listener left. */
+    remove(tenantId: string, topic: Topic, listener: HubListener, monitorIds?: ReadonlySet<string>): boolean {
       const topics = byTenant.get(tenantId);
       const listeners = topics?.get(topic);
-      if (!topics || !listeners || !listeners.delete(listener)) return false;
-      if (listeners.size > 0) return false;
+      if (!topics || !listeners) return false;
+      if (monitorIds) {
+        let found = false;
+        for (const id of monitorIds) {
+          const set = listeners.byMonitor.get(id);
+          if (!set?.delete(listener)) continue;
+          found = true;
+          if (set.size === 0) listeners.byMonitor.delete(id);
+        }
+        if (!found) return false;
+      } else if (!listeners.all.delete(listener)) return false;
+      if (--listeners.size > 0) return false;
       topics.delete(topic);
       if (topics.size === 0) byTenant.delete(tenantId);
       return true;
@@ -59,13 +101,11 @@ export function createSubscriptionIndex(onListenerError: (error: unknown) => voi
     deliver(event: RealtimeEvent): void {
       const listeners = byTenant.get(event.tenantId)?.get(event.topic);
       if (!listeners) return;
-      for (const listener of listeners) {
-        try {
-          listener(event);
-        } catch (error) {
-          onListenerError(error);
-        }
-      }
+      for (const listener of listeners.all) call(listener, event);
+      if (listeners.byMonitor.size === 0) return;
+      const monitorId = (event.data as { monitor_id?: unknown }).monitor_id;
+      const some = typeof monitorId === 'string' ? listeners.byMonitor.get(monitorId) : undefined;
+      if (some) for (const listener of some) call(listener, event);
     },
   };
 }
@@ -92,8 +132,10 @@ export function createInProcessHub({ bufferSize = DEFAULT_HUB_BUFFER, onListener
 
   return {
     publish(...events) {
+      const now = Date.now();
       for (const event of events) {
         if (!index.has(event.tenantId, event.topic)) continue;
+        event.publishedAt ??= now;
         if (queue.length >= bufferSize) {
           dropped++;
           continue;
@@ -105,9 +147,9 @@ export function createInProcessHub({ bufferSize = DEFAULT_HUB_BUFFER, onListener
         setImmediate(flush);
       }
     },
-    subscribe(tenantId, topic, listener) {
-      index.add(tenantId, topic, listener);
-      return () => void index.remove(tenantId, topic, listener);
+    subscribe(tenantId, topic, listener, options = {}) {
+      index.add(tenantId, topic, listener, options.monitorIds);
+      return () => void index.remove(tenantId, topic, listener, options.monitorIds);
     },
     async close() {
       queue = [];

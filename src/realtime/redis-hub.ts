@@ -62,7 +62,9 @@ export function createRedisHub({ url, prefix, bufferSize = DEFAULT_HUB_BUFFER, o
     // One message per channel per call: an ingest batch of a thousand samples is one PUBLISH.
     publish(...events) {
       const byChannel = new Map<string, RealtimeEvent[]>();
+      const now = Date.now();
       for (const event of events) {
+        event.publishedAt ??= now; // in the producing process: the time crosses Redis with the event
         const channel = channelOf(event.tenantId, event.topic);
         const list = byChannel.get(channel);
         if (list) list.push(event);
@@ -79,9 +81,9 @@ export function createRedisHub({ url, prefix, bufferSize = DEFAULT_HUB_BUFFER, o
     },
     // The returned function carries `ready`: settled once Redis has acknowledged the channel's
     // SUBSCRIBE, so the API acknowledges a subscription only when events can reach it.
-    subscribe(tenantId, topic, listener) {
+    subscribe(tenantId, topic, listener, { monitorIds } = {}) {
       const channel = channelOf(tenantId, topic);
-      if (index.add(tenantId, topic, listener)) {
+      if (index.add(tenantId, topic, listener, monitorIds)) {
         subscribing.set(
           channel,
           subscriber.subscribe(channel).then(
@@ -91,7 +93,7 @@ export function createRedisHub({ url, prefix, bufferSize = DEFAULT_HUB_BUFFER, o
         );
       }
       const unsubscribe = () => {
-        if (index.remove(tenantId, topic, listener)) {
+        if (index.remove(tenantId, topic, listener, monitorIds)) {
           subscribing.delete(channel);
           subscriber.unsubscribe(channel).catch(onError);
         }

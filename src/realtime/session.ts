@@ -3,15 +3,16 @@
  * protocol, not the transport: `ws-route.ts` gives it a `send` and a `close`.
  *
  * Client → server: `{"action": "auth" | "subscribe" | "unsubscribe" | "ping", …}`.
- * Server → client: events `{"type", "timestamp", "subscription", "seq", "data"}` (seq counts this
- * socket's events from 1, so a gap shows a loss), and replies `{"type": "subscribed" |
+ * Server → client: events `{"type", "timestamp", "published_at", "subscription", "seq", "data"}`
+ * (`timestamp` is the event's own time, `data.at`; `published_at` when the hub was given it, right
+ * after the producing commit; seq counts this socket's events from 1, so a gap shows a loss), and replies `{"type": "subscribed" |
  * "unsubscribed" | "pong" | "authenticated" | "error", …}`. A malformed message gets an `error`
  * naming what is wrong; the socket stays open.
  */
 import type { Actor } from '../auth/actor.js';
 import type { Db } from '../db/database.js';
 import { createCoalescer, type Scheduler } from './coalescer.js';
-import { FilterError, matches, parseFilters, parseTopic, type SubscriptionRequest } from './filters.js';
+import { compileFilter, FilterError, parseFilters, parseTopic, type SubscriptionRequest } from './filters.js';
 import type { Hub } from './hub.js';
 import { TOPIC_SPECS, type RealtimeEvent } from './topics.js';
 
@@ -52,7 +53,8 @@ export class RawJson {
 function envelope(event: RealtimeEvent, subscriptionId: string, seq: number): RawJson {
   let head = serialized.get(event.data);
   if (head === undefined) {
-    head = `"type":${JSON.stringify(TOPIC_SPECS[event.topic].messageType)},"timestamp":"${new Date(event.data.at).toISOString()}","data":${JSON.stringify(event.data)}`;
+    const published = event.publishedAt === undefined ? '' : `"published_at":"${new Date(event.publishedAt).toISOString()}",`;
+    head = `"type":${JSON.stringify(TOPIC_SPECS[event.topic].messageType)},"timestamp":"${new Date(event.data.at).toISOString()}",${published}"data":${JSON.stringify(event.data)}`;
     serialized.set(event.data, head);
   }
   return new RawJson(`{"subscription":${JSON.stringify(subscriptionId)},"seq":${seq},${head}}`);
@@ -121,11 +123,19 @@ export function createSession(deps: SessionDeps, initialActor: Actor | null) {
 
     const coalesceKey = spec.coalesceKey as ((data: unknown) => string) | undefined;
     const coalescer = coalesceKey && deps.coalesceMs > 0 ? createCoalescer<RealtimeEvent>(deps.coalesceMs, deps.scheduler, (event) => emit(id, event)) : undefined;
-    const unsubscribe = deps.hub.subscribe(tenantId, topic, (event) => {
-      if (!matches(request, event, tagged)) return;
-      if (coalescer) coalescer.offer(coalesceKey!(event.data), event);
-      else emit(id, event);
-    });
+    const wanted = compileFilter(request);
+    // A monitor_ids filter is also given to the hub, which then hands this listener only those monitors' events.
+    const monitorIds = request.lists.monitor_ids;
+    const unsubscribe = deps.hub.subscribe(
+      tenantId,
+      topic,
+      (event) => {
+        if (!wanted(event, tagged)) return;
+        if (coalescer) coalescer.offer(coalesceKey!(event.data), event);
+        else emit(id, event);
+      },
+      monitorIds ? { monitorIds } : {},
+    );
     subscriptions.set(id, {
       request,
       stop() {

@@ -107,9 +107,15 @@ export interface TopicPayloads {
   system_status: SystemStatusPayload;
 }
 
-/** One event as the hub carries it: the tenant routes it, the key coalesces it. */
+/**
+ * One event as the hub carries it: the tenant routes it, the key coalesces it. `publishedAt` is
+ * set by the hub when it is given the event (epoch ms): producers publish right after their
+ * transaction commits, so it is when the event became true in the database. Clients get it as
+ * `published_at`, and latency is measured from it (an event's own `at` can be much older: a
+ * check result's `at` is when its probe started).
+ */
 export type RealtimeEvent = {
-  [T in Topic]: { topic: T; tenantId: string; data: TopicPayloads[T] };
+  [T in Topic]: { topic: T; tenantId: string; data: TopicPayloads[T]; publishedAt?: number };
 }[Topic];
 
 export interface TopicSpec {

@@ -24,13 +24,14 @@ import { systemScheduler, type Scheduler } from './coalescer.js';
 import { websocketApiDescription } from './describe.js';
 import type { Hub } from './hub.js';
 import { AuthRefused, canSubscribe, createSession, RawJson } from './session.js';
+import { createWriteBatcher, DEFAULT_WRITE_WINDOW_MS } from './write-batcher.js';
 
 export const WS_PATH = '/api/v1/ws';
 export const WS_SUBPROTOCOL = 'vigie';
 /** Close codes: 1013 try again later (client limit), 4008 slow consumer, 4401/4403 refused auth, 4408 idle. */
 export const CLOSE = { tryAgainLater: 1013, slowConsumer: 4008, unauthorized: 4401, forbidden: 4403, idle: 4408 } as const;
 const MAX_MESSAGE_BYTES = 64 * 1024;
-/** How long a cut client has to read what was queued (and why it was cut) before its socket is destroyed. */
+/** How long a cut client (slow, or idle) has to read what was queued (and why it was cut) before its socket is destroyed. */
 const SLOW_CONSUMER_GRACE_MS = 5000;
 
 export interface RealtimeLimits {
@@ -39,6 +40,8 @@ export interface RealtimeLimits {
   maxClients: number;
   sendBufferBytes: number;
   coalesceMs: number;
+  /** Events sent to a socket within this window leave in one write (write-batcher.ts); 0 writes each at once. */
+  writeWindowMs?: number;
 }
 
 export interface RealtimeRouteDeps {
@@ -87,6 +90,8 @@ export async function registerRealtimeRoutes(app: VigieApp, deps: RealtimeRouteD
   const scheduler = deps.scheduler ?? systemScheduler;
   let clients = 0;
   app.decorate('realtimeClients', () => clients);
+  const batcher = createWriteBatcher(limits.writeWindowMs ?? DEFAULT_WRITE_WINDOW_MS);
+  app.addHook('onClose', async () => batcher.flush());
 
   async function authenticate(credentials: { apiKey?: string; bearerToken?: string }): Promise<Actor> {
     const actor = await deps.authenticator.authenticate(credentials);
@@ -129,6 +134,8 @@ export async function registerRealtimeRoutes(app: VigieApp, deps: RealtimeRouteD
         }
         clients++;
         let counted = true;
+        // The TCP stream under the WebSocket (the upgraded request's socket): where the batcher holds writes.
+        const stream = request.raw.socket;
         // A cut socket no longer counts (it is sent nothing more), even before its close completes.
         const release = () => {
           if (counted) clients--;
@@ -152,11 +159,17 @@ export async function registerRealtimeRoutes(app: VigieApp, deps: RealtimeRouteD
             },
             send(message) {
               if (cut || socket.readyState !== socket.OPEN) return false;
+              if (socket.bufferedAmount > limits.sendBufferBytes) batcher.release(stream); // what the window held is not the client's backlog
               if (socket.bufferedAmount > limits.sendBufferBytes) {
                 slowConsumer();
                 return false;
               }
-              socket.send(message instanceof RawJson ? message.json : JSON.stringify(message));
+              if (message instanceof RawJson) {
+                // An event opens a batch window (or joins the open one); a reply (subscribed, pong,
+                // error) opens none, so it leaves at once unless events are being held.
+                batcher.hold(stream);
+                socket.send(message.json);
+              } else socket.send(JSON.stringify(message));
               return true;
             },
             close: (code, reason) => socket.close(code, reason),
@@ -177,7 +190,16 @@ export async function registerRealtimeRoutes(app: VigieApp, deps: RealtimeRouteD
         }
 
         // Any frame from the client (a message, a pong) is activity; none for the idle timeout closes it.
-        const idle = setTimeout(() => socket.close(CLOSE.idle, 'idle timeout'), limits.idleTimeoutMs);
+        // A client that stops reading stops answering pings too, so this is also the time-based cut
+        // of a stalled client whose kernel buffers still absorb what is sent (a few MB on loopback,
+        // before the send buffer could fill): it is sent nothing more, and, like a slow consumer,
+        // destroyed after a grace rather than after ws' 30 s close handshake.
+        const idle = setTimeout(() => {
+          release();
+          session.close();
+          socket.close(CLOSE.idle, 'idle timeout');
+          setTimeout(() => socket.terminate(), SLOW_CONSUMER_GRACE_MS).unref();
+        }, limits.idleTimeoutMs);
         const pinger = setInterval(() => socket.ping(), limits.pingIntervalMs);
         // A socket that has not authenticated within the idle timeout is closed, even if it talks.
         const unauthenticated = setTimeout(() => session.authenticated || socket.close(CLOSE.unauthorized, 'not authenticated'), limits.idleTimeoutMs);
