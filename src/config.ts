@@ -90,6 +90,8 @@ export interface Config {
   readonly wsCoalesceMs: number;
   /** Redis pub/sub channels of the realtime hub are named `<prefix>:<tenant>:<topic>`. */
   readonly realtimeChannelPrefix: string;
+  /** Backups' HTTP deposit (PUT …/files/{path}): the largest file accepted, in bytes; larger: 413. */
+  readonly backupUploadMaxBytes: number;
 }
 
 export class ConfigError extends Error {
@@ -266,6 +268,7 @@ export const ENV_VARIABLES = {
   wsSendBufferBytes: variable('WS_SEND_BUFFER_BYTES', String(1024 * 1024), integer(1024, 1024 * 1024 * 1024)),
   wsCoalesceMs: variable('WS_COALESCE_MS', '1000', integer(0, 3_600_000)),
   realtimeChannelPrefix: variable('REALTIME_CHANNEL_PREFIX', 'vigie:realtime', nonEmpty),
+  backupUploadMaxBytes: variable('BACKUP_UPLOAD_MAX_BYTES', String(100 * 1024 ** 3), integer(1, Number.MAX_SAFE_INTEGER)),
 } satisfies { [K in keyof Config]: Variable<Config[K]> };
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
