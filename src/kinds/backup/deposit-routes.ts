@@ -14,7 +14,7 @@ import { errorResponses, Uuid } from '../../http/schemas.js';
 import type { VigieApp } from '../../http/types.js';
 import type { KindRouteDeps } from '../contract.js';
 import { createDepositService } from './deposit.service.js';
-import { JobReport } from './status-report.js';
+import { JobReport, ManifestFile } from './status-report.js';
 import { expectedSha256Of } from './upload.js';
 import { zonesOf } from './zones.js';
 
@@ -27,11 +27,27 @@ const FileParams = Type.Object({
   '*': Type.String({ description: "The file's path relative to the job's deposit directory, as in the manifest (slashes allowed; no '..', hidden component, NUL or control character)" }),
 });
 const UploadHeaders = Type.Object({
-  'x-content-sha256': Type.String({ pattern: '^[0-9a-fA-F]{64}$', description: "The file's SHA-256 in hexadecimal; a body with another hash is refused (422) and nothing is kept" }),
+  'x-content-sha256': Type.String({ pattern: '^[0-9a-fA-F]{64}$', minLength: 64, maxLength: 64, description: "The file's SHA-256 in hexadecimal; a body with another hash is refused (422) and nothing is kept" }),
 });
 const StoredFile = Type.Object({ path: Type.String(), size: Type.Integer({ description: 'Bytes received' }), sha256: Type.String({ description: 'SHA-256 of the bytes received' }) });
 
-const ReportBody = Type.Omit(JobReport, ['job_id', 'run_id'], { additionalProperties: false, description: "The run's STATUS.json entry; job_id and run_id come from the URL" });
+/** Exactly 64 characters, said twice (length and pattern) so that generated examples fit too. */
+const Sha256 = Type.String({ pattern: '^[0-9a-f]{64}$', minLength: 64, maxLength: 64, description: 'Lower-case hexadecimal SHA-256' });
+const { status, message, log_tail, started_at, finished_at } = JobReport.properties;
+const ReportBody = Type.Object(
+  {
+    status,
+    message,
+    log_tail,
+    started_at,
+    finished_at,
+    files: Type.Array(Type.Object({ path: ManifestFile.properties.path, size: ManifestFile.properties.size, sha256: Sha256 }, { additionalProperties: false }), {
+      maxItems: 10_000,
+    }),
+    manifest_sha256: Sha256,
+  },
+  { additionalProperties: false, description: "The run's STATUS.json entry; job_id and run_id come from the URL" },
+);
 const AcceptedReport = Type.Object({
   job_id: Uuid,
   run_id: Type.String(),
