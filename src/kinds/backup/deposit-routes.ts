@@ -27,7 +27,12 @@ const FileParams = Type.Object({
   '*': Type.String({ description: "The file's path relative to the job's deposit directory, as in the manifest (slashes allowed; no '..', hidden component, NUL or control character)" }),
 });
 const UploadHeaders = Type.Object({
-  'x-content-sha256': Type.String({ pattern: '^[0-9a-fA-F]{64}$', minLength: 64, maxLength: 64, description: "The file's SHA-256 in hexadecimal; a body with another hash is refused (422) and nothing is kept" }),
+  'x-content-sha256': Type.String({
+    pattern: '^[0-9a-fA-F]{64}$',
+    minLength: 64,
+    maxLength: 64,
+    description: "The file's SHA-256 in hexadecimal; a body with another hash is refused (422) and nothing is kept",
+  }),
 });
 const StoredFile = Type.Object({ path: Type.String(), size: Type.Integer({ description: 'Bytes received' }), sha256: Type.String({ description: 'SHA-256 of the bytes received' }) });
 
