@@ -73,7 +73,7 @@ describe.each(TEST_DIALECTS)('HTTP backup deposit on %s', (dialect) => {
    * A chunked upload (no Content-Length) on a real socket: chunks are sent until the server
    * answers, as a client streaming a file does.
    */
-  async function chunkedPut(url: string, chunks: number, chunkBytes: number): Promise<{ status: number; body: string; sent: number }> {
+  async function chunkedPut(url: string, chunks: number, chunkBytes: number): Promise<{ status: number; body: string; sent: number; connection: string | undefined }> {
     const address = await listening();
     return new Promise((resolve, reject) => {
       let sent = 0;
@@ -82,7 +82,7 @@ describe.each(TEST_DIALECTS)('HTTP backup deposit on %s', (dialect) => {
         answered = true;
         let body = '';
         res.on('data', (chunk) => (body += chunk));
-        res.on('end', () => resolve({ status: res.statusCode!, body, sent }));
+        res.on('end', () => resolve({ status: res.statusCode!, body, sent, connection: res.headers.connection }));
       });
       req.on('error', (error) => (answered ? undefined : reject(error)));
       const next = () => {
@@ -156,6 +156,8 @@ describe.each(TEST_DIALECTS)('HTTP backup deposit on %s', (dialect) => {
     const streamed = await chunkedPut(`/api/v1/backup-jobs/${job.id}/runs/r1/files/big.gz`, 10, 64_000);
     expect(streamed.status, streamed.body).toBe(413);
     expect(streamed.sent).toBeLessThan(10);
+    // Refused before the body ended: the connection is closed rather than the rest read and dropped.
+    expect(streamed.connection).toBe('close');
 
     const missing = await ctx.app.inject({ method: 'PUT', url: `/api/v1/backup-jobs/${job.id}/runs/r1/files/a.gz`, headers: { 'x-api-key': ingestKey }, payload: content });
     expect(missing.statusCode).toBe(422);
