@@ -5,7 +5,7 @@
 // (362 MiB RSS at 10,000 HTTP monitors, 172 MiB with the cap). To allow more, start it with
 // `node --max-old-space-size=N dist/cli.js serve`.
 /**
- * The `vigie` command: serve | migrate | bootstrap [--dev] | ping | run, each with --help.
+ * The `vigie` command: serve | migrate | bootstrap [--dev] | ping | run | backup push/verify, each with --help.
  * Server commands read `.env` from the working directory (variables already set win) and parse
  * the environment once; the clients (ping, run) need neither, so that a cron job's environment
  * cannot break them. Every expected failure is one line on stderr and a non-zero exit code
@@ -56,13 +56,39 @@ class UsageError extends Error {}
 const COMMANDS: Record<string, Command> = {
   // Backups (seed 001): the agent side, without a server.
   backup: {
-    summary: "Backup agents' tools: verify DIR checks an agent tree against its STATUS.json, as the server will",
-    usage: 'vigie backup verify DIR',
+    summary: "Backup agents' tools: push sends a run's files and report to Vigie (or prepares an rsync); verify checks an agent tree against its STATUS.json",
+    usage:
+      'vigie backup push --job JOB_ID [--url URL] [--key KEY] [--run RUN_ID] [--status success|failure] [--message TEXT] [--log-file FILE] [--rsync DEST --agent NAME] FILE|DIR... | vigie backup verify DIR',
     positionals: true,
-    notes: ['DIR holds STATUS.json and one <job_id>/ directory per job.', 'Exit status: 0 when every run checks out, 1 otherwise, 2 for a usage error.'],
-    async run({ positionals }) {
-      const [action, dir, ...extra] = positionals;
-      if (action !== 'verify') throw new UsageError(action === undefined ? 'missing action (verify)' : `unknown action "${action}" (verify)`);
+    options: {
+      job: { type: 'string', value: 'JOB_ID', description: "push: the backup job's id (its deposit_path ends with it)" },
+      url: { type: 'string', value: 'URL', description: "push: Vigie's base URL, e.g. https://vigie.example (default $VIGIE_URL)" },
+      key: { type: 'string', value: 'KEY', description: 'push: an API key with the ingest (or full) scope (default $VIGIE_API_KEY)' },
+      run: { type: 'string', value: 'RUN_ID', description: 'push: the run id, unique per job (default: the UTC time, e.g. 2026-12-05T021000Z)' },
+      status: { type: 'string', value: 'success|failure', description: "push: the agent's verdict on its backup (default success)" },
+      message: { type: 'string', value: 'TEXT', description: 'push: a message shown in the run and its alerts' },
+      'log-file': { type: 'string', value: 'FILE', description: "push: the backup's log; its last 16,000 characters are sent as log_tail" },
+      rsync: {
+        type: 'string',
+        value: 'DEST',
+        description: 'push: no upload; write the report into --status-file and print the rsync commands to DEST (the agent_root, e.g. backup@vigie:/srv/deposits/<tenant>/<agent>)',
+      },
+      agent: { type: 'string', value: 'NAME', description: "push --rsync: the job's agent (its directory name), written in the report" },
+      'status-file': { type: 'string', value: 'FILE', description: 'push --rsync: the local STATUS.json to write, merged with its other jobs (default ./STATUS.json)' },
+    },
+    notes: [
+      "push: a FILE is sent under its own name, a DIR's content under paths relative to DIR (as rsync DIR/ does).",
+      'Each file is hashed, uploaded as a stream with its SHA-256 (PUT /api/v1/backup-jobs/JOB/runs/RUN/files/PATH),',
+      'then the report is posted (POST .../report); the server validates and promotes the run at its next scan.',
+      'Files of 16 MiB or more show their progress on stderr. Links and hidden names are refused.',
+      'verify: DIR holds STATUS.json and one <job_id>/ directory per job.',
+      'Exit status: 0 on success (verify: every run checks out), 1 on a failure (refused by the server, unreachable, bad file), 2 for a usage error.',
+    ],
+    async run({ flags, positionals }) {
+      const [action, ...args] = positionals;
+      if (action === 'push') return backupPush(flags, args);
+      if (action !== 'verify') throw new UsageError(action === undefined ? 'missing action (push or verify)' : `unknown action "${action}" (push or verify)`);
+      const [dir, ...extra] = args;
       if (dir === undefined) throw new UsageError('missing DIR');
       if (extra.length) throw new UsageError(`unexpected argument "${extra[0]}"`);
       const { verifyTree } = await import('./kinds/backup/verify-tree.js');
@@ -204,6 +230,43 @@ function checkPingUrl(url: string): void {
     buildPingUrl(url);
   } catch (error) {
     throw new UsageError((error as Error).message);
+  }
+}
+
+const RUN_ID = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
+
+/** `vigie backup push`: the flags checked here (usage errors, 2), the work in clients/backup-push.ts (failures, 1). */
+async function backupPush(flags: Flags, args: string[]): Promise<number> {
+  const push = await import('./clients/backup-push.js');
+  const { BadInputError } = await import('./clients/backup-files.js');
+  const jobId = stringFlag(flags.job);
+  if (jobId === undefined) throw new UsageError('missing --job JOB_ID');
+  if (!RUN_ID.test(jobId)) throw new UsageError(`--job must be a job id, got "${jobId}"`);
+  const runId = stringFlag(flags.run) ?? push.defaultRunId();
+  if (!RUN_ID.test(runId)) throw new UsageError(`--run must be letters, digits, ".", "_" and "-" (at most 128, not starting with "." or "-"), got "${runId}"`);
+  const status = stringFlag(flags.status) ?? 'success';
+  if (status !== 'success' && status !== 'failure') throw new UsageError(`--status must be success or failure, got "${status}"`);
+  const common = { jobId, runId, status, message: stringFlag(flags.message), logFile: stringFlag(flags['log-file']), args, out: console.log, err: console.error } as const;
+  const dest = stringFlag(flags.rsync);
+  try {
+    if (dest !== undefined) {
+      const agent = stringFlag(flags.agent);
+      if (agent === undefined) throw new UsageError("--rsync needs --agent NAME (the job's agent, named in the report)");
+      const commands = await push.prepareRsync({ ...common, dest, agent, statusFile: stringFlag(flags['status-file']) ?? 'STATUS.json' });
+      for (const command of commands) console.log(command);
+      return 0;
+    }
+    const url = stringFlag(flags.url) ?? process.env.VIGIE_URL;
+    const apiKey = stringFlag(flags.key) ?? process.env.VIGIE_API_KEY;
+    if (!url) throw new UsageError('missing --url URL (or VIGIE_URL)');
+    if (!/^https?:\/\/[^/]/i.test(url)) throw new UsageError(`--url must be an http:// or https:// URL, got "${url}"`);
+    if (!apiKey) throw new UsageError('missing --key KEY (or VIGIE_API_KEY)');
+    console.log(await push.pushOverHttp({ ...common, url, apiKey }));
+    return 0;
+  } catch (error) {
+    if (!(error instanceof push.PushError) && !(error instanceof BadInputError)) throw error;
+    console.error(`vigie backup push: ${error.message}`);
+    return 1;
   }
 }
 

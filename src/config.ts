@@ -94,6 +94,8 @@ export interface Config {
   readonly backupRunRetentionDays: number;
   /** How long a scanner's claim on a backup run holds unless renewed (kinds/backup/claim-lease.ts). */
   readonly backupClaimLeaseSeconds: number;
+  /** Backups' HTTP deposit (PUT …/files/{path}): the largest file accepted, in bytes; larger: 413. */
+  readonly backupUploadMaxBytes: number;
 }
 
 export class ConfigError extends Error {
@@ -272,6 +274,7 @@ export const ENV_VARIABLES = {
   realtimeChannelPrefix: variable('REALTIME_CHANNEL_PREFIX', 'vigie:realtime', nonEmpty),
   backupRunRetentionDays: variable('BACKUP_RUN_RETENTION_DAYS', '400', integer(1, 36_500)),
   backupClaimLeaseSeconds: variable('BACKUP_CLAIM_LEASE_SECONDS', '600', integer(30, 86_400)),
+  backupUploadMaxBytes: variable('BACKUP_UPLOAD_MAX_BYTES', String(100 * 1024 ** 3), integer(1, Number.MAX_SAFE_INTEGER)),
 } satisfies { [K in keyof Config]: Variable<Config[K]> };
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {

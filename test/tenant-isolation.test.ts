@@ -3,7 +3,11 @@
  * and B's lists never show A's rows. Every id-taking route is walked, and a completeness check
  * against `app.routeCatalog` makes a new route without an entry fail this file.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { manifestSha256 } from '../src/kinds/backup/status-report.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createTenantWithKey, createTestApp, createUser, login, type TestContext } from './helpers/app.js';
 import { HEALTHCHECKS_MOUNTS } from '../src/routes/healthchecks-v3.js';
@@ -19,6 +23,8 @@ interface RouteCall {
   route: RoutePattern;
   /** A body that succeeds when the owner sends it (the test checks this), so a 404 to B is not a 422 in disguise. */
   body?: unknown;
+  /** Headers the route needs besides the credential (the HTTP deposit's X-Content-SHA256). */
+  headers?: Record<string, string>;
 }
 
 /** The owning tenant, as the create functions see it. */
@@ -38,6 +44,11 @@ interface TenantResource {
   create(ctx: TestContext, owner: Owner): Promise<Params>;
 }
 
+/** One file deposited over HTTP by tenant A, and its manifest. */
+const DEPOSITED = 'tenant-a dump';
+const sha256Hex = (text: string) => createHash('sha256').update(text).digest('hex');
+const DEPOSIT_MANIFEST = [{ path: '*', size: DEPOSITED.length, sha256: sha256Hex(DEPOSITED) }];
+const DEPOSIT_TIMES = { started_at: '2026-12-05T02:00:00Z', finished_at: '2026-12-05T02:01:00Z' };
 /**
  * LATER ISSUES: every route whose URL takes a `:param` and reads or changes one tenant's data
  * must be listed here, with a function that creates the resource in the owning tenant.
@@ -206,11 +217,14 @@ const TENANT_RESOURCES: readonly TenantResource[] = [
       { route: 'POST /api/v1/backup-jobs/:id/resume' },
       { route: 'GET /api/v1/backup-jobs/:id/runs' },
       { route: 'GET /api/jobs/:job_id/history' },
+      // The HTTP deposit (issue 16): the file's path is the route's wildcard, here the name "*".
+      { route: 'PUT /api/v1/backup-jobs/:id/runs/:run_id/files/*', body: DEPOSITED, headers: { 'x-content-sha256': sha256Hex(DEPOSITED) } },
+      { route: 'POST /api/v1/backup-jobs/:id/runs/:run_id/report', body: { status: 'success', ...DEPOSIT_TIMES, files: DEPOSIT_MANIFEST, manifest_sha256: manifestSha256(DEPOSIT_MANIFEST) } },
       { route: 'DELETE /api/v1/backup-jobs/:id' },
     ],
     create: async (ctx, owner) => {
       const id = await created(ctx, owner, 'POST /api/v1/backup-jobs', { name: 'tenant-a nightly dump', agent: 'tenant-a-db', database: 'shop' });
-      return { id, job_id: id };
+      return { id, job_id: id, run_id: 'r1' };
     },
   },
 ];
@@ -322,9 +336,9 @@ function unknownParams(params: Params): Params {
   return Object.fromEntries(Object.entries(params).map(([name, value]) => [name, value.length >= 16 ? randomUUID() : value]));
 }
 
-async function call(ctx: TestContext, { route, body }: RouteCall, params: Params, headers: Record<string, string>) {
+async function call(ctx: TestContext, { route, body, headers: own }: RouteCall, params: Params, headers: Record<string, string>) {
   const [method, url] = splitRoute(route);
-  return ctx.app.inject({ method, url: fillUrl(url, params), headers, ...(body === undefined ? {} : { payload: body as object }) });
+  return ctx.app.inject({ method, url: fillUrl(url, params), headers: { ...headers, ...own }, ...(body === undefined ? {} : { payload: body as object }) });
 }
 
 /** What the owner sees through the resource's GET routes: every status and body. */
@@ -356,7 +370,7 @@ describe.each(TEST_DIALECTS)('tenant isolation on %s', (dialect) => {
   });
 
   async function setUp() {
-    ctx = await createTestApp(dialect);
+    ctx = await createTestApp(dialect, { env: { DATA_DIR: mkdtempSync(join(tmpdir(), 'vigie-isolation-')) } }); // the HTTP deposit writes files
     const a = await createTenantWithKey(ctx, 'full', 'tenant-a');
     const b = await createTenantWithKey(ctx, 'full', 'tenant-b');
     const bAdmin = await createUser(ctx, b.tenantId, { email: 'admin@tenant-b.example', role: 'admin' });
@@ -370,7 +384,7 @@ describe.each(TEST_DIALECTS)('tenant isolation on %s', (dialect) => {
   }
 
   it('the tables cover every id-taking tenant route, every tenant list and every superuser route', async () => {
-    ctx = await createTestApp(dialect);
+    ctx = await createTestApp(dialect, { env: { DATA_DIR: mkdtempSync(join(tmpdir(), 'vigie-isolation-')) } }); // the HTTP deposit writes files
     const catalog = ctx.app.routeCatalog;
     const covered = new Set(TENANT_RESOURCES.flatMap((r) => r.routes.map((c) => c.route)));
     const superuser = new Set(SUPERUSER_ROUTES.map((c) => c.route));

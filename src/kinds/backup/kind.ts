@@ -12,6 +12,7 @@ import { runHistory } from './history.js';
 import { createBackupJobsService } from './jobs.service.js';
 import { createMissingSweep } from './missing-sweep.js';
 import { registerBackupRoutes } from './routes.js';
+import { registerDepositRoutes } from './deposit-routes.js';
 import { createBackupScanner } from './scanner.js';
 import { deadlinesAfter } from './schedule.js';
 import { findBackupJob, updateBackupJob } from './jobs.repository.js';
@@ -72,7 +73,7 @@ export const backupKind = defineKind({
       intervalLoop('backup missing sweep', SWEEP_INTERVAL_MS, () => own.backupMissingSweep.run(), runtime.logger),
     ];
   },
-  routes: (app, own, deps) => registerBackupRoutes(app, own, deps),
+  routes: (app, own, deps) => (registerBackupRoutes(app, own, deps), registerDepositRoutes(app, deps)),
   isolationRoutes: [
     { method: 'GET', url: '/api/v1/backup-jobs/{id}' },
     { method: 'PATCH', url: '/api/v1/backup-jobs/{id}', payload: { name: 'taken over' } },
@@ -81,6 +82,17 @@ export const backupKind = defineKind({
     { method: 'GET', url: '/api/v1/backup-jobs/{id}/runs' },
     { method: 'POST', url: '/api/v1/backup-jobs/{id}/accept-size' },
     { method: 'GET', url: '/api/jobs/{id}/history' },
+    {
+      method: 'POST',
+      url: '/api/v1/backup-jobs/{id}/runs/r1/report',
+      payload: {
+        status: 'failure',
+        started_at: '2026-12-05T02:00:00Z',
+        finished_at: '2026-12-05T02:01:00Z',
+        files: [],
+        manifest_sha256: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
+      },
+    },
     { method: 'DELETE', url: '/api/v1/backup-jobs/{id}' },
   ],
   example: async (own, tenantId) => ({ id: (await own.backupJobs.create(tenantId, { name: 'example backup', agent: 'db-host-1', database: 'shop' })).monitorId }),
