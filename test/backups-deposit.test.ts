@@ -20,6 +20,8 @@ import { dump, sha256 } from './helpers/backup-agent.js';
 
 const HOUR = 3_600_000;
 const MAX_BYTES = 300_000;
+/** Short, so that an upload outliving it is quick to show. */
+const REQUEST_TIMEOUT_S = 2;
 const quiet = { warn() {}, info() {} };
 
 async function filesUnder(dir: string): Promise<string[]> {
@@ -46,7 +48,15 @@ describe.each(TEST_DIALECTS)('HTTP backup deposit on %s', (dialect) => {
   beforeAll(async () => {
     root = await mkdtemp(join(tmpdir(), 'vigie-deposit-'));
     zones = { depositDir: join(root, 'deposits'), validatedDir: join(root, 'validated') };
-    ctx = await createTestApp(dialect, { env: { BACKUP_DEPOSIT_DIR: zones.depositDir, BACKUP_VALIDATED_DIR: zones.validatedDir, BACKUP_UPLOAD_MAX_BYTES: String(MAX_BYTES) } });
+    ctx = await createTestApp(dialect, {
+      env: {
+        BACKUP_DEPOSIT_DIR: zones.depositDir,
+        BACKUP_VALIDATED_DIR: zones.validatedDir,
+        BACKUP_UPLOAD_MAX_BYTES: String(MAX_BYTES),
+        REQUEST_TIMEOUT_SECONDS: String(REQUEST_TIMEOUT_S),
+        HEADERS_TIMEOUT_SECONDS: '1',
+      },
+    });
     tenant = await createTenantWithKey(ctx);
     ingestKey = (await ctx.services.apiKeys.create(tenant.tenantId, { name: 'agent', scope: 'ingest' })).secret;
   });
@@ -93,6 +103,46 @@ describe.each(TEST_DIALECTS)('HTTP backup deposit on %s', (dialect) => {
       next();
     });
   }
+  /** An upload on a real socket, one chunk every `everyMs`: how it ended and when. */
+  async function pacedPut(url: string, chunks: Buffer[], everyMs: number): Promise<{ status: number | null; elapsedMs: number }> {
+    const address = await listening();
+    const startedAt = Date.now();
+    const expected = sha256(Buffer.concat(chunks));
+    return new Promise((resolve) => {
+      const req = httpRequest(`${address}${url}`, { method: 'PUT', headers: { 'x-api-key': ingestKey, 'x-content-sha256': expected, 'transfer-encoding': 'chunked' } }, (res) => {
+        res.resume();
+        res.on('end', () => resolve({ status: res.statusCode!, elapsedMs: Date.now() - startedAt }));
+      });
+      req.on('error', () => resolve({ status: null, elapsedMs: Date.now() - startedAt }));
+      let sent = 0;
+      const next = () => {
+        if (req.destroyed) return;
+        if (sent === chunks.length) return void req.end();
+        req.write(chunks[sent++]!, () => setTimeout(next, everyMs));
+      };
+      next();
+    });
+  }
+
+  it('an upload longer than REQUEST_TIMEOUT_SECONDS goes on while it progresses; a trickle is cut and leaves nothing', async () => {
+    const job = await newJob();
+    // 60 chunks of 4 KiB every 80 ms: about 5 s at 50 KB/s, past the 2 s request timeout.
+    const chunks = Array.from({ length: 60 }, (_, n) => dump(4096, n + 1));
+    const slow = await pacedPut(`/api/v1/backup-jobs/${job.id}/runs/run-slow/files/dump.sql.gz`, chunks, 80);
+    expect(slow.elapsedMs).toBeGreaterThan(REQUEST_TIMEOUT_S * 1000);
+    expect(slow.status).toBe(201);
+    expect(await readFile(join(job.depositPath, 'dump.sql.gz'))).toEqual(Buffer.concat(chunks));
+
+    // 100 bytes every 250 ms (400 B/s, under the 1 KiB/s floor): cut at the end of a window, nothing kept.
+    const trickle = Array.from({ length: 60 }, (_, n) => dump(100, n + 1));
+    const cut = await pacedPut(`/api/v1/backup-jobs/${job.id}/runs/run-slow/files/trickle.bin`, trickle, 250);
+    expect(cut.status).toBeNull();
+    expect(cut.elapsedMs).toBeGreaterThanOrEqual(REQUEST_TIMEOUT_S * 1000 - 100);
+    expect(cut.elapsedMs).toBeLessThan(3 * REQUEST_TIMEOUT_S * 1000);
+    await new Promise((resolve) => setTimeout(resolve, 200)); // the handler's cleanup after the abort
+    expect(await filesUnder(job.depositPath)).toEqual(['dump.sql.gz']);
+  });
+
   let address: string | undefined;
   const listening = async () => (address ??= await ctx.app.listen({ port: 0, host: '127.0.0.1' }));
 

@@ -10,6 +10,7 @@
  */
 import { Type, type Static } from 'typebox';
 import { actorOf } from '../../http/access.js';
+import { holdToProgress } from '../../http/long-upload.js';
 import { errorResponses, Uuid } from '../../http/schemas.js';
 import type { VigieApp } from '../../http/types.js';
 import type { KindRouteDeps } from '../contract.js';
@@ -99,13 +100,19 @@ export function registerDepositRoutes(app: VigieApp, deps: KindRouteDeps): void 
       async (request, reply) => {
         const params = request.params as Static<typeof FileParams>; // the plugin scope is not TypeBox-typed
         const length = request.headers['content-length'];
-        const stored = await deposit.upload(actorOf(request).tenantId, params.id, params.run_id, {
-          path: params['*'],
-          body: request.raw,
-          expectedSha256: expectedSha256Of(request.headers['x-content-sha256']),
-          ...(length !== undefined && /^\d+$/.test(length) && { declaredLength: Number(length) }),
-        });
-        return reply.status(201).send(stored);
+        // Gigabytes over a slow link outlive REQUEST_TIMEOUT_SECONDS: a progress rule instead.
+        const release = holdToProgress(request.raw, deps.config.requestTimeoutSeconds * 1000);
+        try {
+          const stored = await deposit.upload(actorOf(request).tenantId, params.id, params.run_id, {
+            path: params['*'],
+            body: request.raw,
+            expectedSha256: expectedSha256Of(request.headers['x-content-sha256']),
+            ...(length !== undefined && /^\d+$/.test(length) && { declaredLength: Number(length) }),
+          });
+          return await reply.status(201).send(stored);
+        } finally {
+          release();
+        }
       },
     );
   });
