@@ -5,52 +5,35 @@
  * healthy runs after it), not with the old median. Only the latest run, and only a SIZE_ANOMALY,
  * can be accepted (409 otherwise); another tenant's job is a 404 and a read-only key a 403.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createBackupScanner } from '../src/kinds/backup/scanner.js';
-import type { Zones } from '../src/kinds/backup/paths.js';
-import { ensureZones } from '../src/kinds/backup/zones.js';
-import { createTenantWithKey, createTestApp, type TenantFixture, type TestContext } from './helpers/app.js';
+import { createTenantWithKey, type TenantFixture, type TestContext } from './helpers/app.js';
+import { openBackupApp, type BackupApp } from './helpers/backup-app.js';
 import { deposit, dump } from './helpers/backup-agent.js';
 import { TEST_DIALECTS } from './helpers/databases.js';
 
 const HOUR = 3_600_000;
-const quiet = { warn() {}, info() {} };
 
 describe.each(TEST_DIALECTS)('accepting a backup size on %s', (dialect) => {
+  let app: BackupApp;
   let ctx: TestContext;
   let tenant: TenantFixture;
-  let root: string;
-  let zones: Zones;
 
   beforeAll(async () => {
-    root = await mkdtemp(join(tmpdir(), 'vigie-accept-'));
-    zones = { depositDir: join(root, 'deposits'), validatedDir: join(root, 'validated') };
-    ctx = await createTestApp(dialect, { env: { BACKUP_DEPOSIT_DIR: zones.depositDir, BACKUP_VALIDATED_DIR: zones.validatedDir } });
-    tenant = await createTenantWithKey(ctx);
-    await ensureZones(zones);
+    app = await openBackupApp(dialect, 'accept');
+    ({ ctx, tenant } = app);
   });
-  afterAll(async () => {
-    await ctx.close();
-    await rm(root, { recursive: true, force: true });
-  });
+  afterAll(() => app.close());
 
   const api = (method: 'GET' | 'POST', url: string, key = tenant.apiKey, payload?: object) => ctx.app.inject({ method, url, headers: { 'x-api-key': key }, ...(payload && { payload }) });
-  const pass = () => createBackupScanner({ db: ctx.database.db, clock: ctx.clock, recorder: ctx.services.recorder, zones, settleMs: 5000, logger: quiet, wallNow: () => Date.now() + HOUR }).pass();
+  const pass = () => app.scanner().pass();
   const latestRun = async (jobId: string) => (await api('GET', `/api/v1/backup-jobs/${jobId}/runs?limit=1`)).json().items[0] as Record<string, unknown>;
   const stateOf = async (jobId: string) => (await api('GET', `/api/v1/backup-jobs/${jobId}`)).json().state as string;
+  const newJob = () => app.newJob({ size_anomaly_percent: 50, size_anomaly_floor_bytes: 1000 });
 
-  async function newJob() {
-    const agent = `agent-${Math.random().toString(36).slice(2, 8)}`;
-    const response = await api('POST', '/api/v1/backup-jobs', tenant.apiKey, { name: agent, agent, database: 'shop', size_anomaly_percent: 50, size_anomaly_floor_bytes: 1000 });
-    expect(response.statusCode, response.body).toBe(201);
-    return { id: response.json().id as string, agent, agentRoot: join(zones.depositDir, tenant.tenantId, agent) };
-  }
   async function runOf(job: Awaited<ReturnType<typeof newJob>>, runId: string, size: number) {
     ctx.clock.advance(HOUR);
-    await deposit(join(root, 'src'), job.agentRoot, job.agent, [{ jobId: job.id, runId, files: [{ path: 'db.gz', content: dump(size, size) }] }]);
+    await deposit(join(app.root, 'src'), job.agentRoot, job.agent, [{ jobId: job.id, runId, files: [{ path: 'db.gz', content: dump(size, size) }] }]);
     await pass();
     return latestRun(job.id);
   }

@@ -6,21 +6,18 @@
  * belongs to a live process elsewhere.
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../src/clock.js';
 import { newClaimOwner, ownerIsGone } from '../src/kinds/backup/claim-lease.js';
-import { CLAIM_LEASE_MS, createBackupScanner, type ScannerOptions } from '../src/kinds/backup/scanner.js';
+import { CLAIM_LEASE_MS, type ScannerOptions } from '../src/kinds/backup/scanner.js';
 import type { Zones } from '../src/kinds/backup/paths.js';
-import { ensureZones } from '../src/kinds/backup/zones.js';
-import { createTenantWithKey, createTestApp, type TenantFixture, type TestContext } from './helpers/app.js';
+import type { TenantFixture, TestContext } from './helpers/app.js';
+import { openBackupApp, type BackupApp } from './helpers/backup-app.js';
 import { deposit, dump } from './helpers/backup-agent.js';
 import { TEST_DIALECTS } from './helpers/databases.js';
 
-const HOUR = 3_600_000;
-const quiet = { warn() {}, info() {} };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The PID of a process that has run and exited: its owner id names a process that is gone. */
@@ -31,34 +28,22 @@ async function deadPid(): Promise<number> {
 }
 
 describe.each(TEST_DIALECTS)('backup claim leases on %s', (dialect) => {
+  let app: BackupApp;
   let ctx: TestContext;
   let tenant: TenantFixture;
   let root: string;
   let zones: Zones;
 
   beforeAll(async () => {
-    root = await mkdtemp(join(tmpdir(), 'vigie-leases-'));
-    zones = { depositDir: join(root, 'deposits'), validatedDir: join(root, 'validated') };
-    ctx = await createTestApp(dialect, { env: { BACKUP_DEPOSIT_DIR: zones.depositDir, BACKUP_VALIDATED_DIR: zones.validatedDir } });
-    tenant = await createTenantWithKey(ctx);
-    await ensureZones(zones);
+    app = await openBackupApp(dialect, 'leases');
+    ({ ctx, tenant, root, zones } = app);
   });
-  afterAll(async () => {
-    await ctx.close();
-    await rm(root, { recursive: true, force: true });
-  });
+  afterAll(() => app.close());
 
-  const scanner = (options: Partial<ScannerOptions> = {}) =>
-    createBackupScanner({ db: ctx.database.db, clock: ctx.clock, recorder: ctx.services.recorder, zones, settleMs: 5000, logger: quiet, wallNow: () => Date.now() + HOUR, ...options });
+  const scanner = (options: Partial<ScannerOptions> = {}) => app.scanner(options);
   const runRow = (jobId: string, runId: string) => ctx.database.db.selectFrom('backup_runs').selectAll().where('monitor_id', '=', jobId).where('run_id', '=', runId).executeTakeFirstOrThrow();
 
-  async function newJob() {
-    const agent = `agent-${Math.random().toString(36).slice(2, 8)}`;
-    const response = await ctx.app.inject({ method: 'POST', url: '/api/v1/backup-jobs', headers: { 'x-api-key': tenant.apiKey }, payload: { name: agent, agent, database: 'shop' } });
-    expect(response.statusCode, response.body).toBe(201);
-    const id = response.json().id as string;
-    return { id, agent, agentRoot: join(zones.depositDir, tenant.tenantId, agent) };
-  }
+  const newJob = () => app.newJob();
 
   /** A run left `validating` by a scanner stopped just after its claim, held by `owner` until `expiresAt`. */
   async function leftValidating(owner: string, expiresAt: number) {

@@ -4,54 +4,35 @@
  * a job's current copy, nor a job's newest run (its agent may still list it), nor a run still
  * pending; the quarantine's retention (BACKUP_QUARANTINE_RETENTION_DAYS) reaches the scanner too.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import { scannerSettings } from '../src/kinds/backup/kind.js';
-import { createBackupScanner, type ScannerOptions } from '../src/kinds/backup/scanner.js';
-import type { Zones } from '../src/kinds/backup/paths.js';
-import { ensureZones } from '../src/kinds/backup/zones.js';
-import { createTenantWithKey, createTestApp, type TenantFixture, type TestContext } from './helpers/app.js';
+import type { ScannerOptions } from '../src/kinds/backup/scanner.js';
+import type { TestContext } from './helpers/app.js';
+import { openBackupApp, type BackupApp } from './helpers/backup-app.js';
 import { deposit, dump } from './helpers/backup-agent.js';
 import { TEST_DIALECTS } from './helpers/databases.js';
 
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
-const quiet = { warn() {}, info() {} };
 
 describe.each(TEST_DIALECTS)('backup run retention on %s', (dialect) => {
+  let app: BackupApp;
   let ctx: TestContext;
-  let tenant: TenantFixture;
-  let root: string;
-  let zones: Zones;
 
   beforeAll(async () => {
-    root = await mkdtemp(join(tmpdir(), 'vigie-retention-'));
-    zones = { depositDir: join(root, 'deposits'), validatedDir: join(root, 'validated') };
-    ctx = await createTestApp(dialect, { env: { BACKUP_DEPOSIT_DIR: zones.depositDir, BACKUP_VALIDATED_DIR: zones.validatedDir } });
-    tenant = await createTenantWithKey(ctx);
-    await ensureZones(zones);
+    app = await openBackupApp(dialect, 'retention');
+    ({ ctx } = app);
   });
-  afterAll(async () => {
-    await ctx.close();
-    await rm(root, { recursive: true, force: true });
-  });
+  afterAll(() => app.close());
 
-  const scanner = (options: Partial<ScannerOptions> = {}) =>
-    createBackupScanner({ db: ctx.database.db, clock: ctx.clock, recorder: ctx.services.recorder, zones, settleMs: 5000, logger: quiet, wallNow: () => Date.now() + HOUR, ...options });
-  const api = (method: 'GET' | 'POST', url: string, payload?: object) => ctx.app.inject({ method, url, headers: { 'x-api-key': tenant.apiKey }, ...(payload && { payload }) });
+  const scanner = (options: Partial<ScannerOptions> = {}) => app.scanner(options);
+  const api = (method: 'GET' | 'POST', url: string) => ctx.app.inject({ method, url, headers: { 'x-api-key': app.tenant.apiKey } });
   const runIds = async (jobId: string) => (await ctx.database.db.selectFrom('backup_runs').select('run_id').where('monitor_id', '=', jobId).orderBy('received_at').execute()).map((r) => r.run_id);
-
-  async function newJob() {
-    const agent = `agent-${Math.random().toString(36).slice(2, 8)}`;
-    const response = await api('POST', '/api/v1/backup-jobs', { name: agent, agent, database: 'shop', size_anomaly_floor_bytes: 0, size_anomaly_percent: 10_000 });
-    expect(response.statusCode, response.body).toBe(201);
-    return { id: response.json().id as string, agent, agentRoot: join(zones.depositDir, tenant.tenantId, agent) };
-  }
+  const newJob = () => app.newJob({ size_anomaly_floor_bytes: 0, size_anomaly_percent: 10_000 });
   const run = (job: Awaited<ReturnType<typeof newJob>>, runId: string, size: number, options: { status?: 'failure' } = {}) =>
-    deposit(join(root, 'src'), job.agentRoot, job.agent, [{ jobId: job.id, runId, ...options, files: options.status ? [] : [{ path: 'db.gz', content: dump(size, size) }] }]);
+    deposit(join(app.root, 'src'), job.agentRoot, job.agent, [{ jobId: job.id, runId, ...options, files: options.status ? [] : [{ path: 'db.gz', content: dump(size, size) }] }]);
 
   it('deletes runs older than the retention, keeping the current copy, the newest run, and everything recent', async () => {
     const job = await newJob();
