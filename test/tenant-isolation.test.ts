@@ -25,6 +25,11 @@ interface RouteCall {
   body?: unknown;
   /** Headers the route needs besides the credential (the HTTP deposit's X-Content-SHA256). */
   headers?: Record<string, string>;
+  /**
+   * The owner's answer when the fixture cannot give the action something to act on (accepting a
+   * size needs a SIZE_ANOMALY run): a refusal about the row itself, which B must not get either.
+   */
+  ownerStatus?: number;
 }
 
 /** The owning tenant, as the create functions see it. */
@@ -220,6 +225,8 @@ const TENANT_RESOURCES: readonly TenantResource[] = [
       // The HTTP deposit (issue 16): the file's path is the route's wildcard, here the name "*".
       { route: 'PUT /api/v1/backup-jobs/:id/runs/:run_id/files/*', body: DEPOSITED, headers: { 'x-content-sha256': sha256Hex(DEPOSITED) } },
       { route: 'POST /api/v1/backup-jobs/:id/runs/:run_id/report', body: { status: 'success', ...DEPOSIT_TIMES, files: DEPOSIT_MANIFEST, manifest_sha256: manifestSha256(DEPOSIT_MANIFEST) } },
+      // The fixture's job has no run: its owner is told there is no size to accept, B that there is no job.
+      { route: 'POST /api/v1/backup-jobs/:id/accept-size', ownerStatus: 409 },
       { route: 'DELETE /api/v1/backup-jobs/:id' },
     ],
     create: async (ctx, owner) => {
@@ -451,6 +458,10 @@ describe.each(TEST_DIALECTS)('tenant isolation on %s', (dialect) => {
         const writes = resource.routes.filter((r) => !r.route.startsWith('GET ')).sort((x, y) => Number(x.route.startsWith('DELETE ')) - Number(y.route.startsWith('DELETE ')));
         for (const routeCall of writes) {
           const response = await call(ctx, routeCall, params, owner.headers);
+          if (routeCall.ownerStatus !== undefined) {
+            expect(response.statusCode, `${routeCall.route} by its owner: ${response.body}`).toBe(routeCall.ownerStatus);
+            continue;
+          }
           expect(response.statusCode, `${routeCall.route} by its owner: ${response.body}`).toBeGreaterThanOrEqual(200);
           expect(response.statusCode, `${routeCall.route} by its owner: ${response.body}`).toBeLessThan(300);
         }
