@@ -202,6 +202,9 @@ describe('probeHttp against a local HTTP server', () => {
 
     expect((await probe([{ type: 'json_path_equals', path: '$.status', value: 'ok' }])).status).toBe('up');
     expect((await probe([{ type: 'json_path_equals', path: '$.items[0]', value: { id: 7, name: 'alpha' } }])).status).toBe('up');
+    // JSON objects are equal whatever their key order; arrays are not.
+    expect((await probe([{ type: 'json_path_equals', path: '$.items[0]', value: { name: 'alpha', id: 7 } }])).status).toBe('up');
+    expect((await probe([{ type: 'json_path_equals', path: '$.items[0]', value: { name: 'alpha', id: 7, extra: null } }])).status).toBe('down');
     expect((await probe([{ type: 'json_path_equals', path: '$.nested.none', value: null }])).status).toBe('up');
     expect((await probe([{ type: 'json_path_equals', path: '$.items[0].id', value: 8 }])).message).toBe('$.items[0].id is 7, expected 8');
     expect((await probe([{ type: 'json_path_equals', path: '$.count', value: '3' }])).message).toBe('$.count is 3, expected "3"');

@@ -69,6 +69,20 @@ function nestedDeeperThan(value: unknown, limit: number): boolean {
   return false;
 }
 
+/**
+ * Equality of two JSON values as JSON means it: objects are equal whatever the order of their
+ * keys (a server may send them in any order), arrays element by element. Both sides are at most
+ * MAX_COMPARED_DEPTH deep (checked before), so the recursion is bounded.
+ */
+function jsonEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return false;
+  if (Array.isArray(a) || Array.isArray(b)) return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((item, i) => jsonEqual(item, b[i]));
+  const aKeys = Object.keys(a);
+  const bRecord = b as Record<string, unknown>;
+  return aKeys.length === Object.keys(b).length && aKeys.every((key) => Object.hasOwn(bRecord, key) && jsonEqual((a as Record<string, unknown>)[key], bRecord[key]));
+}
+
 function parseJson(body: string): { ok: true; value: unknown } | { ok: false } {
   try {
     return { ok: true, value: JSON.parse(body) };
@@ -111,7 +125,7 @@ function checkOne(assertion: Assertion, response: ObservedResponse): string | un
       // JSON.stringify recurses: a target's value nested thousands of levels deep would overflow the stack.
       if (nestedDeeperThan(value, MAX_COMPARED_DEPTH)) return `${assertion.path} is nested more than ${MAX_COMPARED_DEPTH} levels deep, too deep to compare`;
       if (assertion.type === 'json_path_equals') {
-        return JSON.stringify(value) === JSON.stringify(assertion.value) ? undefined : `${assertion.path} is ${JSON.stringify(value)}, expected ${JSON.stringify(assertion.value)}`;
+        return jsonEqual(value, assertion.value) ? undefined : `${assertion.path} is ${JSON.stringify(value)}, expected ${JSON.stringify(assertion.value)}`;
       }
       return patternFailure(assertion, value);
     }
