@@ -15,6 +15,7 @@ import { manifestSha256 } from '../src/kinds/backup/status-report.js';
 import { createBackupScanner } from '../src/kinds/backup/scanner.js';
 import type { Zones } from '../src/kinds/backup/paths.js';
 import { createTenantWithKey, createTestApp, type TenantFixture, type TestContext } from './helpers/app.js';
+import { filesUnder } from './helpers/backup-app.js';
 import { TEST_DIALECTS } from './helpers/databases.js';
 import { dump, sha256 } from './helpers/backup-agent.js';
 
@@ -23,14 +24,6 @@ const MAX_BYTES = 300_000;
 /** Short, so that an upload outliving it is quick to show. */
 const REQUEST_TIMEOUT_S = 2;
 const quiet = { warn() {}, info() {} };
-
-async function filesUnder(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
-  return entries
-    .filter((e) => !e.isDirectory())
-    .map((e) => join(e.parentPath, e.name).slice(dir.length + 1))
-    .sort();
-}
 
 const times = { started_at: '2026-12-05T02:00:00Z', finished_at: '2026-12-05T02:09:41Z' };
 function reportOf(files: { path: string; content: Buffer }[], extra: Record<string, unknown> = {}) {

@@ -15,20 +15,12 @@ import { createMissingSweep } from '../src/kinds/backup/missing-sweep.js';
 import { ensureZones } from '../src/kinds/backup/zones.js';
 import type { Zones } from '../src/kinds/backup/paths.js';
 import { createTenantWithKey, createTestApp, type TenantFixture, type TestContext } from './helpers/app.js';
+import { filesUnder } from './helpers/backup-app.js';
 import { TEST_DIALECTS } from './helpers/databases.js';
 import { deposit, dump, manifestOf, rsyncFiles, sha256, statusReport, writeStatus } from './helpers/backup-agent.js';
 
 const HOUR = 3_600_000;
 const quiet = { warn() {}, info() {} };
-
-/** Every file under a directory, relative, for "nothing written elsewhere" checks. */
-async function filesUnder(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
-  return entries
-    .filter((e) => !e.isDirectory())
-    .map((e) => join(e.parentPath, e.name).slice(dir.length + 1))
-    .sort();
-}
 
 describe.each(TEST_DIALECTS)('backups on %s', (dialect) => {
   let ctx: TestContext;

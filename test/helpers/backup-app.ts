@@ -3,7 +3,7 @@
  * under a temporary root, a tenant with a full key, a scanner on that app (real time moved an hour
  * on, so deposits count as settled), and a job created through the API.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
@@ -52,4 +52,13 @@ export async function openBackupApp(dialect: DialectName, name: string, env: Rec
       await rm(root, { recursive: true, force: true });
     },
   };
+}
+
+/** Every file under a directory, relative and sorted, for "nothing written elsewhere" checks ([] when it is missing). */
+export async function filesUnder(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
+  return entries
+    .filter((e) => !e.isDirectory())
+    .map((e) => join(e.parentPath, e.name).slice(dir.length + 1))
+    .sort();
 }
