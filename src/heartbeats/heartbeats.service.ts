@@ -14,7 +14,8 @@ import type { MonitorsService } from '../monitors/monitors.service.js';
 import { findHeartbeat, findHeartbeatByPingUuid, type HeartbeatCheck, type KeywordFilters } from './heartbeats.repository.js';
 import { readPingKey } from './ping-key.js';
 import { scheduleProblem } from './schedule.js';
-import { keyedSerial, lockSlugCreation } from './slug-creation.js';
+import { keyedSerial } from '../keyed-serial.js';
+import { lockSlugCreation } from './slug-creation.js';
 
 /** Healthchecks' defaults: a ping a day, an hour of grace. */
 export const HEARTBEAT_DEFAULTS = Object.freeze({ timeoutSeconds: 86_400, graceSeconds: 3_600, tz: 'UTC' });

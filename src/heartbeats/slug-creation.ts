@@ -8,24 +8,6 @@
  */
 import type { Db } from '../db/database.js';
 
-/** Runs `work` for one key at a time in this process; different keys run side by side. */
-export function keyedSerial() {
-  const tails = new Map<string, Promise<unknown>>();
-  return function run<T>(key: string, work: () => Promise<T>): Promise<T> {
-    const result = (tails.get(key) ?? Promise.resolve()).then(work, work);
-    const tail = result.then(
-      () => undefined,
-      () => undefined,
-    );
-    tails.set(key, tail);
-    // The map holds only keys with work queued: the last one out removes its key.
-    void tail.then(() => {
-      if (tails.get(key) === tail) tails.delete(key);
-    });
-    return result;
-  };
-}
-
 /**
  * Locks the tenant's slug creations until `trx` ends, the same way on every dialect: a no-op
  * write to the tenant's settings row (which every tenant has: it holds the ping key). On

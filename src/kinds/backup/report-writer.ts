@@ -8,6 +8,7 @@
  * are serialised per report by an in-process queue and, across processes (several `vigie serve`
  * replicas on a shared deposit zone), by a lock file created with O_EXCL beside the report.
  */
+import { keyedSerial } from '../../keyed-serial.js';
 import { randomUUID } from 'node:crypto';
 import { constants } from 'node:fs';
 import { lstat, open, rename, rm, stat } from 'node:fs/promises';
@@ -103,18 +104,11 @@ async function withLockFile<T>(path: string, work: () => Promise<T>): Promise<T>
   }
 }
 
-const queues = new Map<string, Promise<unknown>>();
+const inTurn = keyedSerial();
 
 /** Runs `work` alone for this report path: after the process's other writers of it, and under its lock file. */
 export function exclusively<T>(path: string, work: () => Promise<T>): Promise<T> {
-  const previous = queues.get(path) ?? Promise.resolve();
-  const next = previous.catch(() => undefined).then(() => withLockFile(path, work));
-  queues.set(path, next);
-  const cleanup = () => {
-    if (queues.get(path) === next) queues.delete(path);
-  };
-  next.then(cleanup, cleanup);
-  return next;
+  return inTurn(path, () => withLockFile(path, work));
 }
 
 /** Whether a path exists as a real directory (not a link). */
