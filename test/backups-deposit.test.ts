@@ -9,10 +9,13 @@
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { manifestSha256 } from '../src/kinds/backup/status-report.js';
 import { createBackupScanner } from '../src/kinds/backup/scanner.js';
+import { REFUSAL_LINGER_MS } from '../src/http/long-upload.js';
 import type { Zones } from '../src/kinds/backup/paths.js';
 import { createTenantWithKey, createTestApp, type TenantFixture, type TestContext } from './helpers/app.js';
 import { filesUnder } from './helpers/backup-app.js';
@@ -76,7 +79,7 @@ describe.each(TEST_DIALECTS)('HTTP backup deposit on %s', (dialect) => {
    * A chunked upload (no Content-Length) on a real socket: chunks are sent until the server
    * answers, as a client streaming a file does.
    */
-  async function chunkedPut(url: string, chunks: number, chunkBytes: number): Promise<{ status: number; body: string; sent: number; connection: string | undefined }> {
+  async function chunkedPut(url: string, chunks: number, chunkBytes: number): Promise<{ status: number; body: string; sent: number }> {
     const address = await listening();
     return new Promise((resolve, reject) => {
       let sent = 0;
@@ -85,7 +88,7 @@ describe.each(TEST_DIALECTS)('HTTP backup deposit on %s', (dialect) => {
         answered = true;
         let body = '';
         res.on('data', (chunk) => (body += chunk));
-        res.on('end', () => resolve({ status: res.statusCode!, body, sent, connection: res.headers.connection }));
+        res.on('end', () => resolve({ status: res.statusCode!, body, sent }));
       });
       req.on('error', (error) => (answered ? undefined : reject(error)));
       const next = () => {
@@ -134,6 +137,48 @@ describe.each(TEST_DIALECTS)('HTTP backup deposit on %s', (dialect) => {
     expect(cut.elapsedMs).toBeLessThan(3 * REQUEST_TIMEOUT_S * 1000);
     await new Promise((resolve) => setTimeout(resolve, 200)); // the handler's cleanup after the abort
     expect(await filesUnder(job.depositPath)).toEqual(['dump.sql.gz']);
+  });
+
+  it('a refusal before the body is read reaches a client still sending: the rest is read and dropped a while, then the connection is cut', async () => {
+    const { hostname, port } = new URL(await listening());
+    const socket = connect(Number(port), hostname);
+    const chunk = Buffer.alloc(64 * 1024, 1);
+    let answer = '';
+    let answeredAt = 0;
+    let cutAt = 0;
+    let sentAfterAnswer = 0;
+    socket.on('data', (data) => {
+      answer += data.toString('latin1');
+      answeredAt ||= Date.now();
+    });
+    const ended = new Promise<void>((resolve) => {
+      socket.on('error', () => (cutAt ||= Date.now()));
+      socket.on('end', () => (cutAt ||= Date.now()));
+      socket.on('close', () => {
+        cutAt ||= Date.now();
+        resolve();
+      });
+    });
+    // 1 GB announced for a job that does not exist: refused (404) at once, while the client sends on.
+    socket.write(
+      `PUT /api/v1/backup-jobs/${randomUUID()}/runs/r1/files/a.gz HTTP/1.1\r\nHost: x\r\nX-Api-Key: ${ingestKey}\r\nX-Content-SHA256: ${'0'.repeat(64)}\r\nContent-Length: 1000000000\r\n\r\n`,
+    );
+    const startedAt = Date.now();
+    while (!cutAt && Date.now() - startedAt < REFUSAL_LINGER_MS + 5000) {
+      const flushed = socket.write(chunk);
+      if (answeredAt) sentAfterAnswer += chunk.length;
+      if (!flushed) await new Promise((resolve) => socket.once('drain', resolve).once('close', resolve));
+      else await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    socket.destroy();
+    await ended;
+    // Before this, the answer was lost: the connection was reset under a client still sending.
+    expect(answer).toMatch(/^HTTP\/1\.1 404 /);
+    // The client went on sending well after the answer: the server read and dropped it…
+    expect(sentAfterAnswer).toBeGreaterThan(10 * chunk.length);
+    // …for the linger only: then the connection was cut, long before the gigabyte was read.
+    expect(cutAt - answeredAt).toBeGreaterThanOrEqual(REFUSAL_LINGER_MS - 200);
+    expect(cutAt - answeredAt).toBeLessThan(REFUSAL_LINGER_MS + 3000);
   });
 
   let address: string | undefined;
@@ -199,8 +244,6 @@ describe.each(TEST_DIALECTS)('HTTP backup deposit on %s', (dialect) => {
     const streamed = await chunkedPut(`/api/v1/backup-jobs/${job.id}/runs/r1/files/big.gz`, 10, 64_000);
     expect(streamed.status, streamed.body).toBe(413);
     expect(streamed.sent).toBeLessThan(10);
-    // Refused before the body ended: the connection is closed rather than the rest read and dropped.
-    expect(streamed.connection).toBe('close');
 
     const missing = await ctx.app.inject({ method: 'PUT', url: `/api/v1/backup-jobs/${job.id}/runs/r1/files/a.gz`, headers: { 'x-api-key': ingestKey }, payload: content });
     expect(missing.statusCode).toBe(422);

@@ -90,7 +90,17 @@ describe('vigie backup push against vigie serve', () => {
     const again = await push(['--job', job.id, '--run', 'r1', 'shop.sql.gz']);
     expect(again.code).toBe(1);
     expect(again.stderr.split('\n').at(-2)).toBe('vigie backup push: upload of shop.sql.gz refused (409): Run r1 of this job was already received and processed; a new run needs a new run_id');
-  }, 60_000);
+
+    // A file far bigger than the socket buffers: the server refuses it long before the body has
+    // left the client, which must still report the server's answer, not a broken connection.
+    await writeFile(join(cwd, 'huge.sql.gz'), Buffer.alloc(96 * 1024 * 1024, 1));
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const refused = await push(['--job', job.id, '--run', 'r1', 'huge.sql.gz']);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr.split('\n').at(-2)).toBe('vigie backup push: upload of huge.sql.gz refused (409): Run r1 of this job was already received and processed; a new run needs a new run_id');
+    }
+    await rm(join(cwd, 'huge.sql.gz'));
+  }, 90_000);
 
   it('refuses a corrupted upload, and exits non-zero on a bad key, a server that is down and a bad command line', async () => {
     const job = await newJob('db-host-2');

@@ -38,3 +38,25 @@ export function holdToProgress(request: IncomingMessage, windowMs: number, minBy
   timer.unref();
   return () => clearInterval(timer);
 }
+
+/** How long the rest of a refused upload is still read, and thrown away, before its connection is cut. */
+export const REFUSAL_LINGER_MS = 2000;
+
+/**
+ * A request refused before its body was read (a closed run, an unknown job, a Content-Length
+ * over the limit) may still have gigabytes on the way. Closing at once, as `Connection: close`
+ * makes Node do, resets a connection whose client is still sending: the client's next write
+ * fails (EPIPE, ECONNRESET), and most clients then report that instead of the answer they had
+ * not read yet. Like a web server's lingering close, Node is left to read and discard the body
+ * (what it does after any answer) for `lingerMs`, time for the client to read the answer; then a
+ * body still arriving is cut rather than read to its end.
+ */
+export function lingerAfterRefusal(request: IncomingMessage, lingerMs = REFUSAL_LINGER_MS): void {
+  if (request.complete) return;
+  const socket = request.socket;
+  const timer = setTimeout(() => {
+    if (!request.complete) socket.destroy();
+  }, lingerMs);
+  timer.unref();
+  socket.once('close', () => clearTimeout(timer));
+}

@@ -10,7 +10,7 @@
  */
 import { Type, type Static } from 'typebox';
 import { actorOf } from '../../http/access.js';
-import { holdToProgress } from '../../http/long-upload.js';
+import { holdToProgress, lingerAfterRefusal } from '../../http/long-upload.js';
 import { errorResponses, Uuid } from '../../http/schemas.js';
 import type { VigieApp } from '../../http/types.js';
 import type { KindRouteDeps } from '../contract.js';
@@ -70,10 +70,10 @@ export function registerDepositRoutes(app: VigieApp, deps: KindRouteDeps): void 
     // Any content type (curl -T sends none, others octet-stream): the stream reaches the handler untouched.
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', (_request, _payload, done) => done(null));
-    // A refusal before the body is read (404, 409, 413 on Content-Length): close the connection
-    // rather than let Node read and discard what may be gigabytes.
-    scope.addHook('onSend', async (request, reply) => {
-      if (reply.statusCode >= 400 && !request.raw.complete) reply.header('connection', 'close');
+    // A refusal before the body is read (404, 409, 413 on Content-Length): the body is read and
+    // discarded a little longer, then the connection cut (lingerAfterRefusal says why).
+    scope.addHook('onResponse', async (request, reply) => {
+      if (reply.statusCode >= 400) lingerAfterRefusal(request.raw);
     });
     scope.put(
       '/api/v1/backup-jobs/:id/runs/:run_id/files/*',
