@@ -23,6 +23,7 @@ import type { MonitorKind } from './kinds.js';
 import { ensureAllKeys } from './monitor-keys.js';
 import { checkResultsHistory } from './results-history.js';
 import { spanFigures } from './time-share.js';
+import { createYieldPoint } from '../yield-point.js';
 
 export const MINUTE_MS = 60_000;
 export const HOUR_MS = 3_600_000;
@@ -108,7 +109,9 @@ async function rollUpHour(db: Db, start: number, historyFor: HistoryFor): Promis
     .where('monitors.created_at', '<', end)
     .execute();
   const rows: RollupRow[] = [];
+  const pause = createYieldPoint();
   for (const monitor of monitors) {
+    await pause();
     const f = await spanFigures(db, monitor.id, historyFor(monitor.kind as MonitorKind), start, end);
     if (f.knownMs === 0 && f.checks === 0) continue;
     rows.push({
@@ -131,7 +134,9 @@ async function allKeys(db: Db): Promise<number[]> {
 
 async function rollUpDay(db: Db, start: number): Promise<void> {
   const keys = await allKeys(db);
+  const pause = createYieldPoint();
   for (let i = 0; i < keys.length; i += KEY_CHUNK) {
+    await pause();
     const sums = await db
       .selectFrom('rollups_hour')
       .select('monitor_key')
@@ -196,7 +201,9 @@ async function deleteOlderThan(db: Db, table: 'check_results' | 'rollups_hour' |
   const time = table === 'check_results' ? 'at' : 'bucket_start';
   const keys = await allKeys(db);
   let deleted = 0;
+  const pause = createYieldPoint();
   for (let i = 0; i < keys.length; i += KEY_CHUNK) {
+    await pause();
     const result = await db
       .deleteFrom(table)
       .where('monitor_key', 'in', keys.slice(i, i + KEY_CHUNK))
