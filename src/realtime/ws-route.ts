@@ -24,7 +24,7 @@ import { systemScheduler, type Scheduler } from './coalescer.js';
 import { websocketApiDescription } from './describe.js';
 import type { Hub } from './hub.js';
 import { AuthRefused, canSubscribe, createSession, RawJson } from './session.js';
-import { createWriteBatcher, DEFAULT_WRITE_WINDOW_MS } from './write-batcher.js';
+import { createFrameBatcher, DEFAULT_WRITE_WINDOW_MS, type FrameTarget } from './frame-batcher.js';
 
 export const WS_PATH = '/api/v1/ws';
 export const WS_SUBPROTOCOL = 'vigie';
@@ -40,7 +40,7 @@ export interface RealtimeLimits {
   maxClients: number;
   sendBufferBytes: number;
   coalesceMs: number;
-  /** Events sent to a socket within this window leave in one write (write-batcher.ts); 0 writes each at once. */
+  /** Events sent to a socket within this window leave in one write (frame-batcher.ts); 0 writes each at once. */
   writeWindowMs?: number;
 }
 
@@ -90,7 +90,7 @@ export async function registerRealtimeRoutes(app: VigieApp, deps: RealtimeRouteD
   const scheduler = deps.scheduler ?? systemScheduler;
   let clients = 0;
   app.decorate('realtimeClients', () => clients);
-  const batcher = createWriteBatcher(limits.writeWindowMs ?? DEFAULT_WRITE_WINDOW_MS);
+  const batcher = createFrameBatcher(limits.writeWindowMs ?? DEFAULT_WRITE_WINDOW_MS);
   app.addHook('onClose', async () => batcher.flush());
 
   async function authenticate(credentials: { apiKey?: string; bearerToken?: string }): Promise<Actor> {
@@ -103,6 +103,8 @@ export async function registerRealtimeRoutes(app: VigieApp, deps: RealtimeRouteD
     await scope.register(websocket, {
       options: {
         maxPayload: MAX_MESSAGE_BYTES,
+        // Not offered: frame-batcher.ts writes frames beside ws, which needs ws to write each of its frames at once.
+        perMessageDeflate: false,
         handleProtocols: (protocols) => (protocols.has(WS_SUBPROTOCOL) ? WS_SUBPROTOCOL : false),
       },
     });
@@ -134,8 +136,13 @@ export async function registerRealtimeRoutes(app: VigieApp, deps: RealtimeRouteD
         }
         clients++;
         let counted = true;
-        // The TCP stream under the WebSocket (the upgraded request's socket): where the batcher holds writes.
-        const stream = request.raw.socket;
+        // The TCP stream under the WebSocket (the upgraded request's socket): where the batcher writes events.
+        const target: FrameTarget = { stream: request.raw.socket, isOpen: () => socket.readyState === socket.OPEN };
+        /** What ws sends itself (a reply, the close frame) goes after the events held before it. */
+        const sendNow = (text: string) => {
+          batcher.release(target);
+          socket.send(text);
+        };
         // A cut socket no longer counts (it is sent nothing more), even before its close completes.
         const release = () => {
           if (counted) clients--;
@@ -159,17 +166,15 @@ export async function registerRealtimeRoutes(app: VigieApp, deps: RealtimeRouteD
             },
             send(message) {
               if (cut || socket.readyState !== socket.OPEN) return false;
-              if (socket.bufferedAmount > limits.sendBufferBytes) batcher.release(stream); // what the window held is not the client's backlog
+              // What the window holds is not the client's backlog until the kernel has refused it.
+              if (socket.bufferedAmount + batcher.heldSize(target) > limits.sendBufferBytes) batcher.release(target);
               if (socket.bufferedAmount > limits.sendBufferBytes) {
                 slowConsumer();
                 return false;
               }
-              if (message instanceof RawJson) {
-                // An event opens a batch window (or joins the open one); a reply (subscribed, pong,
-                // error) opens none, so it leaves at once unless events are being held.
-                batcher.hold(stream);
-                socket.send(message.json);
-              } else socket.send(JSON.stringify(message));
+              // An event joins its socket's window; a reply (subscribed, pong, error) leaves at once, after them.
+              if (message instanceof RawJson) batcher.add(target, message.json);
+              else sendNow(JSON.stringify(message));
               return true;
             },
             close: (code, reason) => socket.close(code, reason),
@@ -184,7 +189,7 @@ export async function registerRealtimeRoutes(app: VigieApp, deps: RealtimeRouteD
           release();
           session.close();
           const detail = `send buffer over ${limits.sendBufferBytes} bytes: this client reads too slowly and is disconnected`;
-          socket.send(JSON.stringify({ type: 'error', code: 'slow_consumer', detail }));
+          sendNow(JSON.stringify({ type: 'error', code: 'slow_consumer', detail }));
           socket.close(CLOSE.slowConsumer, 'slow consumer');
           setTimeout(() => socket.terminate(), SLOW_CONSUMER_GRACE_MS).unref();
         }
@@ -208,16 +213,17 @@ export async function registerRealtimeRoutes(app: VigieApp, deps: RealtimeRouteD
         socket.on('message', (data, isBinary) => {
           touch();
           if (isBinary) {
-            socket.send(JSON.stringify({ type: 'error', detail: 'messages must be JSON text frames' }));
+            sendNow(JSON.stringify({ type: 'error', detail: 'messages must be JSON text frames' }));
             return;
           }
           session.receive((data as Buffer).toString('utf8')).catch((error: unknown) => {
             request.log.error({ err: error }, 'realtime message failed');
-            socket.send(JSON.stringify({ type: 'error', detail: 'internal error' }));
+            sendNow(JSON.stringify({ type: 'error', detail: 'internal error' }));
           });
         });
         socket.on('close', () => {
           release();
+          batcher.forget(target);
           clearTimeout(idle);
           clearTimeout(unauthenticated);
           clearInterval(pinger);
