@@ -26,14 +26,15 @@
  *
  * Knobs: BENCH_MONITORS, BENCH_INTERVAL_SECONDS, BENCH_ROUNDS, BENCH_WINDOW_SECONDS (alias
  * BENCH_SECONDS), BENCH_SETTLE_SECONDS, BENCH_STALL_SECONDS, BENCH_CLIENTS, BENCH_MACHINES,
- * BENCH_METRICS, BENCH_NODE_OPTIONS and BENCH_NODE_FLAGS (bench/lib/vigie.mjs: to profile Vigie). Everything runs on
+ * BENCH_METRICS, BENCH_NODE_OPTIONS and BENCH_NODE_FLAGS (bench/lib/vigie.mjs: to profile Vigie); the
+ * WS_* variables set where it runs are given to Vigie (e.g. WS_WRITE_WINDOW_MS). Everything runs on
  * 127.0.0.1 and stops by itself; the defaults take about 9 minutes.
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import WebSocket from 'ws';
-import { announced, cpuSeconds, percentile, sleep, vigieListening } from './lib/measure.mjs';
+import { announced, cpuSplit, percentile, sleep, vigieListening } from './lib/measure.mjs';
 import { DEV_API_KEY, prepareVigie, seedHttpMonitors, spawnVigie, startTargetServer } from './lib/vigie.mjs';
 
 const MONITORS = Number(process.env.BENCH_MONITORS ?? 10_000);
@@ -151,7 +152,7 @@ function probeHealth(baseUrl) {
 async function measureWindow(pid, label, seconds, everySecond = () => {}) {
   log(`${label}: measuring for ${seconds} s… (load average ${load().join(' ')})`);
   const stopProbe = probeHealth(baseUrlOf(pid));
-  const cpu0 = cpuSeconds(pid);
+  const cpu0 = cpuSplit(pid);
   const t0 = Date.now();
   const rss = [];
   const sampler = setInterval(() => {
@@ -161,10 +162,13 @@ async function measureWindow(pid, label, seconds, everySecond = () => {}) {
   await sleep(seconds * 1000);
   clearInterval(sampler);
   const elapsed = (Date.now() - t0) / 1000;
-  const cpu = cpuSeconds(pid);
+  const cpu = cpuSplit(pid);
+  const percent = (seconds) => +((seconds / elapsed) * 100).toFixed(1);
   return {
     seconds: +elapsed.toFixed(1),
-    cpu_percent: +(((cpu - cpu0) / elapsed) * 100).toFixed(1),
+    cpu_percent: percent(cpu.user + cpu.system - cpu0.user - cpu0.system),
+    cpu_user_percent: percent(cpu.user - cpu0.user),
+    cpu_system_percent: percent(cpu.system - cpu0.system),
     health_round_trip_ms: await stopProbe(),
     rss_mib_max: +Math.max(...rss).toFixed(1),
     rss_mib_last: +rss.at(-1).toFixed(1),
@@ -238,6 +242,8 @@ async function closeClients(clients) {
 async function main() {
   const { dbPath, env, remove } = prepareVigie('realtime', {
     CHECK_CONCURRENCY: '200',
+    // The WebSocket settings as set where the bench runs (e.g. WS_WRITE_WINDOW_MS=25 npm run bench:realtime).
+    ...Object.fromEntries(Object.entries(process.env).filter(([name]) => name.startsWith('WS_'))),
   });
   const target = await startTargetServer();
   const seeding = Date.now();
@@ -271,7 +277,7 @@ async function main() {
       const figures = clientFigures(clients, withClients.seconds);
       rounds.push({ no_client: baseline, with_clients: { ...withClients, ...figures }, cpu_ratio: +(withClients.cpu_percent / baseline.cpu_percent).toFixed(2) });
       log(
-        `round ${round}: CPU ${baseline.cpu_percent}% → ${withClients.cpu_percent}% (×${rounds.at(-1).cpu_ratio}), result latency p50 ${figures.latency_ms.p50} ms, p99 ${figures.latency_ms.p99} ms ` +
+        `round ${round}: CPU ${baseline.cpu_percent}% → ${withClients.cpu_percent}% (×${rounds.at(-1).cpu_ratio}; user ${baseline.cpu_user_percent} → ${withClients.cpu_user_percent}, system ${baseline.cpu_system_percent} → ${withClients.cpu_system_percent}), result latency p50 ${figures.latency_ms.p50} ms, p99 ${figures.latency_ms.p99} ms ` +
           `(/health round trip p50/p99: ${baseline.health_round_trip_ms.p50}/${baseline.health_round_trip_ms.p99} ms without clients, ${withClients.health_round_trip_ms.p50}/${withClients.health_round_trip_ms.p99} ms with)`,
       );
       if (round < ROUNDS) {

@@ -88,6 +88,8 @@ export interface Config {
   readonly wsMaxClients: number;
   readonly wsSendBufferBytes: number;
   readonly wsCoalesceMs: number;
+  /** A socket's events within this window leave in one write (realtime/frame-batcher.ts); 0: each at once. */
+  readonly wsWriteWindowMs: number;
   /** Redis pub/sub channels of the realtime hub are named `<prefix>:<tenant>:<topic>`. */
   readonly realtimeChannelPrefix: string;
   /** Backup runs received longer ago are deleted (never a job's current copies nor its newest run). */
@@ -271,6 +273,7 @@ export const ENV_VARIABLES = {
   wsMaxClients: variable('WS_MAX_CLIENTS', '100', integer(0, 1_000_000)),
   wsSendBufferBytes: variable('WS_SEND_BUFFER_BYTES', String(1024 * 1024), integer(1024, 1024 * 1024 * 1024)),
   wsCoalesceMs: variable('WS_COALESCE_MS', '1000', integer(0, 3_600_000)),
+  wsWriteWindowMs: variable('WS_WRITE_WINDOW_MS', '10', integer(0, 1000)),
   realtimeChannelPrefix: variable('REALTIME_CHANNEL_PREFIX', 'vigie:realtime', nonEmpty),
   backupRunRetentionDays: variable('BACKUP_RUN_RETENTION_DAYS', '400', integer(1, 36_500)),
   backupClaimLeaseSeconds: variable('BACKUP_CLAIM_LEASE_SECONDS', '600', integer(30, 86_400)),

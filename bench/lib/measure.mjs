@@ -17,8 +17,14 @@ export function percentile(sorted, p) {
 
 /** CPU seconds (user + system) a process has used so far. */
 export function cpuSeconds(pid) {
+  const { user, system } = cpuSplit(pid);
+  return user + system;
+}
+
+/** CPU seconds of a process in user space and in the kernel (system calls: on loopback, also the receiving side's TCP work). */
+export function cpuSplit(pid) {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_S; // utime + stime
+  return { user: Number(fields[11]) / CLOCK_TICKS_PER_S, system: Number(fields[12]) / CLOCK_TICKS_PER_S }; // utime, stime
 }
 
 /** Bytes a process has written to storage (WAL, database file); null where unreadable. */

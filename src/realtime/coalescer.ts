@@ -5,6 +5,8 @@
  * subscription costs one timer whatever the number of keys. Time comes from a Scheduler, so
  * tests move it by hand.
  */
+import type { CoalesceKey } from './topics.js';
+
 export interface Scheduler {
   now(): number;
   /** Returns a function that cancels the call. */
@@ -26,7 +28,7 @@ interface Entry<T> {
 }
 
 export function createCoalescer<T>(intervalMs: number, scheduler: Scheduler, send: (value: T) => void) {
-  const entries = new Map<string, Entry<T>>();
+  const entries = new Map<CoalesceKey, Entry<T>>();
   let cancel: (() => void) | undefined;
 
   function arm(): void {
@@ -51,7 +53,7 @@ export function createCoalescer<T>(intervalMs: number, scheduler: Scheduler, sen
   }
 
   return {
-    offer(key: string, value: T): void {
+    offer(key: CoalesceKey, value: T): void {
       const entry = entries.get(key);
       if (entry === undefined) {
         entries.set(key, { sentAt: scheduler.now(), held: undefined });

@@ -14,7 +14,7 @@ import type { Db } from '../db/database.js';
 import { createCoalescer, type Scheduler } from './coalescer.js';
 import { compileFilter, FilterError, parseFilters, parseTopic, type SubscriptionRequest } from './filters.js';
 import type { Hub } from './hub.js';
-import { TOPIC_SPECS, type RealtimeEvent } from './topics.js';
+import { TOPIC_SPECS, type CoalesceKey, type RealtimeEvent } from './topics.js';
 
 /** Subscriptions one socket may hold at most. */
 export const MAX_SUBSCRIPTIONS = 100;
@@ -29,8 +29,10 @@ export interface SessionDeps {
   coalesceMs: number;
   /** Turns an `auth` message's token into an actor, or throws with a message for the client. */
   authenticate(token: { bearer?: string; apiKey?: string }): Promise<Actor>;
-  /** Sends one JSON message; returns false when the socket was cut instead (slow consumer). */
+  /** Sends one reply (a JSON message); returns false when the socket was cut instead (slow consumer). */
   send(message: object): boolean;
+  /** Sends one event: the JSON text `prefix` + `seq` + `body`; returns false when the socket was cut instead. */
+  sendEvent(prefix: Buffer, seq: number, body: Buffer): boolean;
   /** Closes the socket (a refused `auth`). */
   close(code: number, reason: string): void;
 }
@@ -42,23 +44,24 @@ interface Subscription {
 
 export class ProtocolError extends Error {}
 
-/** An event's type, timestamp and data as JSON, made once however many sockets it goes to (the hub hands every listener the same object). */
-const serialized = new WeakMap<object, string>();
+/**
+ * An event's message is `{"subscription":…,"seq":` (its subscription's prefix, made once), its
+ * seq, then its body: `,"type":…,"timestamp":…,"published_at":…,"data":{…}}`, encoded once
+ * however many sockets it goes to (the hub hands every listener the same object).
+ */
+const bodies = new WeakMap<object, Buffer>();
 
-/** A message already serialized: `send` writes it as it is. */
-export class RawJson {
-  constructor(readonly json: string) {}
-}
-
-function envelope(event: RealtimeEvent, subscriptionId: string, seq: number): RawJson {
-  let head = serialized.get(event.data);
-  if (head === undefined) {
+function bodyOf(event: RealtimeEvent): Buffer {
+  let body = bodies.get(event.data);
+  if (body === undefined) {
     const published = event.publishedAt === undefined ? '' : `"published_at":"${new Date(event.publishedAt).toISOString()}",`;
-    head = `"type":${JSON.stringify(TOPIC_SPECS[event.topic].messageType)},"timestamp":"${new Date(event.data.at).toISOString()}",${published}"data":${JSON.stringify(event.data)}`;
-    serialized.set(event.data, head);
+    body = Buffer.from(`,"type":${JSON.stringify(TOPIC_SPECS[event.topic].messageType)},"timestamp":"${new Date(event.data.at).toISOString()}",${published}"data":${JSON.stringify(event.data)}}`);
+    bodies.set(event.data, body);
   }
-  return new RawJson(`{"subscription":${JSON.stringify(subscriptionId)},"seq":${seq},${head}}`);
+  return body;
 }
+
+const prefixOf = (subscriptionId: string) => Buffer.from(`{"subscription":${JSON.stringify(subscriptionId)},"seq":`);
 
 function requireString(message: Record<string, unknown>, field: string): string {
   const value = message[field];
@@ -78,10 +81,10 @@ export function createSession(deps: SessionDeps, initialActor: Actor | null) {
   const reply = (message: object) => !closed && deps.send(message);
   const error = (detail: string, id?: string) => reply({ type: 'error', ...(id !== undefined && { id }), detail });
 
-  function emit(subscriptionId: string, event: RealtimeEvent): void {
+  function emit(prefix: Buffer, event: RealtimeEvent): void {
     if (closed) return;
     seq++;
-    deps.send(envelope(event, subscriptionId, seq));
+    deps.sendEvent(prefix, seq, bodyOf(event));
   }
 
   async function taggedMonitors(tenantId: string, tags: ReadonlySet<string>): Promise<Set<string>> {
@@ -121,8 +124,9 @@ export function createSession(deps: SessionDeps, initialActor: Actor | null) {
     }
     if (closed || subscriptions.has(id)) return;
 
-    const coalesceKey = spec.coalesceKey as ((data: unknown) => string) | undefined;
-    const coalescer = coalesceKey && deps.coalesceMs > 0 ? createCoalescer<RealtimeEvent>(deps.coalesceMs, deps.scheduler, (event) => emit(id, event)) : undefined;
+    const coalesceKey = spec.coalesceKey as ((data: unknown) => CoalesceKey) | undefined;
+    const prefix = prefixOf(id);
+    const coalescer = coalesceKey && deps.coalesceMs > 0 ? createCoalescer<RealtimeEvent>(deps.coalesceMs, deps.scheduler, (event) => emit(prefix, event)) : undefined;
     const wanted = compileFilter(request);
     // A monitor_ids filter is also given to the hub, which then hands this listener only those monitors' events.
     const monitorIds = request.lists.monitor_ids;
@@ -132,7 +136,7 @@ export function createSession(deps: SessionDeps, initialActor: Actor | null) {
       (event) => {
         if (!wanted(event, tagged)) return;
         if (coalescer) coalescer.offer(coalesceKey!(event.data), event);
-        else emit(id, event);
+        else emit(prefix, event);
       },
       monitorIds ? { monitorIds } : {},
     );

@@ -118,18 +118,21 @@ export type RealtimeEvent = {
   [T in Topic]: { topic: T; tenantId: string; data: TopicPayloads[T]; publishedAt?: number };
 }[Topic];
 
+/** What a coalesced topic's events are told apart by: a monitor id, a series id (a number: no string made per event and subscriber). */
+export type CoalesceKey = string | number;
+
 export interface TopicSpec {
   /** The `type` of the messages a client receives for it. */
   readonly messageType: string;
   readonly description: string;
   readonly filters: readonly FilterName[];
   /** Coalesced topics reach a subscriber at most once per interval per key, with the latest value. */
-  readonly coalesceKey?: (data: never) => string;
+  readonly coalesceKey?: (data: never) => CoalesceKey;
 }
 
 const MONITOR_FILTERS = ['monitor_ids', 'kinds', 'tags', 'container_ids', 'service_names'] as const satisfies readonly FilterName[];
 
-export const TOPIC_SPECS: { readonly [T in Topic]: TopicSpec & { coalesceKey?: (data: TopicPayloads[T]) => string } } = {
+export const TOPIC_SPECS: { readonly [T in Topic]: TopicSpec & { coalesceKey?: (data: TopicPayloads[T]) => CoalesceKey } } = {
   results: {
     messageType: 'result',
     description: 'Each check result recorded (coalesced per monitor).',
@@ -150,7 +153,7 @@ export const TOPIC_SPECS: { readonly [T in Topic]: TopicSpec & { coalesceKey?: (
     messageType: 'metrics_update',
     description: 'Samples ingested from agents (coalesced per series).',
     filters: ['machine_ids', 'series_names', 'labels', 'container_ids', 'service_names'],
-    coalesceKey: (data) => String(data.series_id),
+    coalesceKey: (data) => data.series_id,
   },
   system_status: { messageType: 'system_status', description: "Vigie's own parts (monitors of kind self) changed state.", filters: ['monitor_ids', 'states'] },
 };

@@ -23,7 +23,7 @@ import { Type } from 'typebox';
 import { systemScheduler, type Scheduler } from './coalescer.js';
 import { websocketApiDescription } from './describe.js';
 import type { Hub } from './hub.js';
-import { AuthRefused, canSubscribe, createSession, RawJson } from './session.js';
+import { AuthRefused, canSubscribe, createSession } from './session.js';
 import { createFrameBatcher, DEFAULT_WRITE_WINDOW_MS, type FrameTarget } from './frame-batcher.js';
 
 export const WS_PATH = '/api/v1/ws';
@@ -164,23 +164,32 @@ export async function registerRealtimeRoutes(app: VigieApp, deps: RealtimeRouteD
                 throw error;
               }
             },
+            // A reply (subscribed, pong, error) leaves at once, after the events held before it.
             send(message) {
-              if (cut || socket.readyState !== socket.OPEN) return false;
-              // What the window holds is not the client's backlog until the kernel has refused it.
-              if (socket.bufferedAmount + batcher.heldSize(target) > limits.sendBufferBytes) batcher.release(target);
-              if (socket.bufferedAmount > limits.sendBufferBytes) {
-                slowConsumer();
-                return false;
-              }
-              // An event joins its socket's window; a reply (subscribed, pong, error) leaves at once, after them.
-              if (message instanceof RawJson) batcher.add(target, message.json);
-              else sendNow(JSON.stringify(message));
+              if (!mayWrite()) return false;
+              sendNow(JSON.stringify(message));
+              return true;
+            },
+            // An event joins its socket's window.
+            sendEvent(prefix, seq, body) {
+              if (!mayWrite()) return false;
+              batcher.add(target, prefix, seq, body);
               return true;
             },
             close: (code, reason) => socket.close(code, reason),
           },
           request.wsActor ?? null,
         );
+
+        /** Whether the socket is open and within its send buffer; past it, the client is cut. */
+        function mayWrite(): boolean {
+          if (cut || socket.readyState !== socket.OPEN) return false;
+          // What the window holds is not the client's backlog until the kernel has refused it.
+          if (socket.bufferedAmount + batcher.heldBytes(target) > limits.sendBufferBytes) batcher.release(target);
+          if (socket.bufferedAmount <= limits.sendBufferBytes) return true;
+          slowConsumer();
+          return false;
+        }
 
         // The client is told (last in its buffer), the socket closed, and destroyed a few seconds
         // later if the close handshake cannot get through: memory is given back either way.
@@ -241,5 +250,6 @@ export function realtimeLimitsFrom(config: Config): RealtimeLimits {
     maxClients: config.wsMaxClients,
     sendBufferBytes: config.wsSendBufferBytes,
     coalesceMs: config.wsCoalesceMs,
+    writeWindowMs: config.wsWriteWindowMs,
   };
 }
