@@ -10,7 +10,8 @@
  * 2. Promotion: the same validated run promoted into a validated zone on the same file system
  *    (hard links) and, from a deposit on another file system (/dev/shm, tmpfs), by copy; each
  *    with its fsyncs and the atomic rename.
- * 3. The scanner's idle pass: a real `vigie serve` with 1,000 backup jobs (100 agents × 10 jobs),
+ * 3. The scanner's idle pass: a real `vigie serve` (data directory and process from
+ *    bench/lib/vigie.mjs, with the node flags users run it with) with 1,000 backup jobs (100 agents × 10 jobs),
  *    each of which has had one run promoted, then nothing new. Over BENCH_IDLE_SECONDS with a pass
  *    every second, the server's CPU and the bytes it read (rchar: every read() and pread(),
  *    page cache included) per pass, next to the size of the STATUS.json files it would read if it
@@ -21,15 +22,14 @@
  * (validate,promote,idle). Everything runs under a temporary directory and on 127.0.0.1, and is
  * removed at the end.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { announced, cpuSeconds, sleep, vigieListening } from './lib/measure.mjs';
+import { buildIfNeeded, DEV_API_KEY, prepareVigie, root, spawnVigie } from './lib/vigie.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const BIG_MIB = Number(process.env.BENCH_BIG_MIB ?? 2048);
 const SMALL_FILES = Number(process.env.BENCH_SMALL_FILES ?? 1000);
 const SMALL_KIB = Number(process.env.BENCH_SMALL_KIB ?? 16);
@@ -39,9 +39,10 @@ const JOBS_PER_AGENT = Number(process.env.BENCH_JOBS_PER_AGENT ?? 10);
 const IDLE_SECONDS = Number(process.env.BENCH_IDLE_SECONDS ?? 20);
 const PHASES = new Set((process.env.BENCH_PHASES ?? 'validate,promote,idle').split(','));
 const GOAL_RATIO = 0.9;
-const API_KEY = 'dev-apikey-123';
 const MIB = 1024 * 1024;
 
+// Before the imports from dist/: a fresh clone has none yet.
+buildIfNeeded();
 const { validateDeposit } = await import(join(root, 'dist/kinds/backup/validator.js'));
 const { promote } = await import(join(root, 'dist/kinds/backup/promoter.js'));
 const { manifestSha256 } = await import(join(root, 'dist/kinds/backup/status-report.js'));
@@ -141,7 +142,7 @@ function readCounters(pid) {
 }
 
 async function api(baseUrl, method, path, body) {
-  const response = await fetch(new URL(path, baseUrl), { method, headers: { 'x-api-key': API_KEY, ...(body && { 'content-type': 'application/json' }) }, body: body && JSON.stringify(body) });
+  const response = await fetch(new URL(path, baseUrl), { method, headers: { 'x-api-key': DEV_API_KEY, ...(body && { 'content-type': 'application/json' }) }, body: body && JSON.stringify(body) });
   if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
   return response.json();
 }
@@ -150,24 +151,11 @@ async function inBatches(items, size, work) {
   for (let i = 0; i < items.length; i += size) await Promise.all(items.slice(i, i + size).map(work));
 }
 
-async function benchIdlePass(work) {
+async function benchIdlePass() {
   const jobs = AGENTS * JOBS_PER_AGENT;
   console.log(`\n3. the scanner's idle pass over ${jobs} job directories (${AGENTS} agents × ${JOBS_PER_AGENT} jobs), one pass a second`);
-  const dataDir = join(work, 'serve');
-  mkdirSync(dataDir);
-  const env = {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    DATABASE_URL: `sqlite:${join(dataDir, 'vigie.db')}`,
-    DATA_DIR: dataDir,
-    PORT: '0',
-    LOG_LEVEL: 'info',
-    BACKUP_SCAN_SECONDS: '1',
-    BACKUP_SETTLE_SECONDS: '0',
-  };
-  const cli = join(root, 'dist/cli.js');
-  execFileSync(process.execPath, [cli, 'bootstrap', '--dev'], { env, stdio: 'ignore' });
-  const vigie = spawn(process.execPath, [cli, 'serve'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const { env, remove } = prepareVigie('backups', { BACKUP_SCAN_SECONDS: '1', BACKUP_SETTLE_SECONDS: '0' });
+  const { vigie, stop } = spawnVigie(env);
   try {
     const baseUrl = await announced(vigie, vigieListening);
     const created = [];
@@ -216,13 +204,12 @@ async function benchIdlePass(work) {
     const ok = (after.rchar - before.rchar) / passes < statusBytes / 10;
     console.log(`   goal (a pass with nothing new reads no file content): ${ok ? 'MET' : 'NOT MET'}`);
   } finally {
-    vigie.kill('SIGTERM');
-    await new Promise((resolve) => (vigie.exitCode === null ? vigie.on('exit', resolve) : resolve()));
+    await stop();
+    remove();
   }
 }
 
 async function main() {
-  execFileSync(process.execPath, [join(root, 'scripts/build-if-needed.mjs')], { stdio: 'inherit' });
   const work = mkdtempSync(join(tmpdir(), 'vigie-bench-backups-'));
   console.log(
     `bench:backups — load average ${loadavg()
@@ -238,7 +225,7 @@ async function main() {
       if (PHASES.has('promote')) await benchPromotion(deposit, files, measured, totalBytes, work);
       rmSync(deposit, { recursive: true, force: true });
     }
-    if (PHASES.has('idle')) await benchIdlePass(work);
+    if (PHASES.has('idle')) await benchIdlePass();
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

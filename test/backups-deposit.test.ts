@@ -6,27 +6,23 @@
  * waiting runs; reports of several jobs of one agent, also concurrent, are merged into one
  * STATUS.json.
  */
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { manifestSha256 } from '../src/kinds/backup/status-report.js';
-import { createBackupScanner } from '../src/kinds/backup/scanner.js';
 import { REFUSAL_LINGER_MS } from '../src/http/long-upload.js';
 import type { Zones } from '../src/kinds/backup/paths.js';
-import { createTenantWithKey, createTestApp, type TenantFixture, type TestContext } from './helpers/app.js';
-import { filesUnder } from './helpers/backup-app.js';
+import { createTenantWithKey, type TenantFixture, type TestContext } from './helpers/app.js';
+import { filesUnder, openBackupApp, type BackupApp } from './helpers/backup-app.js';
 import { TEST_DIALECTS } from './helpers/databases.js';
 import { dump, sha256 } from './helpers/backup-agent.js';
 
-const HOUR = 3_600_000;
 const MAX_BYTES = 300_000;
 /** Short, so that an upload outliving it is quick to show. */
 const REQUEST_TIMEOUT_S = 2;
-const quiet = { warn() {}, info() {} };
 
 const times = { started_at: '2026-12-05T02:00:00Z', finished_at: '2026-12-05T02:09:41Z' };
 function reportOf(files: { path: string; content: Buffer }[], extra: Record<string, unknown> = {}) {
@@ -35,6 +31,7 @@ function reportOf(files: { path: string; content: Buffer }[], extra: Record<stri
 }
 
 describe.each(TEST_DIALECTS)('HTTP backup deposit on %s', (dialect) => {
+  let app: BackupApp;
   let ctx: TestContext;
   let tenant: TenantFixture;
   let ingestKey: string;
@@ -42,32 +39,18 @@ describe.each(TEST_DIALECTS)('HTTP backup deposit on %s', (dialect) => {
   let zones: Zones;
 
   beforeAll(async () => {
-    root = await mkdtemp(join(tmpdir(), 'vigie-deposit-'));
-    zones = { depositDir: join(root, 'deposits'), validatedDir: join(root, 'validated') };
-    ctx = await createTestApp(dialect, {
-      env: {
-        BACKUP_DEPOSIT_DIR: zones.depositDir,
-        BACKUP_VALIDATED_DIR: zones.validatedDir,
-        BACKUP_UPLOAD_MAX_BYTES: String(MAX_BYTES),
-        REQUEST_TIMEOUT_SECONDS: String(REQUEST_TIMEOUT_S),
-        HEADERS_TIMEOUT_SECONDS: '1',
-      },
+    app = await openBackupApp(dialect, 'deposit', {
+      BACKUP_UPLOAD_MAX_BYTES: String(MAX_BYTES),
+      REQUEST_TIMEOUT_SECONDS: String(REQUEST_TIMEOUT_S),
+      HEADERS_TIMEOUT_SECONDS: '1',
     });
-    tenant = await createTenantWithKey(ctx);
+    ({ ctx, tenant, root, zones } = app);
     ingestKey = (await ctx.services.apiKeys.create(tenant.tenantId, { name: 'agent', scope: 'ingest' })).secret;
   });
-  afterAll(async () => {
-    await ctx.close();
-    await rm(root, { recursive: true, force: true });
-  });
+  afterAll(() => app.close());
 
-  const scanner = () => createBackupScanner({ db: ctx.database.db, clock: ctx.clock, recorder: ctx.services.recorder, zones, settleMs: 5000, logger: quiet, wallNow: () => Date.now() + HOUR });
-
-  async function newJob(agent = `agent-${Math.random().toString(36).slice(2, 8)}`) {
-    const response = await ctx.app.inject({ method: 'POST', url: '/api/v1/backup-jobs', headers: { 'x-api-key': tenant.apiKey }, payload: { name: `${agent} nightly`, agent, database: 'shop' } });
-    expect(response.statusCode, response.body).toBe(201);
-    return { id: response.json().id as string, agent, agentRoot: join(zones.depositDir, tenant.tenantId, agent), depositPath: response.json().deposit_path as string };
-  }
+  const scanner = () => app.scanner();
+  const newJob = (agent?: string) => app.newJob(agent === undefined ? {} : { agent });
   const put = (jobId: string, runId: string, path: string, body: Buffer, headers: Record<string, string> = {}, key = ingestKey) =>
     ctx.app.inject({
       method: 'PUT',

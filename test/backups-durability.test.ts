@@ -5,13 +5,15 @@
  * every staged file and directory is fsynced before the rename, the job directory after it, and
  * a directory that promotion creates (a job's first copy) has its parent fsynced before the
  * rename, so the first copy cannot vanish with an entry a power cut lost. A quarantined run's
- * REASON.txt and directories are fsynced before the cleanup is recorded.
+ * REASON.txt and directories are fsynced before the cleanup is recorded; so are the directories
+ * a promoted or unchanged run's deposited files are removed from, also when a cleanup interrupted
+ * after its unlinks is done again.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { quarantineDeposit } from '../src/kinds/backup/deposit-cleanup.js';
+import { quarantineDeposit, removeDeposit } from '../src/kinds/backup/deposit-cleanup.js';
 import { promote, pruneJobDir } from '../src/kinds/backup/promoter.js';
 import type { BackupRun } from '../src/kinds/backup/runs.repository.js';
 import { validateDeposit } from '../src/kinds/backup/validator.js';
@@ -47,7 +49,7 @@ const indexOf = (call: string) => {
   return at;
 };
 
-describe('durable promotion and quarantine', () => {
+describe('durable promotion, quarantine and deposit cleanup', () => {
   let root: string;
   beforeAll(async () => {
     root = await mkdtemp(join(tmpdir(), 'vigie-durable-'));
@@ -104,5 +106,43 @@ describe('durable promotion and quarantine', () => {
     expect(calls.lastIndexOf(`fsync ${join(deposit, 'job')}`)).toBeGreaterThan(moved);
     expect(indexOf(`fsync ${join(root, 'q-deposits')}`)).toBeLessThan(moved); // .quarantine was created: its entry is durable
     expect(await readFile(join(quarantine, 'REASON.txt'), 'utf8')).toContain('reason: size differs');
+  });
+
+  it("removes a processed run's deposited files, then fsyncs the directories they were in", async () => {
+    const agentRoot = join(root, 'r-deposits', 't', 'a');
+    const deposit = join(agentRoot, 'job');
+    const files = [
+      { path: 'top.gz', content: dump(2000, 5) },
+      { path: 'base/db.gz', content: dump(3000, 6) },
+      { path: 'wal/0001', content: dump(1000, 7) },
+    ];
+    await rsyncFiles(join(root, 'r-src'), agentRoot, 'job', files);
+    const validation = await validateDeposit(deposit, manifestOf(files));
+    if (!validation.ok) throw new Error(validation.reason);
+    const promotedDir = join(root, 'r-validated', 'job', 'r1');
+    await promote({ depositDir: deposit, jobDir: dirname(promotedDir), runId: 'r1', files: validation.files });
+    const run = { runId: 'r1', files: manifestOf(files) } as unknown as BackupRun;
+    const left = async () => (await readdir(deposit, { recursive: true, withFileTypes: true })).filter((e) => e.isFile()).map((e) => e.name);
+
+    calls.length = 0;
+    await removeDeposit(deposit, promotedDir, run);
+    for (const file of files) {
+      const removed = indexOf(`unlink ${join(deposit, file.path)}`);
+      expect(calls.lastIndexOf(`fsync ${dirname(join(deposit, file.path))}`), calls.join('\n')).toBeGreaterThan(removed);
+    }
+    expect(await left()).toEqual([]);
+
+    // Done again (a crash between the unlinks and their fsync leaves the cleanup unrecorded): nothing to unlink, the directories are still fsynced.
+    calls.length = 0;
+    await removeDeposit(deposit, promotedDir, run);
+    expect(calls.filter((c) => c.startsWith('unlink'))).toEqual([]);
+    for (const dir of [deposit, join(deposit, 'base'), join(deposit, 'wal')]) indexOf(`fsync ${dir}`);
+
+    // An UNCHANGED run (no promoted copy to compare with) is removed the same way.
+    await rsyncFiles(join(root, 'r-src2'), agentRoot, 'job', [{ path: 'base/again.gz', content: dump(1000, 8) }]);
+    calls.length = 0;
+    await removeDeposit(deposit, null, { runId: 'r2', files: [{ path: 'base/again.gz', size: 1000, sha256: '0'.repeat(64) }] } as unknown as BackupRun);
+    expect(calls.lastIndexOf(`fsync ${join(deposit, 'base')}`)).toBeGreaterThan(indexOf(`unlink ${join(deposit, 'base', 'again.gz')}`));
+    expect(await left()).toEqual([]);
   });
 });

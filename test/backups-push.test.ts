@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dump, sha256 } from './helpers/backup-agent.js';
-import { runCli, startServe, tempWorkDir, type ServeProcess } from './helpers/cli.js';
+import { runCli, serveApi, startServe, tempWorkDir, type ServeApi, type ServeProcess } from './helpers/cli.js';
 import { eventually } from './helpers/eventually.js';
 
 const sh = promisify(execFile);
@@ -31,17 +31,7 @@ describe('vigie backup push against vigie serve', () => {
   };
   let server: ServeProcess | undefined;
   let ingestKey: string;
-
-  async function api(method: string, path: string, body?: unknown): Promise<any> {
-    const response = await fetch(`${server!.url}${path}`, {
-      method,
-      headers: { 'x-api-key': 'dev-apikey-123', 'content-type': 'application/json' },
-      ...(body !== undefined && { body: JSON.stringify(body) }),
-    });
-    const text = await response.text();
-    expect(response.status, `${method} ${path}: ${text}`).toBeLessThan(300);
-    return JSON.parse(text);
-  }
+  let api: ServeApi;
   const newJob = async (agent: string) => api('POST', '/api/v1/backup-jobs', { name: `${agent} nightly`, agent, database: 'shop' });
   const runOf = (jobId: string, runId: string) =>
     eventually(
@@ -53,6 +43,7 @@ describe('vigie backup push against vigie serve', () => {
   beforeAll(async () => {
     expect((await runCli(['bootstrap', '--dev'], { cwd, env })).code).toBe(0);
     server = await startServe({ cwd, env });
+    api = serveApi(server);
     ingestKey = (await api('POST', '/api/v1/api-keys', { name: 'db-host agent', scope: 'ingest' })).key;
   }, 60_000);
   afterAll(async () => {

@@ -5,24 +5,21 @@
  * left alone, path-traversal and symbolic-link attempts refused with nothing written outside the
  * zones, two scanners promoting a run once, and start-up recovery of interrupted promotions.
  */
-import { mkdtemp, mkdir, open, readdir, readFile, rm, symlink, truncate, utimes, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, open, readdir, readFile, symlink, truncate, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createBackupScanner, type ScannerOptions } from '../src/kinds/backup/scanner.js';
 import { newClaimOwner } from '../src/kinds/backup/claim-lease.js';
 import { createMissingSweep } from '../src/kinds/backup/missing-sweep.js';
-import { ensureZones } from '../src/kinds/backup/zones.js';
 import type { Zones } from '../src/kinds/backup/paths.js';
-import { createTenantWithKey, createTestApp, type TenantFixture, type TestContext } from './helpers/app.js';
-import { filesUnder } from './helpers/backup-app.js';
+import type { TenantFixture, TestContext } from './helpers/app.js';
+import { filesUnder, openBackupApp, type BackupApp } from './helpers/backup-app.js';
 import { TEST_DIALECTS } from './helpers/databases.js';
 import { deposit, dump, manifestOf, rsyncFiles, sha256, statusReport, writeStatus } from './helpers/backup-agent.js';
 
 const HOUR = 3_600_000;
-const quiet = { warn() {}, info() {} };
 
 describe.each(TEST_DIALECTS)('backups on %s', (dialect) => {
+  let app: BackupApp;
   let ctx: TestContext;
   let tenant: TenantFixture;
   let root: string;
@@ -30,30 +27,16 @@ describe.each(TEST_DIALECTS)('backups on %s', (dialect) => {
   let source: string;
 
   beforeAll(async () => {
-    root = await mkdtemp(join(tmpdir(), 'vigie-backups-'));
-    zones = { depositDir: join(root, 'deposits'), validatedDir: join(root, 'validated') };
-    ctx = await createTestApp(dialect, { env: { BACKUP_DEPOSIT_DIR: zones.depositDir, BACKUP_VALIDATED_DIR: zones.validatedDir } });
-    tenant = await createTenantWithKey(ctx);
+    app = await openBackupApp(dialect, 'backups');
+    ({ ctx, tenant, root, zones } = app);
     source = join(root, 'agent-source');
-    await ensureZones(zones);
   });
-  afterAll(async () => {
-    await ctx.close();
-    await rm(root, { recursive: true, force: true });
-  });
+  afterAll(() => app.close());
 
   const api = (method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, payload?: object) => ctx.app.inject({ method, url, headers: { 'x-api-key': tenant.apiKey }, ...(payload && { payload }) });
   /** A scanner whose wall clock runs an hour ahead: every file written is settled. */
-  const scanner = (options: Partial<ScannerOptions> = {}) =>
-    createBackupScanner({ db: ctx.database.db, clock: ctx.clock, recorder: ctx.services.recorder, zones, settleMs: 5000, logger: quiet, wallNow: () => Date.now() + HOUR, ...options });
-
-  async function newJob(body: Record<string, unknown> = {}) {
-    const agent = `agent-${Math.random().toString(36).slice(2, 8)}`;
-    const response = await api('POST', '/api/v1/backup-jobs', { name: `${agent} nightly`, agent, database: 'shop', ...body });
-    expect(response.statusCode, response.body).toBe(201);
-    const job = response.json();
-    return { id: job.id as string, agent, agentRoot: join(zones.depositDir, tenant.tenantId, agent), job };
-  }
+  const scanner: BackupApp['scanner'] = (options) => app.scanner(options);
+  const newJob: BackupApp['newJob'] = (settings) => app.newJob(settings);
   const runsOf = async (jobId: string, query = '') => {
     const response = await api('GET', `/api/v1/backup-jobs/${jobId}/runs${query}`);
     expect(response.statusCode, response.body).toBe(200);

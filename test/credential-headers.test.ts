@@ -4,11 +4,10 @@
  * keeps them, `null` removes them, and the probe still sends the stored values to a real local
  * server.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { HEADER_MASK, isCredentialHeader } from '../src/kinds/http/credential-headers.js';
-import { createTenantWithKey, createTestApp, type TestContext } from './helpers/app.js';
 import { TEST_DIALECTS } from './helpers/databases.js';
-import { StandIn } from './helpers/receivers.js';
+import { appPerTest, standInForFile } from './helpers/stand-in-app.js';
 
 const SECRETS = { Authorization: 'Bearer s3cret-bearer-0123', 'X-API-Key': 'vk_secret_api_key_4567', Cookie: 'sid=secret-cookie-89', 'X-Session-Id': 'secret-session-ab' };
 const MASKED = Object.fromEntries(Object.keys(SECRETS).map((name) => [name, HEADER_MASK]));
@@ -22,24 +21,14 @@ describe('the credential-header rule', () => {
   });
 });
 
-const standIn = new StandIn();
-beforeAll(() => standIn.start());
-afterAll(() => standIn.stop());
+const standIn = standInForFile();
 
 describe.each(TEST_DIALECTS)('credential headers of HTTP targets on %s', (dialect) => {
-  let ctx: TestContext | undefined;
-
-  afterEach(async () => {
-    standIn.reset();
-    await ctx?.close();
-    ctx = undefined;
-  });
+  const open = appPerTest(dialect, standIn);
 
   async function start() {
-    const c = (ctx = await createTestApp(dialect));
-    const tenant = await createTenantWithKey(c, 'full');
+    const { c, tenant, call } = await open();
     const readOnlyKey = (await c.services.apiKeys.create(tenant.tenantId, { name: 'viewer', scope: 'read-only' })).secret;
-    const call = (method: 'GET' | 'POST' | 'PATCH', url: string, payload?: object, key = tenant.apiKey) => c.app.inject({ method, url, headers: { 'x-api-key': key }, ...(payload && { payload }) });
     const id = (await call('POST', '/api/v1/http-targets', { name: 'with secrets', url: `${standIn.base}/probe`, headers: { ...SECRETS, 'X-Trace': 'visible-1' } })).json().id as string;
     /** Runs a check and returns the headers the local server received. */
     const probeHeaders = async () => {

@@ -8,17 +8,19 @@
 import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, startServe, tempWorkDir, type ServeProcess } from './helpers/cli.js';
+import { DEV_API_KEY, runCli, serveApi, startServe, tempWorkDir, type ServeApi, type ServeProcess } from './helpers/cli.js';
 
 describe('vigie run against vigie serve', () => {
   const cwd = tempWorkDir();
   const env = { DATABASE_URL: 'sqlite:./data/vigie.db', SECRET_KEY: 'run-serve-secret-run-serve-secret-0123456' };
-  const headers = { 'x-api-key': 'dev-apikey-123', 'content-type': 'application/json' };
+  const headers = { 'x-api-key': DEV_API_KEY };
   let server: ServeProcess | undefined;
+  let api: ServeApi;
 
   beforeAll(async () => {
     expect((await runCli(['bootstrap', '--dev'], { cwd, env })).code).toBe(0);
     server = await startServe({ cwd, env });
+    api = serveApi(server);
   });
 
   afterAll(async () => {
@@ -26,15 +28,8 @@ describe('vigie run against vigie serve', () => {
     rmSync(cwd, { recursive: true, force: true });
   });
 
-  async function api(path: string, init: RequestInit = {}): Promise<any> {
-    const response = await fetch(`${server!.url}${path}`, { ...init, headers });
-    const text = await response.text();
-    expect(response.status, `${init.method ?? 'GET'} ${path}: ${text}`).toBe(init.method === 'POST' ? 201 : 200);
-    return JSON.parse(text);
-  }
-
   it('reports a succeeding and a failing command, and vigie ping brings the check back up', async () => {
-    const check = await api('/api/v3/checks/', { method: 'POST', body: JSON.stringify({ name: 'Nightly backup', timeout: 3600, grace: 60 }) });
+    const check = await api('POST', '/api/v3/checks/', { name: 'Nightly backup', timeout: 3600, grace: 60 });
     const uuid = check.uuid as string;
     expect(check.ping_url).toBe(`${server!.url}/ping/${uuid}`);
     const pingUrl = check.ping_url as string;
@@ -48,7 +43,7 @@ describe('vigie run against vigie serve', () => {
     expect(failed.code, failed.stderr).toBe(3);
     expect(failed.stderr).toBe('disk full\n');
 
-    const { pings } = await api(`/api/v3/checks/${uuid}/pings/`);
+    const { pings } = await api('GET', `/api/v3/checks/${uuid}/pings/`);
     const oldestFirst = [...pings].reverse();
     expect(oldestFirst.map((p: any) => [p.n, p.type, p.exitstatus])).toEqual([
       [1, 'start', null],
@@ -77,23 +72,23 @@ describe('vigie run against vigie serve', () => {
     const body2 = await fetch(end2.body_url, { headers });
     expect(await body2.text()).toContain('disk full');
 
-    expect(await api(`/api/v3/checks/${uuid}`)).toMatchObject({ status: 'down', n_pings: 4, started: false, next_ping: null });
+    expect(await api('GET', `/api/v3/checks/${uuid}`)).toMatchObject({ status: 'down', n_pings: 4, started: false, next_ping: null });
     // The v3 UUID is the ping URL's secret; Vigie's own API knows the check by its monitor id.
-    const { items: monitors } = await api('/api/v1/monitors?kind=heartbeat');
+    const { items: monitors } = await api('GET', '/api/v1/monitors?kind=heartbeat');
     expect(monitors).toHaveLength(1);
     const monitorId = monitors[0].id as string;
     expect(monitorId).not.toBe(uuid);
-    const open = await api(`/api/v1/incidents?monitor=${monitorId}&state=open`);
+    const open = await api('GET', `/api/v1/incidents?monitor=${monitorId}&state=open`);
     expect(open).toEqual([expect.objectContaining({ monitor_id: monitorId, monitor_name: 'Nightly backup', monitor_kind: 'heartbeat', state: 'open', resolved_at: null })]);
     expect(open[0].reason).toContain('exited with status 3');
 
     // A plain success ping from the command line ends the incident.
     const pinged = await runCli(['ping', pingUrl], { cwd, env });
     expect(pinged.code, pinged.stderr).toBe(0);
-    expect(await api(`/api/v3/checks/${uuid}`)).toMatchObject({ status: 'up', n_pings: 5 });
-    expect((await api(`/api/v3/checks/${uuid}/pings/`)).pings[0]).toMatchObject({ n: 5, type: 'success', method: 'GET', rid: null });
-    expect(await api(`/api/v1/incidents?monitor=${monitorId}&state=open`)).toEqual([]);
-    const all = await api(`/api/v1/incidents?monitor=${monitorId}`);
+    expect(await api('GET', `/api/v3/checks/${uuid}`)).toMatchObject({ status: 'up', n_pings: 5 });
+    expect((await api('GET', `/api/v3/checks/${uuid}/pings/`)).pings[0]).toMatchObject({ n: 5, type: 'success', method: 'GET', rid: null });
+    expect(await api('GET', `/api/v1/incidents?monitor=${monitorId}&state=open`)).toEqual([]);
+    const all = await api('GET', `/api/v1/incidents?monitor=${monitorId}`);
     expect(all).toEqual([expect.objectContaining({ id: open[0].id, state: 'resolved' })]);
   });
 

@@ -5,13 +5,12 @@
  * local server) and on the silence path (alert routing end to end); syntax RE2 cannot run is a
  * 422 naming the field when the pattern is written.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { matcherMatches, type MatchTarget } from '../src/alerting/matchers.js';
 import { evaluateAssertions } from '../src/kinds/http/assertions.js';
 import { compileUserPattern, userPatternProblem } from '../src/patterns/user-pattern.js';
-import { createTenantWithKey, createTestApp, type TestContext } from './helpers/app.js';
 import { TEST_DIALECTS } from './helpers/databases.js';
-import { StandIn } from './helpers/receivers.js';
+import { appPerTest, standInForFile } from './helpers/stand-in-app.js';
 
 const MIN = 60_000;
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -76,25 +75,10 @@ describe('the user-pattern module', () => {
   });
 });
 
-const standIn = new StandIn();
-beforeAll(() => standIn.start());
-afterAll(() => standIn.stop());
+const standIn = standInForFile();
 
 describe.each(TEST_DIALECTS)('user patterns through the API on %s', (dialect) => {
-  let ctx: TestContext | undefined;
-
-  afterEach(async () => {
-    standIn.reset();
-    await ctx?.close();
-    ctx = undefined;
-  });
-
-  async function start() {
-    const c = (ctx = await createTestApp(dialect));
-    const tenant = await createTenantWithKey(c);
-    const call = (method: 'GET' | 'POST' | 'PATCH', url: string, payload?: object) => c.app.inject({ method, url, headers: { 'x-api-key': tenant.apiKey }, ...(payload && { payload }) });
-    return { c, call };
-  }
+  const start = appPerTest(dialect, standIn);
 
   it('an HTTP target checks pathological patterns against a real 5,000-character answer at once', async () => {
     const { call } = await start();

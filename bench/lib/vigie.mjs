@@ -34,12 +34,17 @@ export function shippedNodeFlags() {
   return flags ? flags.split(' ') : [];
 }
 
+/** Builds dist/ with tsc when a source is newer than the last build (scripts/build-if-needed.mjs). */
+export function buildIfNeeded() {
+  execFileSync(process.execPath, [join(root, 'scripts/build-if-needed.mjs')], { stdio: 'inherit' });
+}
+
 /**
  * Builds dist/ if needed and makes a data directory with the development data set. Returns its
  * paths, the environment to start Vigie with (`extraEnv` added) and `remove()`.
  */
 export function prepareVigie(name, extraEnv = {}) {
-  execFileSync(process.execPath, [join(root, 'scripts/build-if-needed.mjs')], { stdio: 'inherit' });
+  buildIfNeeded();
   const dir = mkdtempSync(join(tmpdir(), `vigie-bench-${name}-`));
   const dbPath = join(dir, 'vigie.db');
   const env = { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: `sqlite:${dbPath}`, DATA_DIR: dir, PORT: '0', LOG_LEVEL: 'info', ...extraEnv };

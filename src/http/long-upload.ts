@@ -52,8 +52,9 @@ export const REFUSAL_LINGER_MS = 2000;
  * body still arriving is cut rather than read to its end.
  */
 export function lingerAfterRefusal(request: IncomingMessage, lingerMs = REFUSAL_LINGER_MS): void {
-  if (request.complete) return;
   const socket = request.socket;
+  // `app.inject` hands in a stand-in socket with no connection to cut (and no destroy): nothing lingers.
+  if (request.complete || typeof socket?.destroy !== 'function') return;
   const timer = setTimeout(() => {
     if (!request.complete) socket.destroy();
   }, lingerMs);

@@ -23,8 +23,11 @@ export interface BackupApp {
   zones: Zones;
   /** A scanner on the app's database and zones; `options` override the defaults. */
   scanner(options?: Partial<ScannerOptions>): ReturnType<typeof createBackupScanner>;
-  /** A job of a new agent, created with the tenant's full key; `settings` add to name, agent and database. */
-  newJob(settings?: Record<string, unknown>): Promise<{ id: string; agent: string; agentRoot: string; depositPath: string }>;
+  /**
+   * A job created with the tenant's full key, of a new agent unless `settings.agent` names one;
+   * `settings` add to name, agent and database. `job` is the API's answer.
+   */
+  newJob(settings?: Record<string, unknown>): Promise<{ id: string; agent: string; agentRoot: string; depositPath: string; job: Record<string, any> }>;
   close(): Promise<void>;
 }
 
@@ -42,10 +45,11 @@ export async function openBackupApp(dialect: DialectName, name: string, env: Rec
     scanner: (options = {}) =>
       createBackupScanner({ db: ctx.database.db, clock: ctx.clock, recorder: ctx.services.recorder, zones, settleMs: 5000, logger: quiet, wallNow: () => Date.now() + HOUR, ...options }),
     async newJob(settings = {}) {
-      const agent = `agent-${Math.random().toString(36).slice(2, 8)}`;
+      const agent = typeof settings.agent === 'string' ? settings.agent : `agent-${Math.random().toString(36).slice(2, 8)}`;
       const response = await ctx.app.inject({ method: 'POST', url: '/api/v1/backup-jobs', headers: { 'x-api-key': tenant.apiKey }, payload: { name: agent, agent, database: 'shop', ...settings } });
       expect(response.statusCode, response.body).toBe(201);
-      return { id: response.json().id as string, agent, agentRoot: join(zones.depositDir, tenant.tenantId, agent), depositPath: response.json().deposit_path as string };
+      const job = response.json();
+      return { id: job.id as string, agent, agentRoot: join(zones.depositDir, tenant.tenantId, agent), depositPath: job.deposit_path as string, job };
     },
     async close() {
       await ctx.close();

@@ -6,6 +6,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { expect } from 'vitest';
+import { DEV_DATA } from '../../src/auth/bootstrap.js';
 
 export const CLI = resolve('dist/cli.js');
 
@@ -79,4 +81,28 @@ export function startServe(options: { cwd: string; env?: Record<string, string>;
       reject(new Error(`vigie serve exited with ${code} before listening.\nstdout:\n${stdout}\nstderr:\n${stderr}`));
     });
   });
+}
+
+/** The development data set's API key, which `vigie bootstrap --dev` creates. */
+export const DEV_API_KEY: string = DEV_DATA.apiKey;
+
+/** JSON calls to a running `vigie serve`: `api('POST', '/api/v1/…', body)` resolves with the parsed answer. */
+export type ServeApi = (method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, body?: unknown) => Promise<any>;
+
+/**
+ * A `ServeApi` on `server` with `key` (by default the development data set's, which
+ * `bootstrap --dev` creates). Each call must answer 201 to a POST and 200 otherwise; any other
+ * status fails the test with the call and the body, so a test reads only what it expects.
+ */
+export function serveApi(server: ServeProcess, key = DEV_API_KEY): ServeApi {
+  return async (method, path, body) => {
+    const response = await fetch(`${server.url}${path}`, {
+      method,
+      headers: { 'x-api-key': key, 'content-type': 'application/json' },
+      ...(body !== undefined && { body: JSON.stringify(body) }),
+    });
+    const text = await response.text();
+    expect(response.status, `${method} ${path}: ${text}`).toBe(method === 'POST' ? 201 : 200);
+    return JSON.parse(text);
+  };
 }

@@ -11,6 +11,7 @@ import type { BackupRun } from './runs.repository.js';
 import { unsafePathReason, type Zones } from './paths.js';
 import { parentsAreDirectories } from './validator.js';
 import { fsyncPath, mkdirDurable } from './promoter.js';
+import { syncDirectory } from './upload.js';
 
 /**
  * The manifest's files that can be touched: a safe name, below real directories only (a directory
@@ -56,17 +57,27 @@ export async function quarantineDeposit(depositDir: string, quarantineDir: strin
   for (const dir of touched) await fsyncPath(dir).catch(ignoreMissing);
 }
 
+/**
+ * Removes the run's files from the deposit, then fsyncs the directories they were in, before the
+ * caller records the cleanup: an unlink a power cut lost would bring a processed file back after
+ * the run is marked clean, and nothing would remove it again.
+ */
 export async function removeDeposit(depositDir: string, promotedDir: string | null, run: BackupRun): Promise<void> {
+  const touched = new Set<string>();
   for (const file of await safeFiles(depositDir, run)) {
     const path = join(depositDir, file.path);
     if (promotedDir !== null) {
       const [deposited, promoted] = await Promise.all([lstat(path).catch(() => null), lstat(join(promotedDir, file.path)).catch(() => null)]);
+      // Already gone: an earlier, interrupted cleanup may have unlinked it without the fsync below.
+      if (!deposited) touched.add(dirname(path));
       if (!deposited || !promoted) continue;
       const same = deposited.ino === promoted.ino || (deposited.size === promoted.size && deposited.mtimeMs === promoted.mtimeMs);
       if (!same) continue; // a newer upload of the same name: the next run's
     }
     await unlink(path).catch(ignoreMissing);
+    touched.add(dirname(path));
   }
+  for (const dir of touched) await syncDirectory(dir).catch(ignoreMissing);
 }
 
 /**

@@ -5,6 +5,7 @@
  * huge numbers, long and odd unicode strings, deep nesting, missing and extra fields).
  */
 import fc from 'fast-check';
+import { boundedFilter } from './bounded-filter.js';
 
 export type Schema = Record<string, unknown>;
 /** Follows `#/components/schemas/...` references of the document. */
@@ -136,17 +137,21 @@ function nonNullArbitrary(schema: Schema, options: ArbitraryOptions, depth: numb
 
 function stringArbitrary(schema: Schema): fc.Arbitrary<string> {
   const minLength = num(schema.minLength) ?? 0;
-  const maxLength = num(schema.maxLength) ?? minLength + 40;
+  const pattern = str(schema.pattern);
+  // Free strings are kept under 40 characters past the minimum, to stay small; a pattern says
+  // itself how long its matches are (a SHA-256 needs 64), so only the schema's maxLength bounds it.
+  const maxLength = num(schema.maxLength) ?? (pattern ? Infinity : minLength + 40);
   const fits = (s: string) => [...s].length >= minLength && [...s].length <= maxLength;
+  const fitting = (arbitrary: fc.Arbitrary<string>) =>
+    boundedFilter(arbitrary, fits, () => `no string of ${minLength} to ${maxLength} characters could be generated for the schema ${JSON.stringify(schema)}`);
   const format = str(schema.format);
   if (format === 'uuid') return fc.uuid();
   if (format === 'date-time') return fc.date({ min: new Date('1970-01-01T00:00:00Z'), max: new Date('2100-01-01T00:00:00Z'), noInvalidDate: true }).map((d) => d.toISOString());
-  if (format === 'email') return fc.emailAddress().filter(fits);
-  if (format === 'uri') return fc.webUrl({ withQueryParameters: true }).filter(fits);
-  const pattern = str(schema.pattern);
-  if (pattern) return fc.stringMatching(new RegExp(pattern)).filter(fits);
+  if (format === 'email') return fitting(fc.emailAddress());
+  if (format === 'uri') return fitting(fc.webUrl({ withQueryParameters: true }));
+  if (pattern) return fitting(fc.stringMatching(new RegExp(pattern)));
   const upTo = Math.min(maxLength, minLength + 40);
-  return fc.oneof(fc.string({ minLength, maxLength: upTo }), fc.string({ minLength, maxLength: upTo, unit: 'grapheme' }).filter(fits), fc.constant('x'.repeat(maxLength)).filter(fits));
+  return fc.oneof(fc.string({ minLength, maxLength: upTo }), fitting(fc.string({ minLength, maxLength: upTo, unit: 'grapheme' })), fitting(fc.constant('x'.repeat(maxLength))));
 }
 
 function integerArbitrary(schema: Schema): fc.Arbitrary<number> {
