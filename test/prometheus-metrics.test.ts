@@ -106,6 +106,7 @@ function valueOf(exposition: Exposition, name: string, labels: Record<string, st
 }
 
 const VIGIE_FAMILIES = {
+  vigie_realtime_cpu_seconds_total: 'counter',
   vigie_http_requests_total: 'counter',
   vigie_http_request_duration_seconds: 'histogram',
   vigie_checks_run_total: 'counter',

@@ -132,6 +132,33 @@ describe('WebSocket limits', () => {
     client.close();
   });
 
+  it("counts the live feed's CPU time in /metrics (vigie_realtime_cpu_seconds_total): delivering and writing events adds to it", async () => {
+    const { s, tenantId, key } = await start({ WS_COALESCE_MS: '0' });
+    const counted = async () => {
+      const text = await (await fetch(`${s.url}/metrics`)).text();
+      return Number(/^vigie_realtime_cpu_seconds_total (\S+)$/m.exec(text)?.[1]);
+    };
+    const client = await openSocket(s.wsUrl, { headers: { 'x-api-key': key } });
+    await subscribe(client, 'p', 'pings');
+    const before = await counted();
+    expect(before).toBeGreaterThanOrEqual(0);
+    // 20,000 events of 2 kB: tens of milliseconds of filtering, encoding and writing at the least.
+    const filler = 'x'.repeat(2000);
+    for (let round = 0; round < 20; round++) {
+      s.services.hub.publish(
+        ...Array.from({ length: 1000 }, (_, i) => ({
+          topic: 'pings' as const,
+          tenantId,
+          data: { monitor_id: `m${i}`, kind: 'heartbeat' as const, ping_kind: filler, at: round * 1000 + i, duration_ms: null },
+        })),
+      );
+      await eventually(() => (client.pending().length >= (round + 1) * 1000 ? true : undefined), 'the events', 10_000, 5);
+    }
+    const after = await counted();
+    expect(after - before).toBeGreaterThan(0.01);
+    client.close();
+  });
+
   it('cuts a client that stops reading once its send buffer is full; the others get every event', async () => {
     const { s, tenantId, key } = await start({ WS_SEND_BUFFER_BYTES: '262144', WS_COALESCE_MS: '0' });
     const headers = { 'x-api-key': key };

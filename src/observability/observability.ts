@@ -16,6 +16,7 @@ import type { Db } from '../db/database.js';
 import type { Logger } from '../logger.js';
 import type { SampleEvents } from '../metrics/sample-events.js';
 import type { Flip } from '../monitors/flips.js';
+import { realtimeCpuSeconds } from '../realtime/cpu-meter.js';
 import { installScrapeGauges, type CheckQueueDepth } from './scrape-gauges.js';
 
 /** What became of one delivery attempt: sent, failed and due again later, or failed for good. */
@@ -99,6 +100,19 @@ export function createObservability({ db, clock, sampleEvents }: ObservabilityOp
     const byType = new Map<string, number>();
     for (const sample of stored) byType.set(sample.type, (byType.get(sample.type) ?? 0) + 1);
     for (const [type, count] of byType) samples.inc({ type }, count);
+  });
+
+  // Process-wide like the process' own CPU counter: realtime/cpu-meter.ts says what it counts.
+  let realtimeCpuReported = 0;
+  new Counter({
+    name: 'vigie_realtime_cpu_seconds_total',
+    help: 'CPU time the live event feed took: delivering events to WebSocket subscriptions (filters, coalescing, framing) and writing them.',
+    registers: [registry],
+    collect() {
+      const now = realtimeCpuSeconds();
+      this.inc(now - realtimeCpuReported);
+      realtimeCpuReported = now;
+    },
   });
 
   // Process metrics (CPU, memory, event loop lag, GC, handles) under their standard names, so

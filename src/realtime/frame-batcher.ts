@@ -16,6 +16,7 @@
  * events held for a socket that is no longer open are dropped (nothing may follow a close frame).
  */
 import type { Duplex } from 'node:stream';
+import { meterRealtime } from './cpu-meter.js';
 
 export const DEFAULT_WRITE_WINDOW_MS = 10;
 
@@ -93,7 +94,9 @@ export function createFrameBatcher(windowMs: number = DEFAULT_WRITE_WINDOW_MS) {
 
   function flush(): void {
     timer = undefined;
-    for (const [target, entry] of held) write(target, entry.pieces);
+    meterRealtime(() => {
+      for (const [target, entry] of held) write(target, entry.pieces);
+    });
     held.clear();
   }
 

@@ -10,6 +10,7 @@
  * delivery costs what the matching subscribers cost, not what all of them do. Events are published after the producing
  * transaction commits (see staged.ts), so nobody is told of a write that rolled back.
  */
+import { meterRealtime } from './cpu-meter.js';
 import type { RealtimeEvent, Topic } from './topics.js';
 
 export type HubListener = (event: RealtimeEvent) => void;
@@ -101,11 +102,13 @@ export function createSubscriptionIndex(onListenerError: (error: unknown) => voi
     deliver(event: RealtimeEvent): void {
       const listeners = byTenant.get(event.tenantId)?.get(event.topic);
       if (!listeners) return;
-      for (const listener of listeners.all) call(listener, event);
-      if (listeners.byMonitor.size === 0) return;
-      const monitorId = (event.data as { monitor_id?: unknown }).monitor_id;
-      const some = typeof monitorId === 'string' ? listeners.byMonitor.get(monitorId) : undefined;
-      if (some) for (const listener of some) call(listener, event);
+      meterRealtime(() => {
+        for (const listener of listeners.all) call(listener, event);
+        if (listeners.byMonitor.size === 0) return;
+        const monitorId = (event.data as { monitor_id?: unknown }).monitor_id;
+        const some = typeof monitorId === 'string' ? listeners.byMonitor.get(monitorId) : undefined;
+        if (some) for (const listener of some) call(listener, event);
+      });
     },
   };
 }

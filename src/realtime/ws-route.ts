@@ -21,6 +21,7 @@ import type { VigieApp } from '../http/types.js';
 import { errorResponses } from '../http/schemas.js';
 import { Type } from 'typebox';
 import { systemScheduler, type Scheduler } from './coalescer.js';
+import { meterRealtime } from './cpu-meter.js';
 import { websocketApiDescription } from './describe.js';
 import type { Hub } from './hub.js';
 import { AuthRefused, canSubscribe, createSession } from './session.js';
@@ -87,7 +88,9 @@ const redactedRequest = (request: FastifyRequest) => ({ method: request.method, 
 
 export async function registerRealtimeRoutes(app: VigieApp, deps: RealtimeRouteDeps): Promise<void> {
   const { limits } = deps;
-  const scheduler = deps.scheduler ?? systemScheduler;
+  const given = deps.scheduler ?? systemScheduler;
+  // The sessions' timers (the coalescers' sweeps) are the realtime path's work too.
+  const scheduler: Scheduler = { now: () => given.now(), schedule: (callback, delayMs) => given.schedule(() => meterRealtime(callback), delayMs) };
   let clients = 0;
   app.decorate('realtimeClients', () => clients);
   const batcher = createFrameBatcher(limits.writeWindowMs ?? DEFAULT_WRITE_WINDOW_MS);
