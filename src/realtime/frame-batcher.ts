@@ -20,10 +20,12 @@ import { meterRealtime } from './cpu-meter.js';
 
 export const DEFAULT_WRITE_WINDOW_MS = 10;
 
-/** Where a socket's frames go, and whether it may still be sent data frames. */
+/** Where a socket's frames go, whether it may still be sent data frames, and what to do when it reads too slowly. */
 export interface FrameTarget {
   stream: Duplex;
   isOpen(): boolean;
+  /** Called when what the kernel has not taken passes the send buffer (the batcher's `sendBufferBytes`). */
+  overflowed(): void;
 }
 
 const FINAL_TEXT_FRAME = 0x81;
@@ -36,6 +38,16 @@ function digits(n: number): number {
     count++;
   }
   return count;
+}
+
+/** Writes a non-negative integer's digits at `at` (no string made); returns the offset after them. */
+function writeDigits(out: Buffer, at: number, n: number): number {
+  const end = at + digits(n);
+  for (let i = end - 1; i >= at; i--) {
+    out[i] = 48 + (n % 10);
+    n = Math.floor(n / 10);
+  }
+  return end;
 }
 
 /**
@@ -78,26 +90,44 @@ export function eventFrames(pieces: readonly (Buffer | number)[]): Buffer {
       at = out.writeUInt32BE(payload >>> 0, at);
     }
     at += prefix.copy(out, at);
-    at += out.write(String(seq), at, 'latin1');
+    at = writeDigits(out, at, seq);
     at += body.copy(out, at);
   }
   return out;
 }
 
-export function createFrameBatcher(windowMs: number = DEFAULT_WRITE_WINDOW_MS) {
+/**
+ * `sendBufferBytes`: what a socket may have that the kernel has not taken (its client's backlog)
+ * before it is judged slow. It is looked at once per socket and write, not per event; events held
+ * past it within one window are written at once, so a burst bigger than the buffer does not cut a
+ * client that reads.
+ */
+export function createFrameBatcher(windowMs: number, sendBufferBytes: number) {
   const held = new Map<FrameTarget, Held>();
   let timer: NodeJS.Timeout | undefined;
 
   function write(target: FrameTarget, pieces: readonly (Buffer | number)[]): void {
-    if (target.isOpen() && !target.stream.destroyed) target.stream.write(eventFrames(pieces));
+    if (!target.isOpen() || target.stream.destroyed) return;
+    target.stream.write(eventFrames(pieces));
+    if (target.stream.writableLength > sendBufferBytes) target.overflowed();
+  }
+
+  function release(target: FrameTarget): void {
+    const entry = held.get(target);
+    if (!entry) return;
+    held.delete(target);
+    write(target, entry.pieces);
   }
 
   function flush(): void {
     timer = undefined;
     meterRealtime(() => {
-      for (const [target, entry] of held) write(target, entry.pieces);
+      // Each taken out before it is written: a write that cuts its client (overflowed) must not find it again.
+      for (const [target, entry] of held) {
+        held.delete(target);
+        write(target, entry.pieces);
+      }
     });
-    held.clear();
   }
 
   return {
@@ -108,18 +138,12 @@ export function createFrameBatcher(windowMs: number = DEFAULT_WRITE_WINDOW_MS) {
       if (entry) {
         entry.pieces.push(prefix, seq, body);
         entry.bytes += prefix.length + body.length;
+        if (entry.bytes > sendBufferBytes) release(target);
       } else held.set(target, { pieces: [prefix, seq, body], bytes: prefix.length + body.length });
       timer ??= setTimeout(flush, windowMs);
     },
-    /** Bytes held for the target, not written yet (near enough: seq digits and frame headers aside): part of its backlog. */
-    heldBytes: (target: FrameTarget): number => held.get(target)?.bytes ?? 0,
     /** Writes what the target holds now: before anything `ws` sends it, so that nothing passes an event. */
-    release(target: FrameTarget): void {
-      const entry = held.get(target);
-      if (!entry) return;
-      held.delete(target);
-      write(target, entry.pieces);
-    },
+    release,
     /** Drops what the target holds (its socket is gone). */
     forget(target: FrameTarget): void {
       held.delete(target);

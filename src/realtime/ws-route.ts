@@ -93,7 +93,7 @@ export async function registerRealtimeRoutes(app: VigieApp, deps: RealtimeRouteD
   const scheduler: Scheduler = { now: () => given.now(), schedule: (callback, delayMs) => given.schedule(() => meterRealtime(callback), delayMs) };
   let clients = 0;
   app.decorate('realtimeClients', () => clients);
-  const batcher = createFrameBatcher(limits.writeWindowMs ?? DEFAULT_WRITE_WINDOW_MS);
+  const batcher = createFrameBatcher(limits.writeWindowMs ?? DEFAULT_WRITE_WINDOW_MS, limits.sendBufferBytes);
   app.addHook('onClose', async () => batcher.flush());
 
   async function authenticate(credentials: { apiKey?: string; bearerToken?: string }): Promise<Actor> {
@@ -140,7 +140,7 @@ export async function registerRealtimeRoutes(app: VigieApp, deps: RealtimeRouteD
         clients++;
         let counted = true;
         // The TCP stream under the WebSocket (the upgraded request's socket): where the batcher writes events.
-        const target: FrameTarget = { stream: request.raw.socket, isOpen: () => socket.readyState === socket.OPEN };
+        const target: FrameTarget = { stream: request.raw.socket, isOpen: () => socket.readyState === socket.OPEN, overflowed: () => slowConsumer() };
         /** What ws sends itself (a reply, the close frame) goes after the events held before it. */
         const sendNow = (text: string) => {
           batcher.release(target);
@@ -169,13 +169,13 @@ export async function registerRealtimeRoutes(app: VigieApp, deps: RealtimeRouteD
             },
             // A reply (subscribed, pong, error) leaves at once, after the events held before it.
             send(message) {
-              if (!mayWrite()) return false;
+              if (cut || socket.readyState !== socket.OPEN) return false;
               sendNow(JSON.stringify(message));
               return true;
             },
-            // An event joins its socket's window.
+            // An event joins its socket's window; the batcher cuts a client past its send buffer (overflowed).
             sendEvent(prefix, seq, body) {
-              if (!mayWrite()) return false;
+              if (cut || socket.readyState !== socket.OPEN) return false;
               batcher.add(target, prefix, seq, body);
               return true;
             },
@@ -184,19 +184,10 @@ export async function registerRealtimeRoutes(app: VigieApp, deps: RealtimeRouteD
           request.wsActor ?? null,
         );
 
-        /** Whether the socket is open and within its send buffer; past it, the client is cut. */
-        function mayWrite(): boolean {
-          if (cut || socket.readyState !== socket.OPEN) return false;
-          // What the window holds is not the client's backlog until the kernel has refused it.
-          if (socket.bufferedAmount + batcher.heldBytes(target) > limits.sendBufferBytes) batcher.release(target);
-          if (socket.bufferedAmount <= limits.sendBufferBytes) return true;
-          slowConsumer();
-          return false;
-        }
-
         // The client is told (last in its buffer), the socket closed, and destroyed a few seconds
         // later if the close handshake cannot get through: memory is given back either way.
         function slowConsumer(): void {
+          if (cut) return;
           cut = true;
           release();
           session.close();
