@@ -216,6 +216,33 @@ describe.each(TEST_DIALECTS)('realtime streams (%s)', (dialect) => {
     socket.close();
   });
 
+  it('coalesces once for the subscriptions that share it, and apart for one with a states filter, which never loses a down held behind an up', async () => {
+    const tenant = tenants[0]!;
+    const everything = await connect(tenant.key);
+    const another = await connect(tenant.key);
+    const downs = await connect(tenant.key);
+    await subscribe(everything, 'all', 'results');
+    await subscribe(another, 'some', 'results', { monitor_ids: ['flappy'] });
+    await subscribe(downs, 'down', 'results', { states: ['down'] });
+    const result = (status: 'up' | 'down', value: number): RealtimeEvent => ({
+      topic: 'results',
+      tenantId: tenant.id,
+      data: { monitor_id: 'flappy', kind: 'http', at: server.clock.now(), status, latency_ms: value, value, message: `#${value}` },
+    });
+    server.services.hub.publish(result('up', 1), result('down', 2), result('up', 3));
+    // The shared stage lets the first through to both of its subscriptions, and holds the rest.
+    expect((await everything.next()).data).toMatchObject({ status: 'up', value: 1 });
+    expect((await another.next()).data).toMatchObject({ status: 'up', value: 1 });
+    // The states subscription coalesces on its own, after its filter: the down is its first, sent at once.
+    expect((await downs.next()).data).toMatchObject({ status: 'down', value: 2 });
+    expect(await quietFor(everything, 100)).toEqual([]);
+    server.scheduler.advance(1000);
+    expect((await everything.next()).data).toMatchObject({ status: 'up', value: 3 });
+    expect((await another.next()).data).toMatchObject({ status: 'up', value: 3 });
+    expect(await quietFor(downs, 100)).toEqual([]);
+    for (const socket of [everything, another, downs]) socket.close();
+  });
+
   it('publishes after the commit: a rolled-back result is never sent', async () => {
     const tenant = tenants[0]!;
     const monitor = (await api(tenant.key, 'POST', '/api/v1/http-targets', { name: 'rollback', url: 'https://c.example/' })).id as string;

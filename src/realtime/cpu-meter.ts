@@ -14,14 +14,19 @@
  * not counted. One meter per process, like prom-client's process_cpu_seconds_total.
  */
 let milliseconds = 0;
+/** Spans open now: one inside another (a delivery inside a delivery) is counted once, by the outer. */
+let open = 0;
 
 /** Runs `work`, counting the time it takes as the realtime path's. */
 export function meterRealtime<T>(work: () => T): T {
+  if (open > 0) return work();
+  open++;
   const started = performance.now();
   try {
     return work();
   } finally {
     milliseconds += performance.now() - started;
+    open--;
   }
 }
 

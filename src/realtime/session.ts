@@ -27,6 +27,8 @@ export interface SessionDeps {
   db: Db;
   scheduler: Scheduler;
   coalesceMs: number;
+  /** Coalesced topics' subscriptions without a filter on values subscribe here (shared-coalescing.ts). */
+  sharedCoalescing?: { subscribe: Hub['subscribe'] };
   /** Turns an `auth` message's token into an actor, or throws with a message for the client. */
   authenticate(token: { bearer?: string; apiKey?: string }): Promise<Actor>;
   /** Sends one reply (a JSON message); returns false when the socket was cut instead (slow consumer). */
@@ -126,11 +128,14 @@ export function createSession(deps: SessionDeps, initialActor: Actor | null) {
 
     const coalesceKey = spec.coalesceKey as ((data: unknown) => CoalesceKey) | undefined;
     const prefix = prefixOf(id);
-    const coalescer = coalesceKey && deps.coalesceMs > 0 ? createCoalescer<RealtimeEvent>(deps.coalesceMs, deps.scheduler, (event) => emit(prefix, event)) : undefined;
+    const coalesced = coalesceKey !== undefined && deps.coalesceMs > 0;
+    // A states filter looks at each value: coalesced before it, a down held behind a later up would be lost.
+    const shared = coalesced && deps.sharedCoalescing !== undefined && request.lists.states === undefined;
+    const coalescer = coalesced && !shared ? createCoalescer<RealtimeEvent>(deps.coalesceMs, deps.scheduler, (event) => emit(prefix, event)) : undefined;
     const wanted = compileFilter(request);
     // A monitor_ids filter is also given to the hub, which then hands this listener only those monitors' events.
     const monitorIds = request.lists.monitor_ids;
-    const unsubscribe = deps.hub.subscribe(
+    const unsubscribe = (shared ? deps.sharedCoalescing! : deps.hub).subscribe(
       tenantId,
       topic,
       (event) => {

@@ -22,6 +22,7 @@ import { errorResponses } from '../http/schemas.js';
 import { Type } from 'typebox';
 import { systemScheduler, type Scheduler } from './coalescer.js';
 import { meterRealtime } from './cpu-meter.js';
+import { createSharedCoalescing } from './shared-coalescing.js';
 import { websocketApiDescription } from './describe.js';
 import type { Hub } from './hub.js';
 import { AuthRefused, canSubscribe, createSession } from './session.js';
@@ -93,6 +94,7 @@ export async function registerRealtimeRoutes(app: VigieApp, deps: RealtimeRouteD
   const scheduler: Scheduler = { now: () => given.now(), schedule: (callback, delayMs) => given.schedule(() => meterRealtime(callback), delayMs) };
   let clients = 0;
   app.decorate('realtimeClients', () => clients);
+  const sharedCoalescing = createSharedCoalescing(deps.hub, limits.coalesceMs, scheduler);
   const batcher = createFrameBatcher(limits.writeWindowMs ?? DEFAULT_WRITE_WINDOW_MS, limits.sendBufferBytes);
   app.addHook('onClose', async () => batcher.flush());
 
@@ -158,6 +160,7 @@ export async function registerRealtimeRoutes(app: VigieApp, deps: RealtimeRouteD
             db: deps.db,
             scheduler,
             coalesceMs: limits.coalesceMs,
+            sharedCoalescing,
             async authenticate({ bearer, apiKey }) {
               try {
                 return await authenticate({ ...(apiKey !== undefined && { apiKey }), ...(bearer !== undefined && { bearerToken: bearer }) });
