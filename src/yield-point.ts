@@ -12,11 +12,12 @@ export const DEFAULT_YIELD_BUDGET_MS = 10;
 
 export type YieldPoint = () => Promise<void>;
 
-export function createYieldPoint(budgetMs: number = DEFAULT_YIELD_BUDGET_MS): YieldPoint {
-  let since = performance.now();
+/** `now`: a clock in milliseconds (tests give their own). */
+export function createYieldPoint(budgetMs: number = DEFAULT_YIELD_BUDGET_MS, now: () => number = () => performance.now()): YieldPoint {
+  let since = now();
   return async () => {
-    if (performance.now() - since < budgetMs) return;
+    if (now() - since < budgetMs) return;
     await nextTurn();
-    since = performance.now();
+    since = now();
   };
 }
