@@ -11,7 +11,6 @@ import type { BackupRun } from './runs.repository.js';
 import { unsafePathReason, type Zones } from './paths.js';
 import { parentsAreDirectories } from './validator.js';
 import { fsyncPath, mkdirDurable } from './promoter.js';
-import { syncDirectory } from './upload.js';
 
 /**
  * The manifest's files that can be touched: a safe name, below real directories only (a directory
@@ -77,7 +76,7 @@ export async function removeDeposit(depositDir: string, promotedDir: string | nu
     await unlink(path).catch(ignoreMissing);
     touched.add(dirname(path));
   }
-  for (const dir of touched) await syncDirectory(dir).catch(ignoreMissing);
+  for (const dir of touched) await fsyncPath(dir).catch(ignoreMissing);
 }
 
 /**
